@@ -1,0 +1,1 @@
+"""Groundswell's core: campaigns, the mention store, metrics and the planner."""

@@ -1,0 +1,189 @@
+"""The campaigns YAML file: read it into Campaigns (errors carry line numbers) and write it back."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+
+import yaml
+
+from campaigns.errors import CampaignFileError, GroundswellError
+from campaigns.model import (
+    SIDES,
+    Campaign,
+    Tracker,
+    classify_term,
+    parse_timezone,
+    parse_when,
+    term_of,
+)
+
+FIELDS = {"slug", "name", "description", "status", "starts", "ends", "timezone", "goals",
+          "retention_days", "platforms", "track", "exclude", "feeds"}
+
+EXAMPLE = """\
+# Groundswell campaigns. Load with: groundswell campaign import campaigns.yaml
+# A term starting with # is a hashtag, with @ an account, anything else a keyword or phrase
+# (matched as whole words, case-insensitively).
+campaigns:
+  - slug: antisocial            # a-z, 0-9 and -, unique
+    name: "#AntiSocialMedia"
+    description: Challenge the abuse aimed at student officers
+    starts: 2026-03-01          # date or ISO timestamp
+    ends: 2026-04-30            # optional
+    timezone: Europe/London     # IANA name; default UTC
+    goals: {mentions: 5000, reach: 2000000}   # optional
+    retention_days: 90          # optional: text and authors older than this are purged
+    platforms: [x, reddit, mastodon, bluesky, rss]   # optional, default all
+    track:
+      ours: ["#AntiSocialMedia", "#LoveSUs", "online abuse"]
+      opposing: ["#FreeSpeechSU"]
+      monitor: ["yik yak"]
+      protect: ["@nusuk"]
+    exclude: [giveaway]
+    feeds: []                   # optional RSS / news feed URLs
+"""
+
+
+class _LineLoader(yaml.SafeLoader):
+    """A safe loader that remembers the line each mapping starts on."""
+
+
+def _construct_mapping(loader, node):
+    mapping = _LineDict(loader.construct_mapping(node, deep=True))
+    mapping.line = node.start_mark.line + 1
+    return mapping
+
+
+class _LineDict(dict):
+    line = 0
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def load_campaigns(path: str | Path) -> list[Campaign]:
+    """Parse and validate a campaigns file; any problem is one CampaignFileError naming the line."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CampaignFileError(f"no such file: {path}") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise CampaignFileError(f"cannot read {path}: {error}") from None
+    try:
+        document = yaml.load(text, Loader=_LineLoader)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        where = f" line {mark.line + 1}" if mark else ""
+        raise CampaignFileError(f"{path}:{where}: not valid YAML: {error.problem or error.context}") from None
+    except yaml.YAMLError as error:
+        raise CampaignFileError(f"{path}: not valid YAML: {error}") from None
+    if not isinstance(document, dict) or not isinstance(document.get("campaigns"), list):
+        raise CampaignFileError(f"{path}: expected a top-level 'campaigns:' list")
+    campaigns, slugs = [], set()
+    for entry in document["campaigns"]:
+        line = getattr(entry, "line", 0)
+        try:
+            campaign = campaign_from_dict(entry)
+        except GroundswellError as error:
+            raise CampaignFileError(f"{path}: line {line}: {error}") from None
+        if campaign.slug in slugs:
+            raise CampaignFileError(f"{path}: line {line}: slug '{campaign.slug}' appears twice")
+        slugs.add(campaign.slug)
+        campaigns.append(campaign)
+    return campaigns
+
+
+def _list_of_strings(value, label: str) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str | int) for v in value):
+        raise CampaignFileError(f"'{label}' must be a list of strings")
+    return [str(v) for v in value]
+
+
+def campaign_from_dict(entry) -> Campaign:
+    """One campaign from its file form."""
+    if not isinstance(entry, dict):
+        raise CampaignFileError("each campaign must be a mapping with slug, name, starts, track")
+    unknown = set(entry) - FIELDS
+    if unknown:
+        raise CampaignFileError(f"unknown field(s): {', '.join(sorted(unknown))}")
+    for required in ("slug", "name", "starts"):
+        if entry.get(required) in (None, ""):
+            raise CampaignFileError(f"campaign needs '{required}'")
+    timezone = parse_timezone(entry.get("timezone") or "UTC")
+    goals = entry.get("goals") or {}
+    if not isinstance(goals, dict) or set(goals) - {"mentions", "reach"}:
+        raise CampaignFileError("'goals' takes mentions and reach")
+    track = entry.get("track") or {}
+    if not isinstance(track, dict):
+        raise CampaignFileError("'track' must map sides (ours, opposing, monitor, protect) to terms")
+    trackers = []
+    for side, terms in track.items():
+        if side not in SIDES:
+            raise CampaignFileError(f"unknown side '{side}' under track (one of: {', '.join(SIDES)})")
+        for term in _list_of_strings(terms, f"track.{side}"):
+            kind, value = classify_term(term)
+            trackers.append(Tracker(kind=kind, value=value, side=side))
+    return Campaign(
+        slug=str(entry["slug"]),
+        name=str(entry["name"]),
+        description=str(entry.get("description") or ""),
+        status=str(entry.get("status") or "active"),
+        starts_at=parse_when(entry["starts"], timezone),
+        ends_at=parse_when(entry["ends"], timezone, end_of_day=True) if entry.get("ends") else None,
+        timezone=timezone,
+        goal_mentions=goals.get("mentions"),
+        goal_reach=goals.get("reach"),
+        retention_days=entry.get("retention_days"),
+        platforms=_list_of_strings(entry.get("platforms"), "platforms"),
+        exclude=_list_of_strings(entry.get("exclude"), "exclude"),
+        feeds=_list_of_strings(entry.get("feeds"), "feeds"),
+        trackers=trackers,
+    ).validate()
+
+
+def _when_for_file(stored: str):
+    """A stored date goes back as a YAML date; an instant as an ISO timestamp string."""
+    if len(stored) == 10:
+        return date.fromisoformat(stored)
+    return datetime.fromisoformat(stored.replace("Z", "+00:00"))
+
+
+def campaign_to_dict(campaign: Campaign) -> dict:
+    """One campaign in file form; load(dump(c)) gives c back."""
+    entry: dict = {"slug": campaign.slug, "name": campaign.name}
+    if campaign.description:
+        entry["description"] = campaign.description
+    if campaign.status != "active":
+        entry["status"] = campaign.status
+    entry["starts"] = _when_for_file(campaign.starts_at)
+    if campaign.ends_at:
+        entry["ends"] = _when_for_file(campaign.ends_at)
+    entry["timezone"] = campaign.timezone
+    goals = {k: v for k, v in (("mentions", campaign.goal_mentions), ("reach", campaign.goal_reach)) if v}
+    if goals:
+        entry["goals"] = goals
+    if campaign.retention_days:
+        entry["retention_days"] = campaign.retention_days
+    if campaign.platforms:
+        entry["platforms"] = list(campaign.platforms)
+    track: dict[str, list[str]] = {}
+    for tracker in campaign.trackers:
+        track.setdefault(tracker.side, []).append(term_of(tracker.kind, tracker.value))
+    entry["track"] = track
+    if campaign.exclude:
+        entry["exclude"] = list(campaign.exclude)
+    if campaign.feeds:
+        entry["feeds"] = list(campaign.feeds)
+    return entry
+
+
+def dump_campaigns(campaigns: list[Campaign]) -> str:
+    """The YAML text of a campaigns file."""
+    return yaml.safe_dump({"campaigns": [campaign_to_dict(c) for c in campaigns]},
+                          sort_keys=False, allow_unicode=True, default_flow_style=None, width=100)

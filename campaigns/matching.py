@@ -1,0 +1,143 @@
+"""Which campaigns a mention belongs to, and on which side: the tracker matching rules."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+
+from campaigns.model import SIDE_PRECEDENCE, Campaign, Mention
+
+HASHTAG_RE = re.compile(r"(?<![\w&/])#(\w+)")
+ACCOUNT_RE = re.compile(r"(?<![\w.])@([\w.]+)")
+WORD_RE = re.compile(r"\w+")
+
+
+def words(text: str) -> list[str]:
+    """Lower-case words; keyword matching compares runs of these, so it respects word boundaries."""
+    return WORD_RE.findall(text.lower())
+
+
+def hashtags_in(text: str) -> list[str]:
+    """Hashtags in a text, lower case and without '#', in order of first appearance."""
+    return list(dict.fromkeys(tag.lower() for tag in HASHTAG_RE.findall(text or "")))
+
+
+def accounts_in(text: str) -> list[str]:
+    """Accounts @-mentioned in a text, lower case and without '@' (a trailing dot dropped)."""
+    return list(dict.fromkeys(name.lower().rstrip(".") for name in ACCOUNT_RE.findall(text or "")))
+
+
+def normalise_account(handle: str) -> str:
+    return handle.lower().lstrip("@").rstrip(".")
+
+
+@dataclass(frozen=True)
+class Match:
+    """A mention's membership of one campaign: its side, the trackers it met, its hashtags."""
+
+    campaign_id: int
+    side: str
+    tracker_ids: tuple[int, ...]
+
+
+class Matcher:
+    """Trackers of many campaigns compiled into lookups, so one mention is matched in one pass.
+
+    Rules: hashtags match on the tag, case-insensitively; keywords and phrases match whole
+    words in order, case-insensitively (punctuation between words does not matter); accounts
+    match when the post @-mentions the account or is written by it; a campaign's exclusions
+    drop the mention from that campaign; a campaign's platform list limits where it listens.
+    """
+
+    def __init__(self, campaigns: list[Campaign]):
+        self.tags: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
+        self.accounts: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
+        self.phrases: dict[tuple[str, ...], list[tuple[int, int, str]]] = defaultdict(list)
+        self.urls: list[tuple[str, int, int, str]] = []
+        self.platforms: dict[int, frozenset[str]] = {}
+        self.exclude_words: dict[int, list[tuple[str, ...]]] = {}
+        self.exclude_tags: dict[int, set[str]] = {}
+        for campaign in campaigns:
+            self.platforms[campaign.id] = frozenset(campaign.platforms)
+            self.exclude_words[campaign.id] = [tuple(words(t)) for t in campaign.exclude
+                                               if not t.startswith("#") and words(t)]
+            self.exclude_tags[campaign.id] = {t[1:].lower() for t in campaign.exclude if t.startswith("#")}
+            for tracker in campaign.trackers:
+                entry = (campaign.id, tracker.id, tracker.side)
+                if tracker.kind == "hashtag":
+                    self.tags[tracker.value.lower()].append(entry)
+                elif tracker.kind == "account":
+                    self.accounts[normalise_account(tracker.value)].append(entry)
+                elif tracker.kind == "url":
+                    self.urls.append((tracker.value.lower(), *entry))
+                else:
+                    phrase = tuple(words(tracker.value))
+                    if phrase:
+                        self.phrases[phrase].append(entry)
+        self.longest_phrase = max((len(p) for p in self.phrases), default=0)
+        self.phrase_starts = {p[0] for p in self.phrases}
+
+    def match(self, mention: Mention) -> tuple[list[Match], list[str]]:
+        """The campaigns this mention belongs to, and the hashtags it carries."""
+        text = mention.text or ""
+        context = mention.context_text or ""
+        tags = list(dict.fromkeys([t.lower().lstrip("#") for t in mention.hashtags] + hashtags_in(text)
+                                  + hashtags_in(context)))
+        hits: dict[int, list[tuple[int, str]]] = defaultdict(list)
+        for tag in tags:
+            for campaign_id, tracker_id, side in self.tags.get(tag, ()):
+                hits[campaign_id].append((tracker_id, side))
+        if self.accounts:
+            names = {normalise_account(n) for n in mention.mentioned} | set(accounts_in(text))
+            author = mention.author_handle or mention.author_key
+            if author:
+                names.add(normalise_account(author))
+            for name in names:
+                for campaign_id, tracker_id, side in self.accounts.get(name, ()):
+                    hits[campaign_id].append((tracker_id, side))
+        tokens = None
+        if self.phrases:
+            tokens = words(text + "\n" + context if context else text)
+            starts = self.phrase_starts
+            longest = self.longest_phrase
+            for i, token in enumerate(tokens):
+                if token not in starts:
+                    continue
+                for n in range(1, longest + 1):
+                    found = self.phrases.get(tuple(tokens[i:i + n]))
+                    if found:
+                        for campaign_id, tracker_id, side in found:
+                            hits[campaign_id].append((tracker_id, side))
+        if self.urls:
+            lowered = (text + " " + (mention.url or "")).lower()
+            for url, campaign_id, tracker_id, side in self.urls:
+                if url in lowered:
+                    hits[campaign_id].append((tracker_id, side))
+        matches = []
+        for campaign_id, found in hits.items():
+            platforms = self.platforms.get(campaign_id)
+            if platforms and mention.platform not in platforms:
+                continue
+            if self._excluded(campaign_id, tags, tokens if tokens is not None else None, text, context):
+                continue
+            sides = {side for _, side in found}
+            side = next(s for s in SIDE_PRECEDENCE if s in sides)
+            tracker_ids = tuple(sorted({tracker_id for tracker_id, _ in found}))
+            matches.append(Match(campaign_id, side, tracker_ids))
+        return matches, tags
+
+    def _excluded(self, campaign_id, tags, tokens, text, context) -> bool:
+        if self.exclude_tags.get(campaign_id, set()).intersection(tags):
+            return True
+        phrases = self.exclude_words.get(campaign_id)
+        if not phrases:
+            return False
+        if tokens is None:
+            tokens = words(text + "\n" + context if context else text)
+        for phrase in phrases:
+            n = len(phrase)
+            for i in range(len(tokens) - n + 1):
+                if tuple(tokens[i:i + n]) == phrase:
+                    return True
+        return False

@@ -1,0 +1,261 @@
+"""The one definition of each metric, and the indexed queries that compute them over a window.
+
+Definitions (the README says the same):
+
+- Mentions: distinct posts matched in the window; reposts are counted and shown apart.
+- Unique authors: distinct author keys in the window (never a sum of hourly values).
+- Potential reach: the sum of followers over distinct authors in the window, each counted once
+  (Reddit: the subreddit's subscribers, each subreddit once); None ("n/a") when no post in the
+  window has a known audience, as with RSS.
+- Engagement: likes + reposts + replies + quotes of original posts (a repost carries the
+  original's counts, so it adds none of its own).
+- Sentiment: VADER compound per post; positive >= 0.05, negative <= -0.05, else neutral. Net
+  sentiment = (P - N) / (P + N), None when P + N = 0; always shown with the count it rests on.
+- Share of voice: our mentions / (ours + opposing) in the window.
+- Abusive: an abuse score >= ABUSIVE_THRESHOLD.
+- Spike: an hour whose mentions exceed mean + 3 sd of the previous 7 days' hours, with at
+  least SPIKE_MIN_MENTIONS mentions.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+
+POSITIVE_AT = 0.05
+NEGATIVE_AT = -0.05
+ABUSIVE_THRESHOLD = 0.5
+SPIKE_MIN_MENTIONS = 10
+SPIKE_SIGMAS = 3.0
+SPIKE_BASELINE_HOURS = 7 * 24
+
+
+def sentiment_class(score: float | None) -> str | None:
+    """'positive', 'negative' or 'neutral' by VADER's own cut-offs; None when unscored."""
+    if score is None:
+        return None
+    if score >= POSITIVE_AT:
+        return "positive"
+    if score <= NEGATIVE_AT:
+        return "negative"
+    return "neutral"
+
+
+def is_abusive(abuse: float | None) -> bool:
+    return abuse is not None and abuse >= ABUSIVE_THRESHOLD
+
+
+def net_sentiment(positive: int, negative: int) -> float | None:
+    """(P - N) / (P + N); None when there is nothing to rest it on."""
+    if positive + negative == 0:
+        return None
+    return (positive - negative) / (positive + negative)
+
+
+def share_of_voice(ours: int, opposing: int) -> float | None:
+    """ours / (ours + opposing); None when neither side was heard."""
+    if ours + opposing == 0:
+        return None
+    return ours / (ours + opposing)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """A campaign, a half-open UTC window [start, end) in stored ISO form, optional platforms and sides."""
+
+    campaign_id: int
+    start: str
+    end: str
+    platforms: tuple[str, ...] = ()
+    sides: tuple[str, ...] = ()
+
+    def where(self, time_column: str = "created_at") -> tuple[str, list]:
+        clauses = ["campaign_id = ?", f"{time_column} >= ?", f"{time_column} < ?"]
+        params: list = [self.campaign_id, self.start, self.end]
+        if self.platforms:
+            clauses.append(f"platform IN ({', '.join('?' * len(self.platforms))})")
+            params.extend(self.platforms)
+        if self.sides:
+            clauses.append(f"side IN ({', '.join('?' * len(self.sides))})")
+            params.extend(self.sides)
+        return " AND ".join(clauses), params
+
+    def shifted(self, start: str, end: str) -> Filters:
+        return Filters(self.campaign_id, start, end, self.platforms, self.sides)
+
+
+@dataclass(frozen=True)
+class Kpis:
+    """The headline numbers of one campaign over one window."""
+
+    mentions: int
+    reposts: int
+    unique_authors: int
+    potential_reach: int | None
+    engagement: int
+    positive: int
+    negative: int
+    neutral: int
+    abusive: int
+    impressions: int | None
+    ours: int
+    opposing: int
+
+    @property
+    def originals(self) -> int:
+        return self.mentions - self.reposts
+
+    @property
+    def net_sentiment(self) -> float | None:
+        return net_sentiment(self.positive, self.negative)
+
+    @property
+    def sentiment_basis(self) -> int:
+        return self.positive + self.negative + self.neutral
+
+    @property
+    def share_of_voice(self) -> float | None:
+        return share_of_voice(self.ours, self.opposing)
+
+
+def kpis(conn, filters: Filters) -> Kpis:
+    """Counts and sums from the hourly roll-up; distinct authors and reach from the covering index."""
+    start_hour, end_hour = filters.start[:13] + ":00:00Z", filters.end[:13] + ":00:00Z"
+    exact = filters.start == start_hour and filters.end == end_hour
+    if exact:
+        where, params = filters.shifted(start_hour, end_hour).where("hour")
+        row = conn.execute(
+            "SELECT coalesce(sum(mentions), 0), coalesce(sum(reposts), 0), coalesce(sum(engagement), 0),"
+            " coalesce(sum(pos), 0), coalesce(sum(neg), 0), coalesce(sum(neu), 0),"
+            " coalesce(sum(abusive), 0), sum(impressions), coalesce(sum(impressions_known), 0),"
+            " coalesce(sum(CASE WHEN side = 'ours' THEN mentions END), 0),"
+            " coalesce(sum(CASE WHEN side = 'opposing' THEN mentions END), 0)"
+            f" FROM hourly WHERE {where}", params,
+        ).fetchone()
+    else:
+        # A window that does not fall on whole hours is counted from the matches themselves.
+        where, params = filters.where()
+        row = conn.execute(
+            "SELECT count(*), coalesce(sum(is_repost), 0), coalesce(sum(engagement), 0),"
+            f" coalesce(sum(sentiment >= {POSITIVE_AT}), 0), coalesce(sum(sentiment <= {NEGATIVE_AT}), 0),"
+            f" coalesce(sum(sentiment > {NEGATIVE_AT} AND sentiment < {POSITIVE_AT}), 0),"
+            f" coalesce(sum(abuse >= {ABUSIVE_THRESHOLD}), 0), NULL, 0,"
+            " coalesce(sum(side = 'ours'), 0), coalesce(sum(side = 'opposing'), 0)"
+            f" FROM mention_matches WHERE {where}", params,
+        ).fetchone()
+    authors, reach = distinct_totals(conn, filters)
+    return Kpis(
+        mentions=row[0], reposts=row[1], engagement=row[2], positive=row[3], negative=row[4],
+        neutral=row[5], abusive=row[6], impressions=row[7] if row[8] else None, ours=row[9],
+        opposing=row[10], unique_authors=authors, potential_reach=reach,
+    )
+
+
+def distinct_totals(conn, filters: Filters) -> tuple[int, int | None]:
+    """(unique authors, potential reach) over the window, each author or audience once.
+
+    An audience's size is its largest value seen in the window (follower counts move).
+    """
+    where, params = filters.where()
+    authors = conn.execute(
+        f"SELECT count(DISTINCT author_key) FROM mention_matches WHERE {where}", params
+    ).fetchone()[0]
+    reach = conn.execute(
+        "SELECT sum(size) FROM (SELECT max(reach_value) AS size FROM mention_matches"
+        f" WHERE {where} AND reach_key IS NOT NULL GROUP BY reach_key)", params,
+    ).fetchone()[0]
+    return authors, reach
+
+
+def local_buckets(start: datetime, end: datetime, tz: str, bucket: str) -> list[tuple[datetime, datetime]]:
+    """Consecutive [from, to) spans covering start..end, cut at local hours or local midnights."""
+    zone = ZoneInfo(tz)
+    local = start.astimezone(zone)
+    if bucket == "day":
+        cut = local.replace(hour=0, minute=0, second=0, microsecond=0)
+        step = timedelta(days=1)
+    else:
+        cut = local.replace(minute=0, second=0, microsecond=0)
+        step = timedelta(hours=1)
+    spans = []
+    while cut.astimezone(ZoneInfo("UTC")) < end:
+        # Step in local wall time for days (a DST day is 23 or 25 hours), in real time for hours.
+        following = (cut.replace(tzinfo=None) + step).replace(tzinfo=zone) if bucket == "day" else (
+            cut.astimezone(ZoneInfo("UTC")) + step).astimezone(zone)
+        spans.append((max(cut.astimezone(ZoneInfo("UTC")), start), min(following.astimezone(ZoneInfo("UTC")), end)))
+        cut = following
+    return spans
+
+
+def hourly_frame(conn, filters: Filters) -> pd.DataFrame:
+    """The roll-up rows in the window: one per hour, platform and side that had mentions."""
+    where, params = filters.shifted(filters.start[:13] + ":00:00Z", filters.end).where("hour")
+    frame = pd.read_sql_query(
+        "SELECT hour, platform, side, mentions, reposts, engagement, sentiment_sum, scored, pos, neg,"
+        f" neu, abusive, impressions, impressions_known FROM hourly WHERE {where} ORDER BY hour",
+        conn, params=params,
+    )
+    frame["hour"] = pd.to_datetime(frame["hour"], utc=True)
+    return frame
+
+
+def series(conn, filters: Filters, tz: str = "UTC", bucket: str = "hour",
+           by: Sequence[str] = ("platform",)) -> pd.DataFrame:
+    """Counts and sums per local hour or day (column `bucket`), split by platform and/or side."""
+    frame = hourly_frame(conn, filters)
+    frame["bucket"] = frame["hour"].dt.tz_convert(tz)
+    if bucket == "day":
+        frame["bucket"] = frame["bucket"].dt.floor("D", ambiguous=False, nonexistent="shift_forward") \
+            if len(frame) else frame["bucket"]
+    keys = ["bucket", *by]
+    numeric = ["mentions", "reposts", "engagement", "sentiment_sum", "scored", "pos", "neg", "neu",
+               "abusive", "impressions", "impressions_known"]
+    grouped = frame.groupby(keys, as_index=False)[numeric].sum()
+    grouped["originals"] = grouped["mentions"] - grouped["reposts"]
+    grouped["net_sentiment"] = [net_sentiment(p, n) for p, n in zip(grouped["pos"], grouped["neg"], strict=True)]
+    return grouped
+
+
+def distinct_series(conn, filters: Filters, tz: str = "UTC", bucket: str = "day") -> pd.DataFrame:
+    """Unique authors and potential reach per local bucket, each from its own indexed range query."""
+    from campaigns.model import iso_utc, to_datetime
+
+    rows = []
+    for span_start, span_end in local_buckets(to_datetime(filters.start), to_datetime(filters.end), tz, bucket):
+        authors, reach = distinct_totals(conn, filters.shifted(iso_utc(span_start), iso_utc(span_end)))
+        rows.append({"bucket": pd.Timestamp(span_start).tz_convert(tz), "unique_authors": authors,
+                     "potential_reach": reach})
+    return pd.DataFrame(rows, columns=["bucket", "unique_authors", "potential_reach"])
+
+
+def spikes(conn, filters: Filters) -> pd.DataFrame:
+    """Hours whose mentions exceed mean + 3 sd of the previous 7 days' hours (at least 10 mentions).
+
+    Hours with no mentions count as zeros in the baseline, so a quiet week makes a low bar.
+    """
+    from campaigns.model import iso_utc, to_datetime
+
+    start = to_datetime(filters.start)
+    lookback = filters.shifted(iso_utc(start - timedelta(hours=SPIKE_BASELINE_HOURS)), filters.end)
+    frame = hourly_frame(conn, lookback)
+    counts = frame.groupby("hour")["mentions"].sum()
+    full_index = pd.date_range(pd.Timestamp(lookback.start), pd.Timestamp(filters.end), freq="h",
+                               inclusive="left")
+    counts = counts.reindex(full_index, fill_value=0)
+    previous = counts.shift(1).rolling(SPIKE_BASELINE_HOURS, min_periods=72)
+    threshold = previous.mean() + SPIKE_SIGMAS * previous.std(ddof=0)
+    found = counts[(counts >= SPIKE_MIN_MENTIONS) & (counts > threshold) & (counts.index >= pd.Timestamp(start))]
+    return pd.DataFrame({"hour": found.index, "mentions": found.values,
+                         "threshold": threshold[found.index].round(1).values})
+
+
+def pct_change(current: float | None, previous: float | None) -> float | None:
+    """Relative change, None where it has no meaning (unknown, or from zero)."""
+    if current is None or previous is None or previous == 0 or (isinstance(previous, float) and math.isnan(previous)):
+        return None
+    return (current - previous) / previous

@@ -1,0 +1,205 @@
+"""Dataclasses for campaigns, trackers and mentions, and the rules that validate them."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from campaigns.errors import ValidationError
+
+SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+SIDES = ("ours", "opposing", "monitor", "protect")
+# When one post meets trackers of several sides in one campaign it takes one side, the first of
+# this order. Opposing comes before ours so that share of voice never flatters us.
+SIDE_PRECEDENCE = ("opposing", "ours", "protect", "monitor")
+STATUSES = ("draft", "active", "paused", "won", "lost", "archived")
+PLATFORMS = ("x", "reddit", "mastodon", "bluesky", "rss")
+TRACKER_KINDS = ("hashtag", "keyword", "account", "url")
+
+
+def parse_timezone(name: str) -> str:
+    """Return an IANA time zone name, or raise ValidationError."""
+    try:
+        ZoneInfo(str(name))
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        raise ValidationError(f"unknown time zone '{name}' (use an IANA name such as Europe/London)") from None
+    return str(name)
+
+
+def parse_when(value, tz: str = "UTC", *, end_of_day: bool = False) -> str:
+    """Normalise a date or timestamp to the stored form.
+
+    A bare date stays a date ("2026-03-01"), so that a campaign file round-trips exactly; a
+    timestamp becomes UTC ISO ("2026-03-01T09:00:00Z"), read in `tz` when it has no offset.
+    """
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, date):
+        return value.isoformat()
+    else:
+        text = str(value).strip()
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            try:
+                return date.fromisoformat(text).isoformat()
+            except ValueError:
+                raise ValidationError(f"bad date '{text}' (expected YYYY-MM-DD)") from None
+        try:
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise ValidationError(
+                f"bad date or time '{text}' (expected YYYY-MM-DD or an ISO timestamp)"
+            ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo(tz))
+    return iso_utc(moment)
+
+
+def iso_utc(moment: datetime) -> str:
+    """The one stored form of an instant: UTC, seconds, trailing Z."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def to_datetime(stored: str, tz: str = "UTC", *, end_of_day: bool = False) -> datetime:
+    """Read a stored date or instant back as an aware datetime (a date means its start, or its end)."""
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", stored):
+        day = date.fromisoformat(stored)
+        moment = datetime.combine(day, time.max if end_of_day else time.min, ZoneInfo(tz))
+        return moment.astimezone(UTC)
+    return datetime.fromisoformat(stored.replace("Z", "+00:00")).astimezone(UTC)
+
+
+def classify_term(term: str) -> tuple[str, str]:
+    """Turn a tracker term into (kind, value): '#tag' is a hashtag, '@name' an account."""
+    term = str(term).strip()
+    if not term:
+        raise ValidationError("empty tracker term")
+    if term.startswith("#"):
+        tag = term[1:].strip()
+        if not tag or not re.fullmatch(r"\w+", tag):
+            raise ValidationError(f"bad hashtag '{term}'")
+        return "hashtag", tag
+    if term.startswith("@"):
+        handle = term[1:].strip()
+        if not handle:
+            raise ValidationError(f"bad account '{term}'")
+        return "account", handle
+    if re.match(r"^https?://", term):
+        return "url", term
+    return "keyword", term
+
+
+def term_of(kind: str, value: str) -> str:
+    """The inverse of classify_term: how a tracker is written in a campaign file."""
+    return {"hashtag": "#", "account": "@"}.get(kind, "") + value
+
+
+@dataclass
+class Tracker:
+    """One thing a campaign listens for, on one side."""
+
+    kind: str
+    value: str
+    side: str
+    id: int | None = None
+    campaign_id: int | None = None
+
+    @property
+    def term(self) -> str:
+        return term_of(self.kind, self.value)
+
+
+@dataclass
+class Campaign:
+    """A campaign: what it tracks, when, where, and what it aims for."""
+
+    slug: str
+    name: str
+    starts_at: str
+    description: str = ""
+    status: str = "active"
+    ends_at: str | None = None
+    timezone: str = "UTC"
+    goal_mentions: int | None = None
+    goal_reach: int | None = None
+    retention_days: int | None = None
+    platforms: list[str] = field(default_factory=list)  # empty means every platform
+    exclude: list[str] = field(default_factory=list)
+    trackers: list[Tracker] = field(default_factory=list)
+    feeds: list[str] = field(default_factory=list)  # RSS / news feed URLs
+    is_demo: bool = False  # generated by `groundswell demo load`, labelled as such everywhere
+    id: int | None = None
+
+    def validate(self) -> Campaign:
+        if not SLUG_RE.match(self.slug or ""):
+            raise ValidationError(f"bad slug '{self.slug}' (use a-z, 0-9 and -)")
+        if not str(self.name or "").strip():
+            raise ValidationError(f"campaign '{self.slug}' needs a name")
+        if self.status not in STATUSES:
+            raise ValidationError(f"bad status '{self.status}' (one of: {', '.join(STATUSES)})")
+        parse_timezone(self.timezone)
+        for platform in self.platforms:
+            if platform not in PLATFORMS:
+                raise ValidationError(f"unknown platform '{platform}' (one of: {', '.join(PLATFORMS)})")
+        for number, label in ((self.goal_mentions, "goal mentions"), (self.goal_reach, "goal reach"),
+                              (self.retention_days, "retention_days")):
+            if number is not None and (not isinstance(number, int) or number <= 0):
+                raise ValidationError(f"{label} must be a positive whole number, not {number!r}")
+        if self.ends_at and to_datetime(self.ends_at, self.timezone, end_of_day=True) < to_datetime(
+            self.starts_at, self.timezone
+        ):
+            raise ValidationError(f"campaign '{self.slug}' ends before it starts")
+        for tracker in self.trackers:
+            if tracker.side not in SIDES:
+                raise ValidationError(f"bad side '{tracker.side}' (one of: {', '.join(SIDES)})")
+        return self
+
+
+@dataclass
+class Mention:
+    """One post from one platform, as stored; `uid` is `platform:native_id`."""
+
+    platform: str
+    native_id: str
+    created_at: str
+    text: str = ""
+    url: str | None = None
+    author_key: str | None = None
+    author_followers: int | None = None
+    lang: str | None = None
+    is_repost: bool = False
+    reposted_uid: str | None = None
+    reply_to_uid: str | None = None
+    likes: int | None = None
+    reposts: int | None = None
+    replies: int | None = None
+    quotes: int | None = None
+    impressions: int | None = None
+    sentiment: float | None = None
+    abuse: float | None = None
+    raw_ref: str | None = None
+    # The audience a post reaches when it is not the author's followers: a subreddit's
+    # subscribers on Reddit ("r/name"). Potential reach counts each key once per window.
+    audience_key: str | None = None
+    audience_size: int | None = None
+    # Used to match trackers, not stored as columns: tags and @-mentions the platform reports
+    # (else they are read from the text), the real handle before any pseudonym replaces it, and
+    # the text of the post a repost carries.
+    hashtags: list[str] = field(default_factory=list)
+    mentioned: list[str] = field(default_factory=list)
+    author_handle: str | None = None
+    context_text: str = ""
+
+    @property
+    def uid(self) -> str:
+        return f"{self.platform}:{self.native_id}"
+
+    @property
+    def engagement(self) -> int:
+        """Likes + reposts + replies + quotes; a repost's own counts are the original's, so 0."""
+        if self.is_repost:
+            return 0
+        return sum(n or 0 for n in (self.likes, self.reposts, self.replies, self.quotes))

@@ -1,0 +1,1 @@
+"""Sources to mentions: platform collectors, file importers, enrichment and the scheduler."""

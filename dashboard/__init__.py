@@ -1,0 +1,1 @@
+"""The Streamlit dashboard: pages, charts and cached reads over the store."""

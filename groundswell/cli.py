@@ -1,0 +1,441 @@
+"""The `groundswell` command line: every command, with errors as one line and exit code 1."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from campaigns.campaign_file import EXAMPLE, dump_campaigns, load_campaigns
+from campaigns.errors import GroundswellError, UnknownCampaign, ValidationError
+from campaigns.model import Campaign, Tracker, classify_term, parse_timezone, parse_when, term_of
+from campaigns.settings import Settings, load_dotenv_file
+from campaigns.store import Store, resolve_db_path
+
+
+class GroundswellGroup(click.Group):
+    """A click group that turns every error a user can cause into one line and exit code 1."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except GroundswellError as error:
+            raise click.ClickException(str(error)) from None
+        except sqlite3.Error as error:
+            raise click.ClickException(f"database error: {error}") from None
+        except KeyboardInterrupt:
+            raise click.ClickException("interrupted; everything stored so far is kept") from None
+
+
+class Context:
+    """What every command shares: the database path and settings; the store opens on first use."""
+
+    def __init__(self, db: str | None):
+        self.db_path = resolve_db_path(db)
+        self.settings = Settings.from_env(self.db_path)
+        self._store: Store | None = None
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = Store.open(self.db_path)
+        return self._store
+
+
+pass_context = click.make_pass_decorator(Context)
+
+
+@click.group(cls=GroundswellGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--db", envvar="GROUNDSWELL_DB", metavar="PATH",
+              help="SQLite database file [env GROUNDSWELL_DB; default ./groundswell.db].")
+@click.version_option(package_name="groundswell")
+@click.pass_context
+def cli(ctx, db):
+    """Groundswell: campaign coordination and social listening for advocacy groups.
+
+    Example: groundswell demo
+    """
+    ctx.obj = Context(db)
+
+
+# -- init ------------------------------------------------------------------------------------
+
+@cli.command()
+@click.option("--campaigns-file", default="campaigns.yaml", show_default=True, type=click.Path(dir_okay=False),
+              help="Where to write an example campaigns file if none exists.")
+@pass_context
+def init(obj: Context, campaigns_file):
+    """Create or migrate the database and write an example campaigns file.
+
+    Running it again changes nothing.
+
+    Example: groundswell --db campaign.db init
+    """
+    store = obj.store
+    applied = store.applied_migrations
+    click.echo(f"database {store.path}: schema current" + (f" (applied {', '.join(applied)})" if applied else ""))
+    path = Path(campaigns_file)
+    if path.exists():
+        click.echo(f"{path} exists; left as it is")
+    else:
+        path.write_text(EXAMPLE, encoding="utf-8")
+        click.echo(f"wrote an example {path}; load it with: groundswell campaign import {path}")
+
+
+# -- campaigns -------------------------------------------------------------------------------
+
+@cli.group()
+def campaign():
+    """Define campaigns: what they track, when, and what they aim for."""
+
+
+def _terms(side: str, terms) -> list[Tracker]:
+    return [Tracker(*classify_term(term), side=side) for term in terms]
+
+
+def _positive(value, label):
+    if value is not None and value <= 0:
+        raise ValidationError(f"{label} must be a positive whole number")
+    return value
+
+
+@campaign.command("add")
+@click.argument("slug")
+@click.option("--name", required=True, help="Display name.")
+@click.option("--description", default="")
+@click.option("--starts", default=None, help="Date or ISO timestamp [default: today].")
+@click.option("--ends", default=None, help="Date or ISO timestamp.")
+@click.option("--timezone", default="UTC", show_default=True, help="IANA time zone.")
+@click.option("--goal-mentions", type=int)
+@click.option("--goal-reach", type=int)
+@click.option("--retention-days", type=int)
+@click.option("--platform", "platforms", multiple=True, help="Limit to a platform (repeat); default all.")
+@click.option("--ours", multiple=True, help="A term on our side (#tag, @account or phrase; repeat).")
+@click.option("--opposing", multiple=True, help="A term of the opposing narrative (repeat).")
+@click.option("--monitor", multiple=True, help="A term to watch (repeat).")
+@click.option("--protect", multiple=True, help="An account to protect from pile-ons (repeat).")
+@click.option("--exclude", multiple=True, help="Drop posts containing this term (repeat).")
+@click.option("--feed", "feeds", multiple=True, help="An RSS / news feed URL (repeat).")
+@pass_context
+def campaign_add(obj: Context, slug, name, description, starts, ends, timezone, goal_mentions, goal_reach,
+                 retention_days, platforms, ours, opposing, monitor, protect, exclude, feeds):
+    """Add a campaign.
+
+    Example: groundswell campaign add antisocial --name "#AntiSocialMedia" --ours "#AntiSocialMedia" --opposing "#FreeSpeechSU" --protect @nusuk
+    """
+    store = obj.store
+    try:
+        store.campaign(slug)
+    except UnknownCampaign:
+        pass
+    else:
+        raise ValidationError(f"campaign '{slug}' exists; change it with: groundswell campaign edit {slug}")
+    timezone = parse_timezone(timezone)
+    new = Campaign(
+        slug=slug, name=name, description=description,
+        starts_at=parse_when(starts or datetime.now(UTC).date(), timezone),
+        ends_at=parse_when(ends, timezone) if ends else None, timezone=timezone,
+        goal_mentions=_positive(goal_mentions, "--goal-mentions"), goal_reach=_positive(goal_reach, "--goal-reach"),
+        retention_days=_positive(retention_days, "--retention-days"), platforms=list(platforms),
+        exclude=list(exclude), feeds=list(feeds),
+        trackers=_terms("ours", ours) + _terms("opposing", opposing) + _terms("monitor", monitor)
+        + _terms("protect", protect),
+    )
+    saved = store.save_campaign(new)
+    click.echo(f"added campaign {saved.slug} with {len(saved.trackers)} tracker(s)")
+
+
+@campaign.command("edit")
+@click.argument("slug")
+@click.option("--name")
+@click.option("--description")
+@click.option("--status", type=click.Choice(["draft", "active", "paused", "won", "lost", "archived"]))
+@click.option("--starts")
+@click.option("--ends", help="Date or ISO timestamp; 'none' removes the end.")
+@click.option("--timezone")
+@click.option("--goal-mentions", type=int)
+@click.option("--goal-reach", type=int)
+@click.option("--retention-days", type=int)
+@click.option("--ours", multiple=True, help="Add a term on our side (repeat).")
+@click.option("--opposing", multiple=True, help="Add a term of the opposing narrative (repeat).")
+@click.option("--monitor", multiple=True, help="Add a term to watch (repeat).")
+@click.option("--protect", multiple=True, help="Add an account to protect (repeat).")
+@click.option("--remove", multiple=True, help="Remove a term from whichever side has it (repeat).")
+@click.option("--exclude", multiple=True, help="Add an exclusion (repeat).")
+@pass_context
+def campaign_edit(obj: Context, slug, name, description, status, starts, ends, timezone, goal_mentions,
+                  goal_reach, retention_days, ours, opposing, monitor, protect, remove, exclude):
+    """Change a campaign; only the options given change.
+
+    Example: groundswell campaign edit antisocial --status paused --ours "#LoveSUs" --remove "yik yak"
+    """
+    store = obj.store
+    current = store.campaign(slug)
+    if timezone:
+        current.timezone = parse_timezone(timezone)
+    for attribute, value in (("name", name), ("description", description), ("status", status)):
+        if value is not None:
+            setattr(current, attribute, value)
+    if starts:
+        current.starts_at = parse_when(starts, current.timezone)
+    if ends:
+        current.ends_at = None if ends.lower() == "none" else parse_when(ends, current.timezone)
+    if goal_mentions is not None:
+        current.goal_mentions = _positive(goal_mentions, "--goal-mentions")
+    if goal_reach is not None:
+        current.goal_reach = _positive(goal_reach, "--goal-reach")
+    if retention_days is not None:
+        current.retention_days = _positive(retention_days, "--retention-days")
+    removing = {classify_term(term) for term in remove}
+    missing = removing - {(t.kind, t.value) for t in current.trackers}
+    if missing:
+        raise ValidationError(f"campaign '{slug}' does not track {', '.join(term_of(*m) for m in missing)}")
+    current.trackers = [t for t in current.trackers if (t.kind, t.value) not in removing]
+    current.trackers += _terms("ours", ours) + _terms("opposing", opposing) + _terms("monitor", monitor) \
+        + _terms("protect", protect)
+    current.exclude += [term for term in exclude if term not in current.exclude]
+    store.save_campaign(current)
+    click.echo(f"updated campaign {slug}")
+
+
+@campaign.command("list")
+@pass_context
+def campaign_list(obj: Context):
+    """List campaigns with their status and how many mentions each has matched.
+
+    Example: groundswell campaign list
+    """
+    store = obj.store
+    campaigns = store.campaigns()
+    if not campaigns:
+        click.echo("no campaigns yet; add one with: groundswell campaign import campaigns.yaml")
+        return
+    counts = dict(store.db.conn.execute(
+        "SELECT campaign_id, sum(mentions) FROM hourly GROUP BY campaign_id").fetchall())
+    rows = [("slug", "name", "status", "trackers", "mentions")]
+    for c in campaigns:
+        label = c.name + (" (demo)" if c.is_demo else "")
+        rows.append((c.slug, label, c.status, str(len(c.trackers)), f"{counts.get(c.id, 0):,}"))
+    _table(rows)
+
+
+@campaign.command("show")
+@click.argument("slug")
+@pass_context
+def campaign_show(obj: Context, slug):
+    """Show one campaign as it would be written in a campaigns file, with its totals.
+
+    Example: groundswell campaign show antisocial
+    """
+    store = obj.store
+    found = store.campaign(slug)
+    click.echo(dump_campaigns([found]).rstrip())
+    mentions, first, last = store.db.conn.execute(
+        "SELECT coalesce(sum(mentions), 0), min(hour), max(hour) FROM hourly WHERE campaign_id = ?", [found.id]
+    ).fetchone()
+    click.echo(f"# {mentions:,} mentions matched" + (f", {first[:10]} to {last[:10]}" if mentions else ""))
+
+
+@campaign.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@pass_context
+def campaign_import(obj: Context, file):
+    """Load campaigns from a YAML file; a campaign with an existing slug is replaced.
+
+    The whole file is checked before anything is written.
+
+    Example: groundswell campaign import campaigns.yaml
+    """
+    campaigns = load_campaigns(file)
+    store = obj.store
+    existing = {c.slug for c in store.campaigns()}
+    for c in campaigns:
+        store.save_campaign(c)
+    added = sum(c.slug not in existing for c in campaigns)
+    click.echo(f"imported {len(campaigns)} campaign(s): {added} added, {len(campaigns) - added} updated")
+
+
+@campaign.command("export")
+@click.argument("slugs", nargs=-1)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to a file instead of standard output.")
+@pass_context
+def campaign_export(obj: Context, slugs, output):
+    """Write campaigns as YAML; importing the result gives the same campaigns back.
+
+    Example: groundswell campaign export antisocial -o campaigns.yaml
+    """
+    store = obj.store
+    campaigns = [store.campaign(s) for s in slugs] if slugs else store.campaigns()
+    text = dump_campaigns(campaigns)
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+        click.echo(f"wrote {len(campaigns)} campaign(s) to {output}")
+    else:
+        click.echo(text, nl=False)
+
+
+# -- import ----------------------------------------------------------------------------------
+
+@cli.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", required=True, help="x (X API v2 pages, as twarc2 saves them).")
+@click.option("--campaign", "slug", help="Match only against this campaign's trackers.")
+@click.option("--batch-size", default=1000, show_default=True, help="Posts per transaction.")
+@pass_context
+def import_command(obj: Context, file, fmt, slug, batch_size):
+    """Load posts saved by other tools; a rerun updates counts and duplicates nothing.
+
+    Example: groundswell import brexit.jsonl --format x --campaign antisocial
+    """
+    from campaigns.errors import ImportFormatError
+    from collectors.importers import READERS, import_file
+
+    if fmt not in READERS:
+        raise ImportFormatError(f"unknown format '{fmt}' (one of: {', '.join(sorted(READERS))})")
+    store = obj.store
+    campaign_ids = [store.campaign(slug).id] if slug else None
+    stored = 0
+
+    def counted(result):
+        nonlocal stored
+        stored += result.received
+
+    try:
+        result = import_file(store, file, fmt, settings=obj.settings, campaign_ids=campaign_ids,
+                             batch_size=batch_size, on_batch=counted)
+    except ImportFormatError as error:
+        kept = f"; {stored:,} post(s) before it are stored, and a rerun will not duplicate them" if stored else \
+            "; nothing was stored"
+        raise ImportFormatError(f"{error}{kept}") from None
+    totals = result.totals
+    click.echo(f"imported {totals.received:,} post(s) from {file}: {totals.new:,} new, {totals.updated:,} updated, "
+               f"{totals.matched:,} campaign match(es), {totals.unmatched:,} matched no campaign")
+
+
+# -- demo ------------------------------------------------------------------------------------
+
+@cli.group(invoke_without_command=True)
+@click.option("--port", default=8501, show_default=True)
+@click.option("--no-browser", is_flag=True, help="Do not open a browser window.")
+@click.pass_context
+def demo(ctx, port, no_browser):
+    """Load the demo data set if the database is empty, then open the dashboard.
+
+    Example: groundswell demo
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    obj: Context = ctx.obj
+    if not obj.store.campaigns():
+        ctx.invoke(demo_load)
+    else:
+        click.echo(f"{obj.db_path} already holds campaigns; opening the dashboard")
+    _run_dashboard(obj, port=port, open_browser=not no_browser)
+
+
+@demo.command("load")
+@click.option("--seed", default=7, show_default=True, help="The same seed gives the same data.")
+@click.option("--mentions", default=50_000, show_default=True, help="How many posts to generate.")
+@click.option("--days", default=60, show_default=True, help="How many days back from now.")
+@click.option("--campaigns", "campaign_count", default=3, show_default=True,
+              help="3 named campaigns; more adds generated ones (for benchmarks).")
+@click.option("--until", default=None, help="End of the period (ISO) [default: now].")
+@pass_context
+def demo_load(obj: Context, seed, mentions, days, campaign_count, until):
+    """Fill the database with the generated, clearly labelled demo data set.
+
+    Example: groundswell demo load --seed 7 --mentions 50000 --days 60
+    """
+    from collectors.demo import load_demo
+
+    if mentions < 1 or days < 1 or campaign_count < 1:
+        raise ValidationError("--mentions, --days and --campaigns must be at least 1")
+    end = datetime.fromisoformat(parse_when(until).replace("Z", "+00:00")) if until else None
+    with click.progressbar(length=mentions, label="generating demo mentions", file=sys.stderr) as bar:
+        result = load_demo(obj.store, obj.settings, seed=seed, mentions=mentions, days=days,
+                           campaigns=campaign_count, until=end, on_batch=bar.update)
+    click.echo(f"loaded demo data: {len(result.campaigns)} campaign(s), {result.totals.received:,} mentions "
+               f"from {result.starts:%Y-%m-%d} to {result.ends:%Y-%m-%d}")
+
+
+# -- dashboard -------------------------------------------------------------------------------
+
+def _run_dashboard(obj: Context, *, port: int, open_browser: bool, address: str = "127.0.0.1") -> None:
+    import subprocess
+
+    obj.store.migrate()  # the dashboard reads a current schema
+    app = Path(__file__).resolve().parent.parent / "dashboard" / "streamlit_app.py"
+    env = {**os.environ, "GROUNDSWELL_DB": str(obj.db_path.resolve())}
+    command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(port),
+               "--server.address", address, "--server.headless", str(not open_browser).lower(),
+               "--browser.gatherUsageStats", "false"]
+    click.echo(f"dashboard on http://{address}:{port} (Ctrl-C stops it)")
+    try:
+        subprocess.run(command, env=env, check=False)
+    except KeyboardInterrupt:
+        pass
+
+
+@cli.command()
+@click.option("--port", default=8501, show_default=True)
+@click.option("--address", default="127.0.0.1", show_default=True,
+              help="Listen address; beyond localhost a password is required (GROUNDSWELL_DASHBOARD_PASSWORD).")
+@click.option("--no-browser", is_flag=True, help="Do not open a browser window.")
+@pass_context
+def dashboard(obj: Context, port, address, no_browser):
+    """Open the dashboard on the database.
+
+    Example: groundswell dashboard --port 8502
+    """
+    if address not in ("127.0.0.1", "localhost", "::1") and not os.environ.get("GROUNDSWELL_DASHBOARD_PASSWORD"):
+        raise ValidationError("the dashboard listens beyond localhost only with a password: "
+                              "set GROUNDSWELL_DASHBOARD_PASSWORD")
+    _run_dashboard(obj, port=port, open_browser=not no_browser, address=address)
+
+
+# -- status ----------------------------------------------------------------------------------
+
+@cli.command()
+@pass_context
+def status(obj: Context):
+    """Show what the database holds and how the last collection runs went.
+
+    Example: groundswell status
+    """
+    store = obj.store
+    click.echo(f"database {store.path}: {store.count('campaigns')} campaign(s), {store.count('mentions'):,} mention(s)")
+    rows = store.db.conn.execute(
+        "SELECT collector, max(started_at), status, fetched, new, updated, error FROM collection_runs"
+        " GROUP BY collector ORDER BY collector"
+    ).fetchall()
+    if rows:
+        _table([("source", "last run", "result", "fetched", "new", "updated", "error"),
+                *[tuple("" if v is None else str(v) for v in row) for row in rows]])
+    else:
+        click.echo("no collection runs yet; run: groundswell collect")
+
+
+def _table(rows: list[tuple[str, ...]]) -> None:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+
+
+def main() -> None:
+    """Entry point: read .env, run the command; unexpected errors are one line unless debugging."""
+    load_dotenv_file()
+    try:
+        cli(standalone_mode=True)
+    except SystemExit:
+        raise
+    except Exception as error:  # noqa: BLE001 - the last guard before a traceback reaches a user
+        if os.environ.get("GROUNDSWELL_DEBUG"):
+            raise
+        click.echo(f"Error: {type(error).__name__}: {error} (set GROUNDSWELL_DEBUG=1 for details)", err=True)
+        sys.exit(1)
