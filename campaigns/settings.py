@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from campaigns.store import resolve_db_path
@@ -24,6 +24,18 @@ def env_int(name: str, default: int | None) -> int | None:
     return int(value)
 
 
+def env_list(name: str, default: str) -> list[str]:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        value = default
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+# Seconds between scheduled runs of each source, overridden by GROUNDSWELL_<SOURCE>_INTERVAL.
+DEFAULT_INTERVALS = {"x": 3600, "reddit": 1800, "mastodon": 900, "bluesky": 900, "rss": 3600,
+                     "refresh": 3600}
+
+
 def load_dotenv_file(path: str | os.PathLike = ".env") -> None:
     """Read KEY=value lines from .env into the environment; variables already set win."""
     from dotenv import load_dotenv
@@ -39,6 +51,22 @@ class Settings:
     pseudonymize: bool = False                  # GROUNDSWELL_PSEUDONYMIZE=1
     pseudonym_key_file: Path | None = None      # GROUNDSWELL_PSEUDONYM_KEY_FILE
     detect_language: bool = True                # GROUNDSWELL_DETECT_LANGUAGE=0 to skip
+    # Collectors: credentials, where to listen, and how hard.
+    x_bearer_token: str | None = field(default=None, repr=False)          # GROUNDSWELL_X_BEARER_TOKEN
+    x_monthly_post_budget: int = 10_000         # GROUNDSWELL_X_MONTHLY_POST_BUDGET (posts read)
+    reddit_client_id: str | None = None         # GROUNDSWELL_REDDIT_CLIENT_ID
+    reddit_client_secret: str | None = field(default=None, repr=False)    # GROUNDSWELL_REDDIT_CLIENT_SECRET
+    reddit_user_agent: str | None = None        # GROUNDSWELL_REDDIT_USER_AGENT
+    reddit_subreddits: list[str] = field(default_factory=lambda: ["all"])  # GROUNDSWELL_REDDIT_SUBREDDITS
+    bluesky_handle: str | None = None           # GROUNDSWELL_BLUESKY_HANDLE
+    bluesky_app_password: str | None = field(default=None, repr=False)    # GROUNDSWELL_BLUESKY_APP_PASSWORD
+    bluesky_service: str = "https://bsky.social"  # GROUNDSWELL_BLUESKY_SERVICE
+    mastodon_instances: list[str] = field(default_factory=lambda: ["mastodon.social"])  # GROUNDSWELL_MASTODON_INSTANCES
+    mastodon_access_token: str | None = field(default=None, repr=False)   # GROUNDSWELL_MASTODON_ACCESS_TOKEN (keyword search)
+    intervals: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_INTERVALS))  # GROUNDSWELL_<SOURCE>_INTERVAL
+    max_pages: int = 10                         # GROUNDSWELL_MAX_PAGES per query per run
+    max_rate_limit_wait: int = 900              # GROUNDSWELL_MAX_RATE_LIMIT_WAIT seconds
+    jobs_path: Path | None = None               # GROUNDSWELL_JOBS_DB, default <db>.jobs.sqlite
 
     @classmethod
     def from_env(cls, db: str | os.PathLike | None = None) -> Settings:
@@ -48,7 +76,30 @@ class Settings:
             pseudonymize=env_flag("GROUNDSWELL_PSEUDONYMIZE"),
             pseudonym_key_file=Path(key_file) if key_file else None,
             detect_language=env_flag("GROUNDSWELL_DETECT_LANGUAGE", True),
+            x_bearer_token=os.environ.get("GROUNDSWELL_X_BEARER_TOKEN") or None,
+            x_monthly_post_budget=env_int("GROUNDSWELL_X_MONTHLY_POST_BUDGET", 10_000),
+            reddit_client_id=os.environ.get("GROUNDSWELL_REDDIT_CLIENT_ID") or None,
+            reddit_client_secret=os.environ.get("GROUNDSWELL_REDDIT_CLIENT_SECRET") or None,
+            reddit_user_agent=os.environ.get("GROUNDSWELL_REDDIT_USER_AGENT") or None,
+            reddit_subreddits=env_list("GROUNDSWELL_REDDIT_SUBREDDITS", "all"),
+            bluesky_handle=os.environ.get("GROUNDSWELL_BLUESKY_HANDLE") or None,
+            bluesky_app_password=os.environ.get("GROUNDSWELL_BLUESKY_APP_PASSWORD") or None,
+            bluesky_service=os.environ.get("GROUNDSWELL_BLUESKY_SERVICE") or "https://bsky.social",
+            mastodon_instances=env_list("GROUNDSWELL_MASTODON_INSTANCES", "mastodon.social"),
+            mastodon_access_token=os.environ.get("GROUNDSWELL_MASTODON_ACCESS_TOKEN") or None,
+            intervals={name: env_int(f"GROUNDSWELL_{name.upper()}_INTERVAL", seconds)
+                       for name, seconds in DEFAULT_INTERVALS.items()},
+            max_pages=env_int("GROUNDSWELL_MAX_PAGES", 10),
+            max_rate_limit_wait=env_int("GROUNDSWELL_MAX_RATE_LIMIT_WAIT", 900),
+            jobs_path=Path(os.environ["GROUNDSWELL_JOBS_DB"]) if os.environ.get("GROUNDSWELL_JOBS_DB") else None,
         )
+
+    @property
+    def jobs_file(self) -> Path:
+        """The scheduler's own job store, beside the database unless GROUNDSWELL_JOBS_DB says."""
+        if self.jobs_path:
+            return self.jobs_path
+        return self.db_path.with_name(self.db_path.name + ".jobs.sqlite")
 
     def pseudonym_key(self) -> bytes:
         """The HMAC key for pseudonyms, kept outside the database so a copied database cannot
