@@ -60,6 +60,8 @@ class _LineDict(dict):
 
 
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+# Dates stay text so that our own parser judges them (YAML's raises on 2026-02-30 with no line).
+_LineLoader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node))
 
 
 def load_campaigns(path: str | Path) -> list[Campaign]:

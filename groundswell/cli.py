@@ -92,7 +92,10 @@ def init(obj: Context, campaigns_file):
 
 @cli.group()
 def campaign():
-    """Define campaigns: what they track, when, and what they aim for."""
+    """Define campaigns: what they track, when, and what they aim for.
+
+    Example: groundswell campaign import campaigns.yaml
+    """
 
 
 def _terms(side: str, terms) -> list[Tracker]:

@@ -1,0 +1,142 @@
+"""Importing X API v2 search pages: posts, authors, reposts credited to the original once."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from campaigns import metrics
+from campaigns.store import Store
+from collectors import x
+from groundswell.cli import cli
+
+FIXTURES = Path(__file__).parent / "fixtures" / "x"
+CAMPAIGN = """\
+campaigns:
+  - slug: antisocial
+    name: "#AntiSocialMedia"
+    starts: 2026-03-01
+    track:
+      ours: ["#AntiSocialMedia", "online abuse"]
+      opposing: ["#FreeSpeechSU"]
+      protect: ["@su_president"]
+"""
+
+
+def invoke(db, *args):
+    return CliRunner().invoke(cli, ["--db", str(db), *args])
+
+
+@pytest.fixture
+def campaign_db(db_path, tmp_path):
+    (tmp_path / "c.yaml").write_text(CAMPAIGN)
+    assert invoke(db_path, "campaign", "import", str(tmp_path / "c.yaml")).exit_code == 0
+    return db_path
+
+
+def test_map_page_reads_posts_authors_and_reposts():
+    page = json.loads((FIXTURES / "search_pages.jsonl").read_text().splitlines()[0])
+    mentions = {m.uid: m for m in x.map_page(page)}
+    assert set(mentions) == {"x:1003", "x:1002", "x:1001"}  # the retweeted original comes from includes
+    retweet, original = mentions["x:1003"], mentions["x:1001"]
+    assert retweet.is_repost and retweet.reposted_uid == "x:1001"
+    assert retweet.engagement == 0 and original.engagement == 4 + 2 + 30 + 1
+    assert (retweet.author_key, retweet.author_followers) == ("studentvoice", 1200)
+    assert (original.author_key, original.author_followers) == ("su_president", 4000)
+    assert original.url == "https://x.com/su_president/status/1001"
+    assert retweet.created_at == "2026-03-02T10:05:00Z"
+    assert retweet.context_text.startswith("Proud of our officers")
+
+
+def test_import_stores_and_matches(campaign_db):
+    result = invoke(campaign_db, "import", str(FIXTURES / "search_pages.jsonl"), "--format", "x",
+                    "--campaign", "antisocial")
+    assert result.exit_code == 0, result.output
+    assert "imported 5 post(s)" in result.output and "5 new" in result.output
+    store = Store.open(campaign_db)
+    sides = dict(store.db.conn.execute("SELECT mention_uid, side FROM mention_matches").fetchall())
+    assert sides == {"x:1001": "ours", "x:1003": "ours", "x:1002": "opposing", "x:1000": "protect", "x:998": "ours"}
+    reply = store.mention("x:1000")
+    assert reply["reply_to_uid"] == "x:999" and reply["abuse"] >= metrics.ABUSIVE_THRESHOLD
+    # "und" is no language: it was detected from the text.
+    assert store.mention("x:998")["lang"] == "en"
+    campaign = store.campaign("antisocial")
+    kpis = metrics.kpis(store.db.conn, metrics.Filters(campaign.id, "2026-03-01T00:00:00Z", "2026-03-03T00:00:00Z"))
+    assert (kpis.mentions, kpis.reposts, kpis.unique_authors) == (5, 1, 3)
+    assert kpis.engagement == 37 + 7 + 3 + 12
+    assert kpis.potential_reach == 1200 + 90 + 4000
+
+
+def test_import_twice_duplicates_nothing(campaign_db):
+    for _ in range(2):
+        assert invoke(campaign_db, "import", str(FIXTURES / "search_pages.jsonl"), "--format", "x").exit_code == 0
+    store = Store.open(campaign_db)
+    assert store.count("mentions") == 5
+    assert store.db.conn.execute("SELECT sum(mentions) FROM hourly").fetchone()[0] == 5
+
+
+def test_a_single_pretty_printed_page(campaign_db):
+    result = invoke(campaign_db, "import", str(FIXTURES / "single_page.json"), "--format", "x")
+    assert result.exit_code == 0, result.output
+    assert Store.open(campaign_db).count("mentions") == 3
+
+
+def test_a_file_cut_short_keeps_whole_batches_and_a_rerun_completes_it(campaign_db, tmp_path):
+    lines = (FIXTURES / "search_pages.jsonl").read_text().splitlines()
+    cut = tmp_path / "cut.jsonl"
+    cut.write_text(lines[0] + "\n" + lines[1][: len(lines[1]) // 2])
+    result = invoke(campaign_db, "import", str(cut), "--format", "x", "--batch-size", "1")
+    assert result.exit_code == 1
+    assert "line 2 is not valid JSON" in result.output and "3 post(s) before it are stored" in result.output
+    assert Store.open(campaign_db).count("mentions") == 3
+    shutil.copy(FIXTURES / "search_pages.jsonl", cut)
+    assert invoke(campaign_db, "import", str(cut), "--format", "x").exit_code == 0
+    store = Store.open(campaign_db)
+    assert store.count("mentions") == 5
+    assert store.db.conn.execute("SELECT sum(mentions) FROM hourly").fetchone()[0] == 5
+
+
+def expected_from_file(path: Path):
+    """What a twarc2 file holds, counted straight from the JSON: posts, reposts, distinct authors."""
+    originals, reposts, authors = set(), set(), set()
+    for line in path.read_text().splitlines():
+        page = json.loads(line)
+        users = {u["id"]: u["username"].lower() for u in page["includes"]["users"]}
+        included = {t["id"]: t for t in page["includes"].get("tweets", [])}
+        for tweet in page["data"]:
+            retweeted = [r["id"] for r in tweet.get("referenced_tweets", []) if r["type"] == "retweeted"]
+            (reposts if retweeted else originals).add(tweet["id"])
+            authors.add(users[tweet["author_id"]])
+            for original_id in retweeted:
+                if original_id in included:
+                    originals.add(original_id)
+                    authors.add(users[included[original_id]["author_id"]])
+    return len(originals), len(reposts), len(authors)
+
+
+@pytest.mark.realworld
+@pytest.mark.parametrize("name,tag", [("brexit", "brexit"), ("kpop", "kpop")])
+def test_real_twarc_pages(realworld, db_path, tmp_path, name, tag):
+    path = realworld / "twarc-csv" / f"{name}.jsonl"
+    (tmp_path / "c.yaml").write_text(f"campaigns:\n  - {{slug: {name}, name: {name}, starts: 2021-09-01, "
+                                     f"track: {{ours: ['#{tag}']}}}}\n")
+    assert invoke(db_path, "campaign", "import", str(tmp_path / "c.yaml")).exit_code == 0
+    result = invoke(db_path, "import", str(path), "--format", "x", "--campaign", name)
+    assert result.exit_code == 0, result.output
+    originals, reposts, authors = expected_from_file(path)
+    store = Store.open(db_path)
+    stored = store.db.conn.execute(
+        "SELECT sum(is_repost = 0), sum(is_repost), count(DISTINCT author_key) FROM mentions").fetchone()
+    assert stored == (originals, reposts, authors)
+    assert reposts == {"brexit": 67, "kpop": 78}[name]
+    # Every retweet carries the original's counts but adds no engagement of its own.
+    assert store.db.conn.execute("SELECT sum(engagement) FROM mentions WHERE is_repost = 1").fetchone()[0] == 0
+    # Each retweet points at an original that is stored, so its engagement is counted once, there.
+    dangling = store.db.conn.execute(
+        "SELECT count(*) FROM mentions r LEFT JOIN mentions o ON o.uid = r.reposted_uid "
+        "WHERE r.is_repost = 1 AND o.uid IS NULL").fetchone()[0]
+    assert dangling == 0
+    # Followers come from includes.users.
+    assert store.db.conn.execute("SELECT count(*) FROM mentions WHERE author_followers IS NULL").fetchone()[0] == 0

@@ -1,0 +1,97 @@
+"""Tracker matching: hashtag case, word boundaries, phrases, accounts, exclusions, platforms, sides."""
+
+import pytest
+
+from campaigns.matching import Matcher, accounts_in, hashtags_in
+from campaigns.model import Campaign, Mention, Tracker, classify_term
+
+
+def campaign(campaign_id, slug, platforms=(), exclude=(), **sides):
+    trackers = []
+    for side, terms in sides.items():
+        for number, term in enumerate(terms):
+            trackers.append(Tracker(*classify_term(term), side=side, id=campaign_id * 100 + len(trackers) + number))
+    return Campaign(slug=slug, name=slug, starts_at="2026-03-01", id=campaign_id, trackers=trackers,
+                    platforms=list(platforms), exclude=list(exclude))
+
+
+def post(text, platform="x", **fields):
+    return Mention(platform=platform, native_id="1", created_at="2026-03-02T10:00:00Z", text=text, **fields)
+
+
+ANTISOCIAL = campaign(1, "antisocial", exclude=["giveaway", "#spam"],
+                      ours=["#AntiSocialMedia", "online abuse"], opposing=["#FreeSpeechSU"],
+                      monitor=["yik yak"], protect=["@nusuk"])
+matcher = Matcher([ANTISOCIAL, campaign(2, "libraries", platforms=["mastodon", "x"], ours=["#SaveOurLibraries", "abuse"])])
+
+
+def sides(text, **fields):
+    found, _ = matcher.match(post(text, **fields))
+    return {m.campaign_id: m.side for m in found}
+
+
+@pytest.mark.parametrize("text", ["Stand up #antisocialmedia", "#ANTISOCIALMEDIA now", "so #AntiSocialMedia."])
+def test_hashtags_match_whatever_their_case(text):
+    assert sides(text) == {1: "ours"}
+
+
+def test_a_hashtag_is_a_whole_tag():
+    assert sides("#AntiSocialMediaRocks") == {}
+    assert sides("no hashtag: AntiSocialMedia") == {}
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("Online abuse has to stop", {1: "ours", 2: "ours"}),
+    ("ONLINE-ABUSE again", {1: "ours", 2: "ours"}),
+    ("the online abuser was banned", {}),
+    ("onlineabuse", {}),
+    ("abusers everywhere", {}),
+    ("on yik yak today", {1: "monitor"}),
+    ("yik, yak", {1: "monitor"}),
+    ("yikyak", {}),
+])
+def test_keywords_and_phrases_match_whole_words_in_order(text, expected):
+    assert sides(text) == expected
+
+
+def test_accounts_match_mentions_and_authors():
+    assert sides("hey @NUSUK what now") == {1: "protect"}
+    assert sides("a reply", mentioned=["nusuk"]) == {1: "protect"}
+    assert sides("my own post", author_handle="NUSUK") == {1: "protect"}
+    assert sides("email nusuk@example.org") == {}
+
+
+def test_exclusions_drop_the_mention_from_that_campaign_only():
+    assert sides("online abuse giveaway!") == {2: "ours"}
+    assert sides("online abuse #spam") == {2: "ours"}
+    assert sides("online abuse giveaways") == {1: "ours", 2: "ours"}
+
+
+def test_platform_lists_limit_where_a_campaign_listens():
+    assert sides("#SaveOurLibraries", platform="reddit") == {}
+    assert sides("#SaveOurLibraries", platform="mastodon") == {2: "ours"}
+
+
+def test_one_mention_can_belong_to_two_campaigns():
+    found, tags = matcher.match(post("#AntiSocialMedia and #SaveOurLibraries"))
+    assert {m.campaign_id for m in found} == {1, 2}
+    assert tags == ["antisocialmedia", "saveourlibraries"]
+
+
+def test_opposing_wins_when_one_post_meets_both_sides():
+    assert sides("#AntiSocialMedia vs #FreeSpeechSU") == {1: "opposing"}
+    found, _ = matcher.match(post("#AntiSocialMedia vs #FreeSpeechSU"))
+    assert len(found[0].tracker_ids) == 2
+
+
+def test_a_repost_matches_through_the_text_it_carries():
+    assert sides("RT @x: Proud of our officers…", context_text="Proud of our officers #AntiSocialMedia") == {1: "ours"}
+
+
+def test_platform_hashtags_count_even_when_the_text_is_cut():
+    assert sides("RT @x: long text cut befo…", hashtags=["AntiSocialMedia"]) == {1: "ours"}
+
+
+def test_extractors():
+    assert hashtags_in("#One #two #ONE a#b &#39; #3rd") == ["one", "two", "3rd"]
+    assert accounts_in("@Alice, cc @bob. mail x@y.org") == ["alice", "bob"]
