@@ -174,3 +174,178 @@ def core(db):
         );
         """
     )
+
+
+@migrations(name="0003_planner")
+def planner(db):
+    """Narratives, calls to action with message variants, events with needs, volunteers with
+    handles, assignments, demands and their dated updates."""
+    db.executescript(
+        """
+        CREATE TABLE narratives (
+            id INTEGER PRIMARY KEY,
+            campaign_id INTEGER NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,
+            side TEXT NOT NULL,
+            claim TEXT NOT NULL,
+            frame TEXT NOT NULL DEFAULT '',
+            keywords TEXT NOT NULL DEFAULT '[]',
+            first_seen TEXT,
+            risk TEXT NOT NULL DEFAULT 'medium',
+            decision TEXT NOT NULL DEFAULT 'monitor',
+            counters_id INTEGER REFERENCES narratives(id) ON DELETE SET NULL,
+            notes TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX narratives_campaign ON narratives (campaign_id, side);
+        -- Which trackers measure a narrative, so its traction over time is the trackers' series.
+        CREATE TABLE narrative_trackers (
+            narrative_id INTEGER NOT NULL REFERENCES narratives(id) ON DELETE CASCADE,
+            tracker_id INTEGER NOT NULL REFERENCES trackers(id) ON DELETE CASCADE,
+            PRIMARY KEY (narrative_id, tracker_id)
+        );
+        CREATE TABLE events (
+            id INTEGER PRIMARY KEY,
+            campaign_id INTEGER NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,
+            title TEXT NOT NULL,
+            description TEXT NOT NULL DEFAULT '',
+            starts_at TEXT NOT NULL,
+            ends_at TEXT NOT NULL,
+            timezone TEXT NOT NULL DEFAULT 'UTC',
+            location TEXT NOT NULL DEFAULT '',
+            online_url TEXT NOT NULL DEFAULT '',
+            capacity INTEGER,
+            visibility TEXT NOT NULL DEFAULT 'public',
+            status TEXT NOT NULL DEFAULT 'draft',
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX events_campaign ON events (campaign_id, starts_at);
+        CREATE TABLE event_needs (
+            id INTEGER PRIMARY KEY,
+            event_id INTEGER NOT NULL REFERENCES events(id) ON DELETE CASCADE,
+            item TEXT NOT NULL,
+            quantity INTEGER NOT NULL,
+            pledged INTEGER NOT NULL DEFAULT 0,
+            delivered INTEGER NOT NULL DEFAULT 0,
+            position INTEGER NOT NULL DEFAULT 0,
+            UNIQUE (event_id, item)
+        );
+        CREATE TABLE actions (
+            id INTEGER PRIMARY KEY,
+            campaign_id INTEGER NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,
+            narrative_id INTEGER REFERENCES narratives(id) ON DELETE SET NULL,
+            event_id INTEGER REFERENCES events(id) ON DELETE SET NULL,
+            kind TEXT NOT NULL,
+            title TEXT NOT NULL,
+            message TEXT NOT NULL DEFAULT '',
+            hashtags TEXT NOT NULL DEFAULT '[]',
+            channel TEXT NOT NULL DEFAULT '',
+            link TEXT NOT NULL DEFAULT '',
+            window_start TEXT NOT NULL,
+            window_end TEXT NOT NULL,
+            timezone TEXT NOT NULL DEFAULT 'UTC',
+            goal_count INTEGER,
+            status TEXT NOT NULL DEFAULT 'draft',
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX actions_campaign ON actions (campaign_id, window_start);
+        -- Other wordings of an action's message, so volunteers' posts are not identical.
+        CREATE TABLE action_variants (
+            action_id INTEGER NOT NULL REFERENCES actions(id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            message TEXT NOT NULL,
+            PRIMARY KEY (action_id, position)
+        );
+        CREATE TABLE volunteers (
+            id INTEGER PRIMARY KEY,
+            display_name TEXT NOT NULL UNIQUE,
+            contact TEXT NOT NULL DEFAULT '',
+            timezone TEXT NOT NULL DEFAULT 'UTC',
+            skills TEXT NOT NULL DEFAULT '[]',
+            consent_at TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        -- A handle is kept only with consent; it lets a collected post mark an assignment done.
+        CREATE TABLE volunteer_handles (
+            volunteer_id INTEGER NOT NULL REFERENCES volunteers(id) ON DELETE CASCADE,
+            platform TEXT NOT NULL,
+            handle TEXT NOT NULL,
+            PRIMARY KEY (volunteer_id, platform)
+        );
+        CREATE INDEX volunteer_handles_handle ON volunteer_handles (platform, handle);
+        CREATE TABLE assignments (
+            id INTEGER PRIMARY KEY,
+            volunteer_id INTEGER NOT NULL REFERENCES volunteers(id) ON DELETE CASCADE,
+            action_id INTEGER REFERENCES actions(id) ON DELETE CASCADE,
+            event_id INTEGER REFERENCES events(id) ON DELETE CASCADE,
+            role TEXT NOT NULL DEFAULT '',
+            status TEXT NOT NULL DEFAULT 'invited',
+            done_at TEXT,
+            evidence_uid TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            CHECK ((action_id IS NULL) != (event_id IS NULL))
+        );
+        CREATE UNIQUE INDEX assignments_unique ON assignments
+            (volunteer_id, coalesce(action_id, 0), coalesce(event_id, 0), role);
+        CREATE INDEX assignments_action ON assignments (action_id) WHERE action_id IS NOT NULL;
+        CREATE INDEX assignments_event ON assignments (event_id) WHERE event_id IS NOT NULL;
+        CREATE TABLE demands (
+            id INTEGER PRIMARY KEY,
+            campaign_id INTEGER NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,
+            text TEXT NOT NULL,
+            decision_maker TEXT NOT NULL DEFAULT '',
+            status TEXT NOT NULL DEFAULT 'raised',
+            due_at TEXT,
+            review_on TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE TABLE demand_updates (
+            id INTEGER PRIMARY KEY,
+            demand_id INTEGER NOT NULL REFERENCES demands(id) ON DELETE CASCADE,
+            at TEXT NOT NULL,
+            status TEXT NOT NULL,
+            note TEXT NOT NULL DEFAULT '',
+            source_url TEXT NOT NULL DEFAULT '',
+            evidence_uid TEXT
+        );
+        CREATE INDEX demand_updates_demand ON demand_updates (demand_id, at);
+        """
+    )
+
+
+@migrations(name="0002_collectors")
+def collectors(db):
+    """What collectors remember between runs: paid usage per month, source state, author profiles."""
+    db.executescript(
+        """
+        -- Units a source charged per calendar month (X: posts read), checked against a budget.
+        CREATE TABLE source_usage (
+            collector TEXT NOT NULL,
+            month TEXT NOT NULL,
+            units INTEGER NOT NULL DEFAULT 0,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (collector, month)
+        );
+        -- The last thing a source said about itself: rate limited until, budget reached, skipped.
+        CREATE TABLE source_state (
+            collector TEXT PRIMARY KEY,
+            rate_limited_until TEXT,
+            note TEXT,
+            updated_at TEXT NOT NULL
+        );
+        -- Follower counts of authors, cached so each is looked up once a day, not once a post.
+        CREATE TABLE author_profiles (
+            platform TEXT NOT NULL,
+            author_id TEXT NOT NULL,
+            handle TEXT,
+            followers INTEGER,
+            fetched_at TEXT NOT NULL,
+            PRIMARY KEY (platform, author_id)
+        );
+        """
+    )

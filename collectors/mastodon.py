@@ -1,0 +1,229 @@
+"""Mastodon: hashtag timelines (public, no key needed) and keyword search on each configured instance."""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import datetime
+from urllib.parse import urlparse
+
+from campaigns.errors import ImportFormatError
+from campaigns.model import Campaign, Mention, parse_when
+from campaigns.settings import Settings
+from collectors.base import (
+    BadCredentials,
+    MalformedResponse,
+    Page,
+    Plan,
+    Scope,
+    SourceError,
+    TransientError,
+    WaitRequested,
+    newest_id,
+    with_retries,
+)
+
+PLATFORM = "mastodon"
+PAGE_SIZE = 40  # the most a Mastodon timeline returns per request
+_TAG_RE = re.compile(r"<[^>]+>")
+_BREAK_RE = re.compile(r"<br\s*/?>|</p>\s*<p>", re.I)
+
+
+def html_to_text(content: str) -> str:
+    """Mastodon's HTML content as plain text: paragraphs and breaks become new lines."""
+    return html.unescape(_TAG_RE.sub("", _BREAK_RE.sub("\n", content or ""))).strip()
+
+
+def _canonical(status: dict) -> str:
+    """A status's ActivityPub uri without the scheme: the same post on every instance."""
+    uri = status.get("uri") or status.get("url")
+    if not uri:
+        raise KeyError("uri")
+    return re.sub(r"^https?://", "", str(uri))
+
+
+def _author_key(account: dict) -> str | None:
+    acct = account.get("acct")
+    if not acct:
+        return None
+    if "@" not in acct:
+        host = urlparse(str(account.get("url") or "")).netloc
+        acct = f"{acct}@{host}" if host else acct
+    return acct.lower()
+
+
+def _count(value) -> int | None:
+    return int(value) if value is not None else None
+
+
+def map_item(status: dict) -> Mention:
+    """One Mastodon status (API JSON, or Mastodon.py's parsed dict) to a Mention.
+
+    A reblog carries the original's text for matching and points at it through `reposted_uid`;
+    its own engagement is 0.
+    """
+    try:
+        created = status["created_at"]
+        created_at = parse_when(created) if not isinstance(created, datetime) else parse_when(created)
+        native_id = _canonical(status)
+        account = status.get("account") or {}
+    except (KeyError, TypeError, AttributeError) as error:
+        raise ImportFormatError(f"status without {error} (is this a Mastodon API status?)") from None
+    original = status.get("reblog")
+    source = original or status
+    text = html_to_text(source.get("content") or "")
+    if source.get("spoiler_text"):
+        text = f"{source['spoiler_text']}\n{text}"
+    lang = source.get("language")
+    return Mention(
+        platform=PLATFORM,
+        native_id=native_id,
+        created_at=created_at,
+        text=text,
+        url=status.get("url") or (original or {}).get("url") or status.get("uri"),
+        author_key=_author_key(account),
+        author_handle=account.get("acct"),
+        author_followers=_count(account.get("followers_count")),
+        lang=lang or None,
+        is_repost=original is not None,
+        reposted_uid=f"{PLATFORM}:{_canonical(original)}" if original else None,
+        likes=_count(source.get("favourites_count")),
+        reposts=_count(source.get("reblogs_count")),
+        replies=_count(source.get("replies_count")),
+        quotes=_count(source.get("quotes_count")),
+        hashtags=[t.get("name") for t in source.get("tags") or [] if t.get("name")],
+        mentioned=[m.get("acct") for m in source.get("mentions") or [] if m.get("acct")],
+        context_text=text if original else "",
+    )
+
+
+def map_statuses(statuses: list) -> list[Mention]:
+    """A list of statuses (a timeline page), plus the originals of its reblogs."""
+    if not isinstance(statuses, list):
+        raise ImportFormatError("not a list of Mastodon statuses")
+    mentions = [map_item(status) for status in statuses]
+    seen = {m.native_id for m in mentions}
+    for status in statuses:
+        original = status.get("reblog")
+        if original:
+            mention = map_item(original)
+            if mention.native_id not in seen:
+                seen.add(mention.native_id)
+                mentions.append(mention)
+    return mentions
+
+
+def base_url(instance: str) -> str:
+    """A host name means https; a full URL (http://127.0.0.1:8080) is kept."""
+    instance = instance.strip().rstrip("/")
+    return instance if re.match(r"^https?://", instance) else f"https://{instance}"
+
+
+class MastodonCollector:
+    """Hashtag timelines and, with an access token, keyword search, on every configured instance."""
+
+    name = PLATFORM
+
+    def __init__(self, settings: Settings, sleep=None):
+        self.settings = settings
+        self.sleep = sleep
+        self._clients: dict[str, object] = {}
+
+    def missing(self) -> str | None:
+        if not self.settings.mastodon_instances:
+            return "GROUNDSWELL_MASTODON_INSTANCES"
+        return None
+
+    def client(self, instance: str):
+        if instance not in self._clients:
+            from mastodon import Mastodon
+
+            # "throw": we wait for the reset ourselves, bounded, and record it on the run.
+            self._clients[instance] = Mastodon(
+                api_base_url=base_url(instance), access_token=self.settings.mastodon_access_token,
+                ratelimit_method="throw", request_timeout=30, version_check_mode="none",
+                user_agent="groundswell (social listening)",
+            )
+        return self._clients[instance]
+
+    def plan(self, campaign: Campaign, store=None) -> Plan:
+        plan = Plan()
+        tags = list(dict.fromkeys(t.value.lower() for t in campaign.trackers if t.kind == "hashtag"))
+        keywords = list(dict.fromkeys(t.value for t in campaign.trackers if t.kind == "keyword"))
+        for instance in self.settings.mastodon_instances:
+            host = urlparse(base_url(instance)).netloc
+            for tag in tags:
+                plan.scopes.append(Scope(key=f"{host}#{tag}", label=f"{host} #{tag}",
+                                         fetch=self._hashtag_fetcher(instance, tag)))
+            if keywords and self.settings.mastodon_access_token:
+                for keyword in keywords:
+                    plan.scopes.append(Scope(key=f"{host}?{keyword}", label=f"{host} search '{keyword}'",
+                                             fetch=self._search_fetcher(instance, keyword)))
+        if keywords and not self.settings.mastodon_access_token:
+            plan.notes.append(
+                f"keyword trackers ({', '.join(keywords)}) are not collectable on Mastodon without "
+                "GROUNDSWELL_MASTODON_ACCESS_TOKEN: instances only search full text for signed-in users")
+        return plan
+
+    def _hashtag_fetcher(self, instance: str, tag: str):
+        def fetch(since: str | None, position: str | None) -> Page:
+            api = self.client(instance)
+            statuses = self._call(api, lambda: api.timeline_hashtag(
+                tag, since_id=since, max_id=position, limit=PAGE_SIZE))
+            return self._page(statuses)
+        return fetch
+
+    def _search_fetcher(self, instance: str, keyword: str):
+        def fetch(since: str | None, position: str | None) -> Page:
+            api = self.client(instance)
+            found = self._call(api, lambda: api.search_v2(
+                keyword, resolve=False, result_type="statuses", min_id=since, max_id=position,
+                limit=PAGE_SIZE))
+            statuses = found.get("statuses") if hasattr(found, "get") else None
+            if statuses is None:
+                raise MalformedResponse("search answered without 'statuses'")
+            return self._page(statuses)
+        return fetch
+
+    def _page(self, statuses) -> Page:
+        if not isinstance(statuses, list):
+            raise MalformedResponse(f"expected a list of statuses, got {type(statuses).__name__}")
+        try:
+            mentions = map_statuses([dict(s) for s in statuses])
+        except (ImportFormatError, TypeError, ValueError, AttributeError) as error:
+            raise MalformedResponse(str(error)) from None
+        local_ids = [str(s.get("id")) for s in statuses if s.get("id") is not None]
+        oldest = min(local_ids, key=lambda i: int(i) if i.isdigit() else 0) if local_ids else None
+        return Page(mentions=mentions, newest=newest_id(local_ids),
+                    next=oldest if len(statuses) >= PAGE_SIZE else None)
+
+    def _call(self, api, call):
+        return with_retries(call, classify=lambda error: classify(error, api), settings=self.settings,
+                            sleep=self.sleep)
+
+
+def classify(error: Exception, api=None):
+    """Mastodon.py's errors in our terms."""
+    from mastodon import errors as m
+
+    if isinstance(error, m.MastodonRatelimitError):
+        return WaitRequested(getattr(api, "ratelimit_reset", None))
+    if isinstance(error, (m.MastodonServerError, m.MastodonNetworkError)):
+        return TransientError(str(error))
+    if isinstance(error, m.MastodonUnauthorizedError):
+        return BadCredentials("Mastodon refused the access token (GROUNDSWELL_MASTODON_ACCESS_TOKEN): "
+                              "check it or unset it to read public timelines only")
+    if isinstance(error, m.MastodonNotFoundError):
+        return SourceError("not found on this instance (is it a Mastodon server?)")
+    if isinstance(error, m.MastodonAPIError):
+        text = " ".join(str(a) for a in error.args)
+        if "parse response as JSON" in text:
+            return MalformedResponse("the instance answered with something that is not JSON")
+        if len(error.args) > 1 and error.args[1] in (401, 403, 422):
+            return SourceError(f"the instance refused: {error.args[3] if len(error.args) > 3 else error.args[1]} "
+                               "(hashtag feeds may need sign-in there)")
+        return SourceError(f"Mastodon API error: {text[:200]}")
+    if isinstance(error, RecursionError):
+        # Mastodon.py recurses when an instance hides its version (STACK-NOTES).
+        return SourceError("the instance does not say which version it runs; search is not possible there")
+    return None
