@@ -1,0 +1,95 @@
+"""Overview: every campaign as a row of tiles with the change against the previous range, goals and open alerts."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from campaigns.metrics import pct_change
+from campaigns.model import iso_utc, to_datetime
+from dashboard import queries, ui
+from dashboard.selection import Selection, format_change, format_count, format_net
+
+
+def campaign_row(chosen: Selection, campaign) -> dict:
+    """Draw one campaign's tiles and return its numbers for the CSV."""
+    filters = chosen.filters(campaign.id)
+    now = queries.kpis(chosen.db_path, filters)
+    before = queries.kpis(chosen.db_path, chosen.previous(campaign.id))
+    daily = queries.series(chosen.db_path, filters, campaign.timezone, chosen.bucket, ())
+    sparkline = daily["mentions"].tolist()
+    against = chosen.previous_label()
+    with st.container(border=True):
+        title = campaign.name + (" · demo data" if campaign.is_demo else "")
+        st.subheader(title, anchor=False)
+        st.caption(f"{campaign.slug} · {campaign.status} · times in {campaign.timezone}")
+        columns = st.columns(5)
+        columns[0].metric("Mentions", format_count(now.mentions),
+                          format_change(pct_change(now.mentions, before.mentions), against),
+                          chart_data=sparkline or None, chart_type="bar",
+                          help=f"{now.originals:,} original, {now.reposts:,} reposts; bars: mentions per {chosen.bucket}")
+        columns[1].metric("Unique authors", format_count(now.unique_authors),
+                          format_change(pct_change(now.unique_authors, before.unique_authors), against))
+        columns[2].metric("Potential reach", format_count(now.potential_reach),
+                          format_change(pct_change(now.potential_reach, before.potential_reach), against),
+                          help="Who could have seen a post, not who did.")
+        columns[3].metric("Engagement", format_count(now.engagement),
+                          format_change(pct_change(now.engagement, before.engagement), against))
+        change = None if now.net_sentiment is None or before.net_sentiment is None else \
+            f"{now.net_sentiment - before.net_sentiment:+.2f} vs {against}"
+        columns[4].metric("Net sentiment", format_net(now.net_sentiment, now.sentiment_basis), change)
+        goals = goal_bars(chosen, campaign)
+        alerts = queries.open_alerts(chosen.db_path, campaign.id)
+        if len(alerts):
+            st.caption(f"{len(alerts)} open alert(s); newest: {alerts.iloc[0]['kind']} at {alerts.iloc[0]['at']}")
+    return {"campaign": campaign.slug, "name": campaign.name, "demo": campaign.is_demo,
+            "window_start": filters.start, "window_end": filters.end, "mentions": now.mentions,
+            "reposts": now.reposts, "unique_authors": now.unique_authors, "potential_reach": now.potential_reach,
+            "engagement": now.engagement, "net_sentiment": now.net_sentiment,
+            "sentiment_basis": now.sentiment_basis, "previous_mentions": before.mentions,
+            "open_alerts": len(alerts), **goals}
+
+
+def goal_bars(chosen: Selection, campaign) -> dict:
+    """Our side's progress since the campaign started against its goals, as bars."""
+    if not (campaign.goal_mentions or campaign.goal_reach):
+        return {}
+    start = to_datetime(campaign.starts_at, campaign.timezone).replace(minute=0, second=0)
+    since = chosen.filters(campaign.id, sides=("ours",)).shifted(iso_utc(start), iso_utc(chosen.now))
+    totals = queries.kpis(chosen.db_path, since)
+    shown = {}
+    columns = st.columns(2)
+    for column, label, value, goal in ((columns[0], "mentions", totals.mentions, campaign.goal_mentions),
+                                       (columns[1], "potential reach", totals.potential_reach, campaign.goal_reach)):
+        if goal:
+            column.progress(min((value or 0) / goal, 1.0),
+                            text=f"Goal, our {label} to date: {format_count(value)} of {goal:,}")
+            shown[f"goal_{label.replace(' ', '_')}"] = goal
+            shown[f"our_{label.replace(' ', '_')}_to_date"] = value
+    return shown
+
+
+@st.fragment(run_every=ui.REFRESH_EVERY)
+def tiles(chosen: Selection) -> None:
+    rows = [campaign_row(chosen, campaign) for campaign in chosen.campaigns if campaign.status != "archived"]
+    ui.csv_download(pd.DataFrame(rows), "overview", "overview", "Download these numbers as CSV")
+
+
+def main() -> None:
+    chosen = ui.selection()
+    if chosen is None:
+        return
+    ui.page_header("Overview", chosen, campaign_wide=True)
+    tiles(chosen)
+    alerts = queries.open_alerts(chosen.db_path)
+    st.subheader("Open alerts")
+    if alerts.empty:
+        st.caption("No open alerts.")
+    else:
+        names = {c.id: c.slug for c in chosen.campaigns}
+        alerts = alerts.assign(campaign=alerts["campaign_id"].map(names)).drop(columns=["campaign_id"])
+        st.dataframe(alerts, hide_index=True, column_config={"detail": st.column_config.TextColumn("detail")})
+        ui.csv_download(alerts, "open alerts", "alerts")
+
+
+main()

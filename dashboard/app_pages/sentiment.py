@@ -1,0 +1,87 @@
+"""Sentiment: net sentiment over time with its basis, the distribution, by platform and side, extremes, abuse."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from campaigns.metrics import net_sentiment, pct_change
+from dashboard import charts, queries, ui
+from dashboard.selection import Selection, format_change, format_count, format_net, format_share
+
+COUNTS = ["mentions", "pos", "neu", "neg", "abusive", "scored"]
+
+
+def abuse_share(abusive: int, mentions: int) -> float | None:
+    """Abusive mentions / mentions; None when there were none."""
+    return abusive / mentions if mentions else None
+
+
+@st.fragment(run_every=ui.REFRESH_EVERY)
+def kpi_tiles(chosen: Selection) -> None:
+    now = queries.kpis(chosen.db_path, chosen.filters())
+    before = queries.kpis(chosen.db_path, chosen.previous())
+    columns = st.columns(5)
+    change = None if now.net_sentiment is None or before.net_sentiment is None else \
+        f"{now.net_sentiment - before.net_sentiment:+.2f} vs {chosen.previous_label()}"
+    columns[0].metric("Net sentiment", format_net(now.net_sentiment, now.sentiment_basis), change,
+                      help="(positive - negative) / (positive + negative); the posts it rests on in brackets")
+    columns[1].metric("Positive", format_count(now.positive),
+                      format_change(pct_change(now.positive, before.positive), chosen.previous_label()))
+    columns[2].metric("Neutral", format_count(now.neutral))
+    columns[3].metric("Negative", format_count(now.negative),
+                      format_change(pct_change(now.negative, before.negative), chosen.previous_label()),
+                      delta_color="inverse")
+    columns[4].metric("Abusive share", format_share(abuse_share(now.abusive, now.mentions)),
+                      help=f"{now.abusive:,} of {now.mentions:,} mentions scored 0.5 or more for abuse")
+
+
+def by_group(chosen: Selection, group: str):
+    """Sentiment counts per platform or side over the whole range (counts add across hours)."""
+    sides = () if group == "side" else None
+    frame = queries.series(chosen.db_path, chosen.filters(sides=sides), chosen.tz, chosen.bucket, (group,))
+    totals = frame.groupby(group, as_index=False)[COUNTS].sum()
+    totals["net_sentiment"] = [net_sentiment(p, n) for p, n in zip(totals["pos"], totals["neg"], strict=True)]
+    return totals
+
+
+def main() -> None:
+    chosen = ui.selection()
+    if chosen is None:
+        return
+    ui.page_header("Sentiment", chosen)
+    path, filters, tz, bucket = chosen.db_path, chosen.filters(), chosen.tz, chosen.bucket
+    name = chosen.campaign.slug
+    kpi_tiles(chosen)
+
+    overall = queries.series(path, filters, tz, bucket, ())
+    ui.chart(charts.net_sentiment_over_time(overall, tz, bucket),
+             overall[["bucket", "net_sentiment", "pos", "neg", "neu", "scored"]], f"{name} net sentiment", "net")
+
+    left, right = st.columns(2)
+    with left:
+        histogram = queries.sentiment_histogram(path, filters)
+        ui.chart(charts.sentiment_distribution(histogram, chosen.label()), histogram,
+                 f"{name} sentiment distribution", "distribution")
+    with right:
+        ui.chart(charts.abuse_share_over_time(overall, tz, bucket), overall[["bucket", "mentions", "abusive"]],
+                 f"{name} abusive share", "abuse")
+
+    left, right = st.columns(2)
+    with left:
+        platforms = by_group(chosen, "platform")
+        ui.chart(charts.sentiment_by_group(platforms, "platform", chosen.label()), platforms,
+                 f"{name} sentiment by platform", "by_platform")
+    with right:
+        sides = by_group(chosen, "side")
+        ui.chart(charts.sentiment_by_group(sides, "side", chosen.label()), sides, f"{name} sentiment by side",
+                 "by_side")
+        st.caption("By side counts every side whatever side is chosen in the sidebar.")
+
+    st.subheader("Most negative posts")
+    st.caption("Original posts with the lowest VADER score in the range. Times in UTC.")
+    ui.posts_table(queries.extreme_posts(path, filters, "negative"), f"{name} most negative posts", "negative")
+    st.subheader("Most positive posts")
+    ui.posts_table(queries.extreme_posts(path, filters, "positive"), f"{name} most positive posts", "positive")
+
+
+main()

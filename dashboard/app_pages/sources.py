@@ -1,0 +1,48 @@
+"""Sources: the last collection runs, their errors, rate limits and budget use, from collection_runs."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from campaigns.model import iso_utc
+from dashboard import charts, queries, ui
+
+SUMMARY_DAYS = 30
+
+
+def main() -> None:
+    chosen = st.session_state.get("selection")
+    if chosen is None:
+        ui.no_campaigns()
+        return
+    st.title("Sources")
+    st.caption(f"Every collector, all campaigns · times in {chosen.tz}")
+    path = chosen.db_path
+    summary = queries.source_summary(path, iso_utc(chosen.now), SUMMARY_DAYS)
+    runs = queries.last_runs(path, 200)
+    if runs.empty:
+        st.info("No collection runs yet. Collect once with `groundswell collect`, or keep collecting with "
+                "`groundswell schedule`; each run will be listed here.")
+        return
+    st.subheader(f"By source, last {SUMMARY_DAYS} days")
+    st.caption("cost_units: what a paid API charged (on X, posts read against the monthly budget).")
+    st.dataframe(summary, hide_index=True, column_config={
+        "last_error": st.column_config.TextColumn("last error", width="large")})
+    ui.csv_download(summary, "sources summary", "summary")
+    ui.chart(charts.runs_over_time(runs, chosen.tz), runs, "collection runs", "runs")
+
+    errors = runs[runs["status"].isin(["error", "rate_limited", "partial"])]
+    st.subheader("Errors and rate limits")
+    if errors.empty:
+        st.caption("None in the last runs.")
+    else:
+        st.dataframe(errors[["started_at", "collector", "status", "error"]], hide_index=True,
+                     column_config={"error": st.column_config.TextColumn("error", width="large")})
+        ui.csv_download(errors, "collection errors", "errors")
+    st.subheader("Last runs")
+    st.caption("Times in UTC.")
+    st.dataframe(runs, hide_index=True, column_config={"error": st.column_config.TextColumn("error")})
+    ui.csv_download(runs, "collection runs", "last_runs")
+
+
+main()

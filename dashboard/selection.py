@@ -1,0 +1,117 @@
+"""What the sidebar chose (campaign, time range, platforms, side) turned into metric Filters; no Streamlit here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from campaigns.metrics import Filters
+from campaigns.model import Campaign, iso_utc, to_datetime
+
+PRESETS = ("Last 24 hours", "Last 7 days", "Last 30 days", "Last 90 days", "Campaign to date", "Custom dates")
+DEFAULT_PRESET = "Last 7 days"
+SIDE_CHOICES = {"all": (), "ours": ("ours",), "opposing": ("opposing",)}
+# Up to this many hours a chart shows hours; beyond, local days.
+HOURLY_UP_TO = 72
+
+
+def next_hour(moment: datetime) -> datetime:
+    """The end of the hour `moment` is in, so the current hour is inside a range ending 'now'."""
+    floored = moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    return floored if floored == moment else floored + timedelta(hours=1)
+
+
+def window(preset: str, campaign: Campaign | None, now: datetime,
+           custom: tuple[date, date] | None = None, tz: str = "UTC") -> tuple[datetime, datetime]:
+    """The [start, end) UTC window of a preset; custom dates are whole local days in `tz`.
+
+    Every window falls on whole UTC hours (for zones with whole-hour offsets), so counts come
+    from the hourly roll-up.
+    """
+    end = next_hour(now)
+    if preset.startswith("Last "):
+        amount, unit = preset.split()[1:3]
+        hours = int(amount) * (24 if unit.startswith("day") else 1)
+        return end - timedelta(hours=hours), end
+    if preset == "Campaign to date":
+        start = to_datetime(campaign.starts_at, tz) if campaign else end - timedelta(days=30)
+        start = start.replace(minute=0, second=0, microsecond=0)
+        if campaign and campaign.ends_at:
+            end = min(end, next_hour(to_datetime(campaign.ends_at, tz, end_of_day=True)))
+        return min(start, end - timedelta(hours=1)), end
+    if preset == "Custom dates":
+        first, last = custom if custom else (end.date() - timedelta(days=6), end.date())
+        zone = ZoneInfo(tz)
+        start = datetime.combine(first, time.min, zone).astimezone(UTC)
+        finish = datetime.combine(last + timedelta(days=1), time.min, zone).astimezone(UTC)
+        return start, max(finish, start + timedelta(hours=1))
+    raise ValueError(f"unknown time range preset {preset!r}")
+
+
+@dataclass
+class Selection:
+    """The sidebar's choices, shared by every page through st.session_state['selection']."""
+
+    db_path: str
+    campaigns: list[Campaign]
+    campaign: Campaign | None
+    start: datetime
+    end: datetime
+    tz: str = "UTC"
+    preset: str = DEFAULT_PRESET
+    platforms: tuple[str, ...] = ()
+    side: str = "all"
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    @property
+    def sides(self) -> tuple[str, ...]:
+        return SIDE_CHOICES[self.side]
+
+    @property
+    def bucket(self) -> str:
+        return "hour" if (self.end - self.start) <= timedelta(hours=HOURLY_UP_TO) else "day"
+
+    def filters(self, campaign_id: int | None = None, *, sides: tuple[str, ...] | None = None) -> Filters:
+        """Filters for a campaign (the selected one by default) over the chosen window."""
+        chosen = campaign_id if campaign_id is not None else self.campaign.id
+        return Filters(chosen, iso_utc(self.start), iso_utc(self.end), tuple(self.platforms),
+                       self.sides if sides is None else sides)
+
+    def previous(self, campaign_id: int | None = None) -> Filters:
+        """The same filters over the window of the same length just before this one."""
+        length = self.end - self.start
+        current = self.filters(campaign_id)
+        return current.shifted(iso_utc(self.start - length), iso_utc(self.start))
+
+    def label(self) -> str:
+        """The window as a reader sees it, in the campaign's time zone, which it names."""
+        zone = ZoneInfo(self.tz)
+        start, end = self.start.astimezone(zone), self.end.astimezone(zone)
+        return f"{start:%d %b %Y %H:%M} to {end:%d %b %Y %H:%M} ({self.tz})"
+
+    def previous_label(self) -> str:
+        length = self.end - self.start
+        hours = length.total_seconds() / 3600
+        return f"previous {hours:.0f} hours" if hours <= HOURLY_UP_TO else f"previous {hours / 24:.0f} days"
+
+
+def format_count(value: int | float | None) -> str:
+    """A count with thousands separators; unknown is 'n/a', never 0."""
+    return "n/a" if value is None else f"{value:,.0f}"
+
+
+def format_net(net: float | None, basis: int) -> str:
+    """Net sentiment with the number of posts it rests on."""
+    if net is None:
+        return f"n/a ({basis:,} posts)"
+    return f"{net:+.2f} ({basis:,} posts)"
+
+
+def format_share(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.0%}"
+
+
+def format_change(change: float | None, against: str) -> str | None:
+    """'+12% vs previous 7 days', or None when a change has no meaning."""
+    return None if change is None else f"{change:+.0%} vs {against}"

@@ -1,0 +1,95 @@
+"""Streamlit pieces every page shares: the selection, CSV downloads, charts, post tables, definitions."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from dashboard.selection import Selection
+
+REFRESH_EVERY = "60s"
+DEFINITIONS = """
+- **Mentions**: distinct posts matched in the range; reposts are counted and shown apart.
+- **Unique authors**: distinct authors in the range, never a sum of hourly or daily values.
+- **Potential reach**: followers summed over distinct authors in the range, each once, at their
+  largest count (Reddit: each subreddit's subscribers, once). The audience that *could* have
+  seen a post, not those who did. "n/a" where no audience is known (RSS), never 0.
+- **Engagement**: likes + reposts + replies + quotes of original posts; a repost adds none of its own.
+- **Sentiment**: VADER compound score per post; positive at 0.05 or more, negative at -0.05 or less.
+- **Net sentiment**: (positive - negative) / (positive + negative), with the posts it rests on.
+- **Share of voice**: our mentions / (ours + opposing).
+- **Abusive**: abuse score 0.5 or more (a pointer, not a verdict: the model misses polite hostility).
+- **Spike**: an hour above the mean + 3 standard deviations of the previous 7 days' hours, with at
+  least 10 mentions.
+
+The same definitions are in the README ("What each number means") and in `campaigns/metrics.py`.
+"""
+# Post tables: text is a plain text column, links open the post; nothing is rendered as HTML.
+POST_COLUMN_CONFIG = {
+    "created_at": st.column_config.TextColumn("posted (UTC)"),
+    "text": st.column_config.TextColumn("text", width="large"),
+    "url": st.column_config.LinkColumn("link", display_text="open"),
+    "engagement": st.column_config.NumberColumn("engagement", format="%d"),
+    "sentiment": st.column_config.NumberColumn("sentiment", format="%.2f"),
+    "abuse": st.column_config.NumberColumn("abuse score", format="%.2f"),
+    "author_key": st.column_config.TextColumn("author"),
+}
+
+
+def selection() -> Selection | None:
+    """What the sidebar chose; None when there is no campaign to show (the page says so)."""
+    chosen = st.session_state.get("selection")
+    if chosen is None or chosen.campaign is None:
+        no_campaigns()
+        return None
+    return chosen
+
+
+def no_campaigns() -> None:
+    st.info("No campaigns yet. Load the demo data set with `groundswell demo load`, or add a campaign "
+            "with `groundswell campaign import campaigns.yaml`.")
+
+
+def page_header(title: str, chosen: Selection, *, campaign_wide: bool = False) -> None:
+    """Title, the range and filters in words, and the metric definitions one click away."""
+    left, right = st.columns([4, 1])
+    with left:
+        st.title(title)
+        where = "all campaigns" if campaign_wide else chosen.campaign.name
+        filters = ", ".join(chosen.platforms) if chosen.platforms else "all platforms"
+        st.caption(f"{where} · {chosen.label()} · {filters} · side: {chosen.side}")
+    with right:
+        with st.popover("What these numbers mean"):
+            st.markdown(DEFINITIONS)
+
+
+def slug_for_file(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "data"
+
+
+def csv_download(frame: pd.DataFrame, name: str, key: str, label: str = "Download CSV") -> None:
+    """Offer a table's data as CSV, times in UTC ISO so a spreadsheet reads them back exactly."""
+    data = frame.copy()
+    for column in data.columns:
+        if isinstance(data[column].dtype, pd.DatetimeTZDtype):
+            data[column] = data[column].dt.tz_convert("UTC").dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    st.download_button(label, data.to_csv(index=False).encode("utf-8"), file_name=f"{slug_for_file(name)}.csv",
+                       mime="text/csv", key=f"csv_{key}", on_click="ignore", icon=":material/download:")
+
+
+def chart(fig: go.Figure, frame: pd.DataFrame, name: str, key: str) -> None:
+    """A Plotly chart with its data as CSV beneath it."""
+    st.plotly_chart(fig, key=f"chart_{key}", config={"displaylogo": False})
+    csv_download(frame, name, key)
+
+
+def posts_table(frame: pd.DataFrame, name: str, key: str) -> None:
+    """Posts as plain text with a link to each, and the table as CSV."""
+    if frame.empty:
+        st.caption("No posts for these filters.")
+    st.dataframe(frame.drop(columns=["uid"], errors="ignore"), hide_index=True, column_config=POST_COLUMN_CONFIG,
+                 key=f"table_{key}")
+    csv_download(frame, name, key)
