@@ -1,0 +1,1 @@
+"""The benchmark: speed and memory of ingest, dashboard queries and pages at 100k and 1M mentions."""

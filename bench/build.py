@@ -1,0 +1,65 @@
+"""Demo databases of a given size for the benchmark, built once and kept under bench/data/.
+
+A database is reused while the code that decides its content (the demo generator, the schema,
+the matching rules) is unchanged; the file name carries a fingerprint of that code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from campaigns.settings import Settings
+from campaigns.store import Store
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "bench" / "data"
+UNTIL = datetime(2026, 11, 20, 12, tzinfo=UTC)
+DAYS = 90
+CAMPAIGNS = 20
+SEED = 7
+# The campaign the query benchmark reads: the largest demo campaign, in a non-UTC time zone.
+CAMPAIGN = "antisocial"
+_CONTENT_CODE = ("collectors/demo.py", "campaigns/migrations.py", "campaigns/matching.py")
+
+
+@dataclass
+class BuiltDatabase:
+    mentions: int
+    path: Path
+    bytes: int
+    build_s: float | None      # None when an earlier run built it
+
+
+def fingerprint() -> str:
+    digest = hashlib.sha256()
+    for name in _CONTENT_CODE:
+        digest.update((ROOT / name).read_bytes())
+    return digest.hexdigest()[:10]
+
+
+def database(mentions: int, data: Path = DATA, log=print) -> BuiltDatabase:
+    """The demo database of `mentions` posts over DAYS days and CAMPAIGNS campaigns, built if needed."""
+    from collectors.demo import load_demo
+
+    data.mkdir(parents=True, exist_ok=True)
+    path = data / f"demo-{mentions}-seed{SEED}-{DAYS}d-{CAMPAIGNS}c-{fingerprint()}.db"
+    build_s = None
+    if not path.exists():
+        log(f"  building {path.name} ...")
+        partial = path.with_suffix(".partial")
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{partial}{suffix}").unlink(missing_ok=True)
+        started = time.perf_counter()
+        with Store.open(partial) as store:
+            load_demo(store, Settings(db_path=partial), seed=SEED, mentions=mentions, days=DAYS,
+                      campaigns=CAMPAIGNS, until=UNTIL)
+            store.db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        build_s = time.perf_counter() - started
+        for suffix in ("-wal", "-shm"):
+            Path(f"{partial}{suffix}").unlink(missing_ok=True)
+        partial.rename(path)
+    return BuiltDatabase(mentions, path, path.stat().st_size, build_s)

@@ -1,0 +1,143 @@
+"""Ingest speed: mentions per second through map, enrich, match, store and roll-up, beside two baselines.
+
+The baselines run in the same process on the same texts and rows: the VADER scorer alone
+(`score_sentiment`), and a raw `executemany` of the same mention rows into an empty, migrated
+database. The real path is the one a collector or an import takes: X API v2 pages read from a
+JSON Lines file, mapped by `collectors.x.map_page`, enriched by `collectors.enrich`, and stored
+by `Store.upsert_mentions` (which matches them to campaigns and rolls them up).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from bench.texts import unique_texts, write_jsonl, x_pages
+from campaigns.model import Mention
+from campaigns.settings import Settings
+from campaigns.store import MENTION_COLUMNS, Store
+from collectors import x
+from collectors.enrich import enrich_stream, score_abuse, score_sentiment, score_texts
+
+BATCH = 1000
+# Far above any native id the demo generator uses, so ingested posts are all new.
+FIRST_ID = 5_000_000_000_000_000_000
+
+
+@dataclass
+class IngestResult:
+    mentions: int
+    mean_chars: float
+    rates: dict[str, float]          # name -> mentions per second
+    seconds: dict[str, float]
+    workers: int
+    matched: int
+
+
+def campaign_tags(store: Store) -> list[str]:
+    """The hashtags the campaigns in a database track, so every ingested post matches one."""
+    return sorted({f"#{t.value}" for c in store.campaigns() for t in c.trackers if t.kind == "hashtag"})
+
+
+def _read_batches(path: Path):
+    """Mapped mentions in batches of about BATCH, as an import reads them."""
+    pending = []
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            pending.extend(x.map_page(json.loads(line)))
+            if len(pending) >= BATCH:
+                yield pending
+                pending = []
+    if pending:
+        yield pending
+
+
+def ingest_file(db: Path, pages: Path, workers: int) -> tuple[float, int]:
+    """Seconds to read, map, enrich and store every page into `db`, and the campaign matches made."""
+    settings = Settings(db_path=db, detect_language=True)
+    matched = 0
+    with Store.open(db) as store:
+        started = time.perf_counter()
+        for batch in enrich_stream(_read_batches(pages), settings, workers=workers):
+            matched += store.upsert_mentions(batch).matched
+        elapsed = time.perf_counter() - started
+    return elapsed, matched
+
+
+def raw_insert(rows: list[tuple], db: Path) -> float:
+    """Seconds for a plain executemany of the rows into the mentions table of an empty database."""
+    db.unlink(missing_ok=True)
+    with Store.open(db) as store:
+        conn = store.db.conn
+        sql = (f"INSERT INTO mentions ({', '.join(MENTION_COLUMNS)}) "
+               f"VALUES ({', '.join('?' * len(MENTION_COLUMNS))})")
+        started = time.perf_counter()
+        for start in range(0, len(rows), BATCH):
+            with conn:
+                conn.executemany(sql, rows[start:start + BATCH])
+        return time.perf_counter() - started
+
+
+def mention_rows(pages_path: Path, sentiments: list[float], abuses: list[float]) -> list[tuple]:
+    """The rows the store writes for the mapped pages, in MENTION_COLUMNS order."""
+    rows = []
+    collected = "2026-11-20T12:00:00Z"
+    index = 0
+    for batch in _read_batches(pages_path):
+        for m in batch:
+            rows.append((
+                m.uid, m.platform, m.native_id, m.url, m.created_at, collected, m.author_key,
+                m.author_followers, m.audience_key, m.audience_size, m.text, m.lang, 0, None, None,
+                m.likes, m.reposts, m.replies, m.quotes, m.impressions, m.engagement,
+                sentiments[index], abuses[index], None, 0,
+            ))
+            index += 1
+    return rows
+
+
+def run_ingest(base_db: Path, work: Path, count: int, until: datetime, workers: int,
+               log=print) -> IngestResult:
+    """Measure every ingest figure on `count` unique texts, ingested into copies of `base_db`."""
+    work.mkdir(parents=True, exist_ok=True)
+    with Store.open(base_db) as store:
+        tags = campaign_tags(store)
+    texts = unique_texts(count, tags)
+    pages = write_jsonl(x_pages(texts, first_id=FIRST_ID, until=until), work / "ingest-pages.jsonl")
+    seconds: dict[str, float] = {}
+
+    # Warm both models, and the worker processes, once: a long-running collector has them loaded.
+    score_texts(["warm up the models"])
+    settings = Settings(db_path=work / "unused.db")
+    for _ in enrich_stream([[Mention(platform="x", native_id="0", created_at="2026-01-01T00:00:00Z",
+                                     text=f"warm up worker {n}")] for n in range(workers * 2)],
+                           settings, workers=workers):
+        pass
+    started = time.perf_counter()
+    sentiments = score_sentiment(texts)
+    seconds["VADER scorer alone (score_sentiment)"] = time.perf_counter() - started
+    started = time.perf_counter()
+    abuses = score_abuse(texts)
+    seconds["abuse scorer alone (score_abuse)"] = time.perf_counter() - started
+    rows = mention_rows(pages, sentiments, abuses)
+    seconds["raw executemany of the same rows"] = raw_insert(rows, work / "raw.db")
+
+    target = work / "ingest.db"
+    matched = 0
+    for label, n in (("ingest, one process", 1), (f"ingest, scoring over {workers} processes", workers)):
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{target}{suffix}").unlink(missing_ok=True)
+        shutil.copy(base_db, target)
+        log(f"  {label} ...")
+        seconds[label], matched = ingest_file(target, pages, n)
+    rates = {name: count / value for name, value in seconds.items()}
+    return IngestResult(mentions=count, mean_chars=sum(map(len, texts)) / len(texts), rates=rates,
+                        seconds=seconds, workers=workers, matched=matched)
+
+
+def default_workers() -> int:
+    return max(2, os.cpu_count() or 1)

@@ -1,0 +1,164 @@
+"""bench/results.md: the figures of one run, the machine, the versions, and each target met or missed."""
+
+from __future__ import annotations
+
+import os
+import platform
+import sqlite3
+import subprocess
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+
+from bench.build import ROOT, BuiltDatabase
+from bench.ingest import IngestResult
+from bench.queries import QueryTiming
+
+QUERY_P95_MS = 50.0
+PAGE_S = 0.5
+MEMORY_GROWTH = 1.5
+INGEST_VS_SCORER = 0.8
+INGEST_SPEEDUP = 1.5
+SCORER = "VADER scorer alone (score_sentiment)"
+ONE = "ingest, one process"
+PACKAGES = ("streamlit", "pandas", "plotly", "sqlite-utils", "vaderSentiment", "alt-profanity-check",
+            "scikit-learn", "numpy")
+
+
+def machine() -> dict[str, str]:
+    """Cores, memory, CPU model, and the versions that decide the figures."""
+    info = {"cores": str(os.cpu_count()), "python": platform.python_version(),
+            "SQLite": sqlite3.sqlite_version, "system": f"{platform.system()} {platform.release()}"}
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                info["memory"] = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                info["cpu"] = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    for name in PACKAGES:
+        try:
+            info[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            info[name] = "not installed"
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                                text=True, check=True).stdout.strip()
+        info["groundswell commit"] = commit
+    except (OSError, subprocess.CalledProcessError):
+        pass
+    return info
+
+
+def _ms(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1f}"
+
+
+def _mark(ok: bool) -> str:
+    return "met" if ok else "**missed**"
+
+
+def targets(databases: list[BuiltDatabase], ingest: IngestResult,
+            queries: dict[int, list[QueryTiming]], pages: dict[int, dict]) -> list[tuple[str, str, str]]:
+    """(target, measured, met or missed) for each target the issue sets, at the largest size."""
+    rows = []
+    scorer, one = ingest.rates[SCORER], ingest.rates[ONE]
+    rows.append((f"ingest in one process >= {INGEST_VS_SCORER}x the scorer's rate",
+                 f"{one / scorer:.2f}x ({one:,.0f}/s vs {scorer:,.0f}/s)", _mark(one >= INGEST_VS_SCORER * scorer)))
+    many = [name for name in ingest.rates if name.startswith("ingest, scoring over")]
+    if many:
+        rate = ingest.rates[many[0]]
+        rows.append((f"ingest with scoring over {ingest.workers} processes >= {INGEST_SPEEDUP}x one process",
+                     f"{rate / one:.2f}x ({rate:,.0f}/s)", _mark(rate >= INGEST_SPEEDUP * one)))
+    largest = max(d.mentions for d in databases)
+    timed = [q for q in queries.get(largest, []) if q.p95_ms is not None]
+    if timed:
+        worst = max(timed, key=lambda q: q.p95_ms)
+        rows.append((f"every query p95 < {QUERY_P95_MS:.0f} ms at {largest:,} mentions",
+                     f"slowest: {worst.label} over {worst.window}, {worst.p95_ms:.1f} ms",
+                     _mark(worst.p95_ms < QUERY_P95_MS)))
+    measured = pages.get(largest, {}).get("pages") or []
+    if measured:
+        worst_page = max(measured, key=lambda p: p["first_s"])
+        rows.append((f"every page < {PAGE_S} s at {largest:,} mentions",
+                     f"slowest: {worst_page['page']}, {worst_page['first_s']:.2f} s first visit",
+                     _mark(worst_page["first_s"] < PAGE_S)))
+    smallest = min(d.mentions for d in databases)
+    if smallest != largest and pages.get(smallest, {}).get("pages") and measured:
+        low, high = pages[smallest]["max_rss_mb"], pages[largest]["max_rss_mb"]
+        rows.append((f"dashboard memory at {largest:,} <= {MEMORY_GROWTH}x that at {smallest:,}",
+                     f"{high / low:.2f}x ({high:,.0f} MB vs {low:,.0f} MB)", _mark(high <= MEMORY_GROWTH * low)))
+    return rows
+
+
+def render(databases: list[BuiltDatabase], ingest: IngestResult, queries: dict[int, list[QueryTiming]],
+           pages: dict[int, dict], notes: list[str], elapsed_s: float, command: str) -> str:
+    """The whole results file as Markdown."""
+    out = ["# Benchmark results", "",
+           f"Written by `{command}` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC in {elapsed_s:.0f} s. "
+           "Figures move with the machine and with whatever else runs on it; compare runs on one machine.", ""]
+    out += ["## Machine", "", "| what | value |", "|---|---|"]
+    out += [f"| {k} | {v} |" for k, v in machine().items()]
+    out += ["", "## Targets", "", "| target | measured | |", "|---|---|---|"]
+    out += [f"| {t} | {m} | {ok} |" for t, m, ok in targets(databases, ingest, queries, pages)]
+    out += ["", "## Databases", "",
+            "Demo data set: 20 campaigns over 90 days, seed 7 (`groundswell demo load --mentions N --days 90 "
+            "--campaigns 20`).", "",
+            "| mentions | size on disk | per million mentions | built in |", "|---:|---:|---:|---:|"]
+    for d in databases:
+        built = "reused" if d.build_s is None else f"{d.build_s:.0f} s ({d.mentions / d.build_s:,.0f}/s)"
+        out.append(f"| {d.mentions:,} | {d.bytes / 2**20:,.0f} MiB | {d.bytes / d.mentions * 1e6 / 2**30:.2f} GiB "
+                   f"| {built} |")
+    scorer = ingest.rates[SCORER]
+    out += ["", "## Ingest", "",
+            f"{ingest.mentions:,} unique posts (mean {ingest.mean_chars:.0f} characters, each carrying a tracked "
+            f"hashtag; {ingest.matched:,} campaign matches) as X API v2 pages in a JSON Lines file, read, "
+            "mapped, enriched (VADER sentiment + abuse model), matched, stored and rolled up in batches of "
+            "1,000 into a copy of the smallest database. The baselines run in the same process on the same "
+            "texts and rows.", "",
+            "| path | mentions/s | µs per mention | vs the VADER scorer |", "|---|---:|---:|---:|"]
+    for name, rate in ingest.rates.items():
+        out.append(f"| {name} | {rate:,.0f} | {1e6 / rate:,.1f} | {rate / scorer:.2f}x |")
+    out += ["", "## Queries", "",
+            "The campaigns-level function behind each dashboard read, uncached, for the campaign "
+            "`antisocial` (Europe/London) over the last 7 and 90 days of the data; p50 and p95 in "
+            "milliseconds over repeated runs after one warm-up call.", ""]
+    sizes = sorted(queries)
+    header = "| page | query | window | " + " | ".join(f"p50 / p95 at {s:,}" for s in sizes) + " |"
+    out += [header, "|---|---|---|" + "---:|" * len(sizes)]
+    first = queries[sizes[0]]
+    for index, q in enumerate(first):
+        cells = []
+        for size in sizes:
+            other = queries[size][index]
+            cells.append(other.missing or f"{_ms(other.p50_ms)} / {_ms(other.p95_ms)}")
+        out.append(f"| {q.page} | {q.label} | {q.window} | " + " | ".join(cells) + " |")
+    out += ["", "## Pages", "",
+            "Server-side time of each page under `streamlit.testing.v1.AppTest` (first visit with cold "
+            "caches, then a second visit), one fresh process per database; peak memory is that process's "
+            "maximum resident set size.", ""]
+    sizes = sorted(pages)
+    if any(pages[s].get("missing") for s in sizes):
+        out.append(f"Not measured: {pages[sizes[0]]['missing']}. Peak memory of the bare process: "
+                   + ", ".join(f"{pages[s]['max_rss_mb']:,.0f} MB at {s:,}" for s in sizes) + ".")
+    else:
+        out += ["| page | " + " | ".join(f"first / again at {s:,} (s)" for s in sizes) + " |",
+                "|---|" + "---:|" * len(sizes)]
+        out.append("| (startup: entry script, default page) | "
+                   + " | ".join(f"{pages[s]['startup_s']:.2f}" for s in sizes) + " |")
+        for index, page in enumerate(pages[sizes[0]]["pages"]):
+            cells = []
+            for s in sizes:
+                p = pages[s]["pages"][index]
+                cells.append(f"{p['first_s']:.2f} / {p['again_s']:.2f}" + (" (error)" if p["errors"] else ""))
+            out.append(f"| {page['page']} | " + " | ".join(cells) + " |")
+        out.append("| peak memory (MB) | " + " | ".join(f"{pages[s]['max_rss_mb']:,.0f}" for s in sizes) + " |")
+        errors = [f"{p['page']} at {s:,}: {p['errors']}" for s in sizes for p in pages[s]["pages"] if p["errors"]]
+        if errors:
+            out += ["", "Pages that raised: " + "; ".join(errors)]
+    if notes:
+        out += ["", "## Notes", ""] + [f"- {n}" for n in notes]
+    return "\n".join(out) + "\n"

@@ -1,0 +1,62 @@
+"""The benchmark harness at a tiny size: every part runs and results.md holds every section.
+
+Timings are never asserted here; bench/results.md from a full run holds the figures.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bench import run
+from bench.texts import unique_texts, x_pages
+from collectors import x
+
+
+def test_unique_texts_are_distinct_and_each_carries_a_tracked_tag():
+    tags = ["#AntiSocialMedia", "#SaveOurLibraries"]
+    texts = unique_texts(3000, tags)
+    assert len(set(texts)) == 3000
+    assert all(any(tag in text for tag in tags) for text in texts)
+
+
+def test_bench_pages_map_to_one_new_mention_per_text():
+    from datetime import UTC, datetime
+
+    texts = unique_texts(250, ["#LoveSUs"])
+    pages = x_pages(texts, first_id=10**18, until=datetime(2026, 11, 20, tzinfo=UTC))
+    mentions = [m for page in pages for m in x.map_page(page)]
+    assert [m.text for m in mentions] == texts
+    assert len({m.uid for m in mentions}) == 250
+    assert all(m.author_followers is not None and m.lang == "en" for m in mentions)
+
+
+def test_quick_run_writes_every_section_of_the_results(tmp_path, capsys):
+    out = tmp_path / "results.md"
+    assert run.main(["--sizes", "1000,2000", "--ingest", "2000", "--runs", "2", "--workers", "2",
+                     "--data", str(tmp_path / "data"), "--out", str(out)]) == 0
+    text = out.read_text()
+    for heading in ("## Machine", "## Targets", "## Databases", "## Ingest", "## Queries", "## Pages"):
+        assert heading in text
+    assert re.search(r"\| cores \| \d+ \|", text)
+    # Both databases were built and measured on disk.
+    assert re.search(r"\| 1,000 \| \d+ MiB \| [\d.]+ GiB \| \d+ s", text)
+    assert re.search(r"\| 2,000 \| \d+ MiB \|", text)
+    # Every ingest path and both baselines were measured, with a rate and a ratio.
+    for path in ("VADER scorer alone", "abuse scorer alone", "raw executemany of the same rows",
+                 "ingest, one process", "ingest, scoring over 2 processes"):
+        assert re.search(rf"\| {re.escape(path)}[^|]* \| [\d,]+ \| [\d,.]+ \| [\d.]+x \|", text), path
+    assert "2,000 unique posts" in text
+    # Nearly every post matches a campaign (a real tweet may hold a campaign's excluded word).
+    matches = int(re.search(r"([\d,]+) campaign matches", text).group(1).replace(",", ""))
+    assert 1900 <= matches <= 2100
+    # The metrics queries were timed at both sizes over both windows.
+    for window in ("7 days", "90 days"):
+        assert re.search(rf"\| Overview \| kpis \| {window} \| [\d.]+ / [\d.]+ \| [\d.]+ / [\d.]+ \|", text)
+        assert re.search(rf"\| Traction \| spikes \| {window} \| [\d.]+ / [\d.]+ \|", text)
+    assert "ingest in one process >= 0.8x the scorer's rate" in text
+    assert "every query p95 < 50 ms at 2,000 mentions" in text
+    assert re.search(r"peak memory|Peak memory", text)
+    # A second run reuses the databases instead of building them again.
+    run.main(["--sizes", "1000", "--ingest", "200", "--runs", "1", "--no-pages",
+              "--data", str(tmp_path / "data"), "--out", str(out)])
+    assert "| reused |" in out.read_text()
