@@ -442,3 +442,9 @@ def main() -> None:
             raise
         click.echo(f"Error: {type(error).__name__}: {error} (set GROUNDSWELL_DEBUG=1 for details)", err=True)
         sys.exit(1)
+
+
+from groundswell.planner_commands import COMMANDS as PLANNER_COMMANDS  # noqa: E402
+
+for planner_command in PLANNER_COMMANDS:
+    cli.add_command(planner_command)
