@@ -81,3 +81,154 @@ def map_page(page: dict) -> list[Mention]:
             seen.add(original_id)
             mentions.append(map_item(tweets[original_id], users, tweets))
     return mentions
+
+
+# -- the collector: tweepy's recent search, page by page, within a monthly post budget ------------
+
+MAX_QUERY = 512  # characters X accepts in one search query (pay-per-use / Basic tiers)
+TWEET_FIELDS = ["created_at", "author_id", "public_metrics", "entities", "lang", "referenced_tweets",
+                "conversation_id"]
+USER_FIELDS = ["username", "public_metrics"]
+EXPANSIONS = ["author_id", "referenced_tweets.id", "referenced_tweets.id.author_id"]
+
+
+def _quoted(term: str) -> str:
+    term = term.replace('"', "")
+    return f'"{term}"' if (" " in term or "-" in term) else term
+
+
+def tracker_terms(campaign) -> list[str]:
+    """Each tracker as X search syntax: #tag, "a phrase", word, (@name OR from:name), url:"..."."""
+    terms = []
+    for tracker in campaign.trackers:
+        if tracker.kind == "hashtag":
+            terms.append(f"#{tracker.value}")
+        elif tracker.kind == "keyword":
+            terms.append(_quoted(tracker.value))
+        elif tracker.kind == "account":
+            name = tracker.value.lstrip("@")
+            terms.append(f"(@{name} OR from:{name})")
+        elif tracker.kind == "url":
+            terms.append(f'url:"{tracker.value}"')
+    return list(dict.fromkeys(terms))
+
+
+def build_queries(campaign, lang: str | None = None, limit: int = MAX_QUERY) -> list[str]:
+    """The trackers OR-ed into as few queries as fit `limit` characters, each with the exclusions."""
+    suffix = "".join(f" -{_quoted(term)}" for term in campaign.exclude)
+    if lang:
+        suffix += f" lang:{lang}"
+    queries, current = [], []
+
+    def render(terms):
+        body = " OR ".join(terms)
+        return (f"({body})" if len(terms) > 1 else body) + suffix
+
+    for term in tracker_terms(campaign):
+        if len(render([term])) > limit:
+            raise_query_too_long(term, limit)
+        if current and len(render([*current, term])) > limit:
+            queries.append(render(current))
+            current = []
+        current.append(term)
+    if current:
+        queries.append(render(current))
+    return queries
+
+
+def raise_query_too_long(term: str, limit: int):
+    from collectors.base import SourceError
+
+    raise SourceError(f"the X query for '{term}' with the exclusions is longer than {limit} characters")
+
+
+class XCollector:
+    """Recent search (last 7 days) for each query, `since_id` per query, stopped by the budget."""
+
+    name = PLATFORM
+
+    def __init__(self, settings, store, sleep=None, client=None):
+        self.settings = settings
+        self.store = store
+        self.sleep = sleep
+        self._client = client
+
+    def missing(self) -> str | None:
+        return None if self.settings.x_bearer_token else "GROUNDSWELL_X_BEARER_TOKEN"
+
+    def client(self):
+        if self._client is None:
+            import tweepy
+
+            # We wait on rate limits ourselves: bounded, and recorded on the run.
+            self._client = tweepy.Client(bearer_token=self.settings.x_bearer_token, return_type=dict,
+                                         wait_on_rate_limit=False)
+        return self._client
+
+    def plan(self, campaign, store=None):
+        from collectors.base import Plan, Scope
+
+        plan = Plan()
+        for query in build_queries(campaign):
+            plan.scopes.append(Scope(key=f"q:{query}", label=f"search {query[:60]}", fetch=self._fetcher(query)))
+        return plan
+
+    def _fetcher(self, query: str):
+        def fetch(since, position):
+            from campaigns import sources
+            from collectors.base import BudgetReached, MalformedResponse, Page, with_retries
+
+            budget = self.settings.x_monthly_post_budget
+            used = sources.usage(self.store, PLATFORM)
+            remaining = budget - used
+            if remaining < 10:  # X returns at least 10 posts per page
+                raise BudgetReached(
+                    f"X monthly post budget reached ({used:,} of {budget:,} posts read this month); "
+                    "raise GROUNDSWELL_X_MONTHLY_POST_BUDGET or wait for next month")
+            page = with_retries(
+                lambda: self.client().search_recent_tweets(
+                    query, since_id=since, next_token=position, max_results=min(100, remaining),
+                    expansions=EXPANSIONS, tweet_fields=TWEET_FIELDS, user_fields=USER_FIELDS),
+                classify=classify, settings=self.settings, sleep=self.sleep)
+            try:
+                mentions = map_page(page)
+            except ImportFormatError as error:
+                raise MalformedResponse(str(error)) from None
+            meta = page.get("meta") or {}
+            read = len(page.get("data") or []) + len((page.get("includes") or {}).get("tweets") or [])
+            return Page(mentions=mentions, next=meta.get("next_token"), newest=meta.get("newest_id"), cost=read)
+        return fetch
+
+
+def classify(error: Exception):
+    """tweepy's and requests' errors in our terms."""
+    import requests
+    import tweepy
+
+    from collectors.base import (
+        BadCredentials,
+        MalformedResponse,
+        SourceError,
+        TransientError,
+        WaitRequested,
+    )
+
+    if isinstance(error, tweepy.TooManyRequests):
+        reset = error.response.headers.get("x-rate-limit-reset") if error.response is not None else None
+        return WaitRequested(float(reset) if reset and reset.isdigit() else None)
+    if isinstance(error, tweepy.TwitterServerError):
+        return TransientError(f"X answered {error.response.status_code if error.response is not None else 'an error'}")
+    if isinstance(error, tweepy.Unauthorized):
+        return BadCredentials("X refused the bearer token (GROUNDSWELL_X_BEARER_TOKEN): expired, revoked or mistyped")
+    if isinstance(error, tweepy.Forbidden):
+        return BadCredentials(f"X refused access: {error} (does the app's plan include recent search?)")
+    if isinstance(error, tweepy.HTTPException):
+        status = error.response.status_code if error.response is not None else "?"
+        if status == 402:
+            return BadCredentials("X says the account has no credits left (402 Payment Required)")
+        return SourceError(f"X answered {status}: {error}")
+    if isinstance(error, requests.JSONDecodeError | ValueError):
+        return MalformedResponse("X answered with something that is not JSON")
+    if isinstance(error, requests.ConnectionError | requests.Timeout):
+        return TransientError(f"cannot reach X: {type(error).__name__}")
+    return None
