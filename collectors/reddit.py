@@ -1,0 +1,209 @@
+"""Reddit: read-only search (newest first) over configured subreddits; reach is the subreddit's subscribers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from campaigns.errors import ImportFormatError
+from campaigns.model import Campaign, Mention, iso_utc
+from campaigns.settings import Settings
+from collectors.base import (
+    BadCredentials,
+    MalformedResponse,
+    Page,
+    Plan,
+    Scope,
+    SourceError,
+    TransientError,
+    WaitRequested,
+    with_retries,
+)
+
+PLATFORM = "reddit"
+PAGE_SIZE = 100
+MAX_QUERY = 512
+
+
+def map_item(item: dict, subscribers: int | None = None) -> Mention:
+    """One Reddit submission (t3) or comment (t1) `data` object to a Mention.
+
+    Engagement is score + comments: score goes to likes, num_comments to replies. Reach is the
+    subreddit's subscribers, keyed "r/<name>", never the author's followers.
+    """
+    try:
+        native_id = str(item["name"] if item.get("name") else f"t3_{item['id']}")
+        created_at = iso_utc(datetime.fromtimestamp(float(item["created_utc"]), UTC))
+    except (KeyError, TypeError, ValueError) as error:
+        raise ImportFormatError(f"Reddit item without {error} (is this a Reddit listing?)") from None
+    is_comment = native_id.startswith("t1_")
+    subreddit = item.get("subreddit")
+    if is_comment:
+        text = item.get("body") or ""
+    else:
+        text = "\n".join(part for part in (item.get("title"), item.get("selftext")) if part)
+    author = item.get("author")
+    if author in ("[deleted]", None):
+        author = None
+    permalink = item.get("permalink")
+    size = item.get("subreddit_subscribers", subscribers)
+    crosspost = (item.get("crosspost_parent") or None) if not is_comment else None
+    return Mention(
+        platform=PLATFORM,
+        native_id=native_id,
+        created_at=created_at,
+        text=text,
+        url=f"https://www.reddit.com{permalink}" if permalink else item.get("url"),
+        author_key=author.lower() if author else None,
+        author_handle=author,
+        author_followers=None,
+        audience_key=f"r/{subreddit}" if subreddit else None,
+        audience_size=int(size) if size is not None else None,
+        lang=None,
+        is_repost=crosspost is not None,
+        reposted_uid=f"{PLATFORM}:{crosspost}" if crosspost else None,
+        reply_to_uid=f"{PLATFORM}:{item['parent_id']}" if is_comment and item.get("parent_id") else None,
+        likes=int(item["score"]) if item.get("score") is not None else None,
+        replies=int(item["num_comments"]) if item.get("num_comments") is not None else None,
+    )
+
+
+def map_listing(listing: dict, subscribers: dict[str, int] | None = None) -> list[Mention]:
+    """Every t1/t3 child of a Listing; `subscribers` by subreddit name fills older payloads."""
+    if not isinstance(listing, dict) or listing.get("kind") != "Listing":
+        raise ImportFormatError("not a Reddit Listing (no kind: Listing)")
+    subscribers = subscribers or {}
+    return [
+        map_item(child["data"], subscribers.get((child["data"].get("subreddit") or "").lower()))
+        for child in (listing.get("data") or {}).get("children") or []
+        if child.get("kind") in ("t1", "t3")
+    ]
+
+
+def _term(tracker) -> str | None:
+    if tracker.kind in ("hashtag", "keyword"):
+        value = tracker.value.replace('"', "")
+        return f'"{value}"' if " " in value else value
+    if tracker.kind == "url":
+        return f'url:"{tracker.value}"'
+    return None  # accounts: Reddit search cannot ask "mentions u/name" reliably
+
+
+def build_queries(campaign: Campaign, limit: int = MAX_QUERY) -> list[str]:
+    """Trackers OR-ed into Reddit search syntax, split under `limit`, exclusions as NOT."""
+    suffix = "".join(f' NOT {_quote(term)}' for term in campaign.exclude)
+    terms = list(dict.fromkeys(t for t in (_term(tr) for tr in campaign.trackers) if t))
+    queries, current = [], []
+
+    def render(parts):
+        return (f"({' OR '.join(parts)})" if len(parts) > 1 else parts[0]) + suffix
+
+    for term in terms:
+        if current and len(render([*current, term])) > limit:
+            queries.append(render(current))
+            current = []
+        current.append(term)
+    if current:
+        queries.append(render(current))
+    return queries
+
+
+def _quote(term: str) -> str:
+    term = term.replace('"', "")
+    return f'"{term}"' if " " in term else term
+
+
+class RedditCollector:
+    """praw, read-only (client credentials), raw listings so the same map_item serves imports."""
+
+    name = PLATFORM
+
+    def __init__(self, settings: Settings, sleep=None, reddit=None):
+        self.settings = settings
+        self.sleep = sleep
+        self._reddit = reddit
+        self._subscribers: dict[str, int | None] = {}
+
+    def missing(self) -> str | None:
+        lacking = [name for name, value in (
+            ("GROUNDSWELL_REDDIT_CLIENT_ID", self.settings.reddit_client_id),
+            ("GROUNDSWELL_REDDIT_CLIENT_SECRET", self.settings.reddit_client_secret),
+            ("GROUNDSWELL_REDDIT_USER_AGENT", self.settings.reddit_user_agent)) if not value]
+        return ", ".join(lacking) or None
+
+    def reddit(self):
+        if self._reddit is None:
+            import praw
+
+            self._reddit = praw.Reddit(client_id=self.settings.reddit_client_id,
+                                       client_secret=self.settings.reddit_client_secret,
+                                       user_agent=self.settings.reddit_user_agent, check_for_async=False)
+            self._reddit.read_only = True
+        return self._reddit
+
+    def plan(self, campaign: Campaign, store=None) -> Plan:
+        plan = Plan()
+        queries = build_queries(campaign)
+        if any(t.kind == "account" for t in campaign.trackers):
+            plan.notes.append("account trackers are not searched on Reddit")
+        for subreddit in self.settings.reddit_subreddits:
+            for query in queries:
+                plan.scopes.append(Scope(key=f"r/{subreddit}?{query}", label=f"r/{subreddit} search {query[:50]}",
+                                         fetch=self._fetcher(subreddit, query)))
+        return plan
+
+    def _fetcher(self, subreddit: str, query: str):
+        def fetch(since: str | None, position: str | None) -> Page:
+            params = {"q": query, "sort": "new", "t": "all", "limit": PAGE_SIZE, "raw_json": 1,
+                      "restrict_sr": "on" if subreddit.lower() != "all" else "off", "type": "link"}
+            if position:
+                params["after"] = position
+            listing = self._call(lambda: self.reddit().request(
+                method="GET", path=f"/r/{subreddit}/search", params=params))
+            try:
+                children = [c["data"] for c in listing["data"]["children"] if c.get("kind") == "t3"]
+                for item in children:
+                    if item.get("subreddit_subscribers") is None and item.get("subreddit"):
+                        item["subreddit_subscribers"] = self.subscribers(item["subreddit"])
+                mentions = [map_item(item) for item in children]
+                after = listing["data"].get("after")
+            except (KeyError, TypeError, ImportFormatError) as error:
+                raise MalformedResponse(f"not a Reddit search listing ({error})") from None
+            fresh = [m for m, item in zip(mentions, children, strict=True)
+                     if since is None or float(item["created_utc"]) > float(since)]
+            newest = max((str(float(item["created_utc"])) for item in children), key=float, default=None)
+            return Page(mentions=fresh, next=after, newest=newest, reached_since=len(fresh) < len(mentions))
+        return fetch
+
+    def subscribers(self, subreddit: str) -> int | None:
+        """A subreddit's subscribers, asked once per run, for payloads that do not carry them."""
+        key = subreddit.lower()
+        if key not in self._subscribers:
+            about = self._call(lambda: self.reddit().request(method="GET", path=f"/r/{subreddit}/about"))
+            self._subscribers[key] = (about.get("data") or {}).get("subscribers") if isinstance(about, dict) else None
+        return self._subscribers[key]
+
+    def _call(self, call):
+        return with_retries(call, classify=classify, settings=self.settings, sleep=self.sleep)
+
+
+def classify(error: Exception):
+    """prawcore's errors in our terms (it already sleeps on the rate-limit headers it sees)."""
+    import prawcore
+
+    if isinstance(error, prawcore.TooManyRequests):
+        reset = error.response.headers.get("x-ratelimit-reset") if error.response is not None else None
+        import time
+        return WaitRequested(time.time() + float(reset) if reset else None)
+    if isinstance(error, prawcore.ServerError | prawcore.RequestException):
+        return TransientError(f"Reddit is not answering: {error}")
+    if isinstance(error, prawcore.OAuthException | prawcore.InvalidToken) or (
+            isinstance(error, prawcore.ResponseException) and error.response.status_code == 401):
+        return BadCredentials("Reddit refused the app credentials (GROUNDSWELL_REDDIT_CLIENT_ID / _SECRET): "
+                              "check them at https://www.reddit.com/prefs/apps")
+    if isinstance(error, prawcore.BadJSON):
+        return MalformedResponse("Reddit answered with something that is not JSON")
+    if isinstance(error, prawcore.Forbidden | prawcore.NotFound | prawcore.Redirect):
+        return SourceError(f"Reddit refused the search: {error} (is the subreddit private, banned or missing?)")
+    if isinstance(error, prawcore.ResponseException):
+        return SourceError(f"Reddit answered {error.response.status_code}")
+    return None
