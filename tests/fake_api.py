@@ -30,6 +30,7 @@ class FakeAPI:
                 body = self.rfile.read(length) if length else b""
                 api.requests.append({"method": method, "path": parsed.path,
                                      "query": {k: v[0] for k, v in parse_qs(parsed.query).items()},
+                                     "query_all": parse_qs(parsed.query),
                                      "body": body, "headers": dict(self.headers)})
                 queue = api.routes.get((method, parsed.path.rstrip("/") or "/"))
                 if not queue:
