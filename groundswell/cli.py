@@ -413,14 +413,10 @@ def status(obj: Context):
     """
     store = obj.store
     click.echo(f"database {store.path}: {store.count('campaigns')} campaign(s), {store.count('mentions'):,} mention(s)")
-    rows = store.db.conn.execute(
-        "SELECT collector, max(started_at), status, fetched, new, updated, error FROM collection_runs"
-        " GROUP BY collector ORDER BY collector"
-    ).fetchall()
-    if rows:
-        _table([("source", "last run", "result", "fetched", "new", "updated", "error"),
-                *[tuple("" if v is None else str(v) for v in row) for row in rows]])
-    else:
+    from groundswell.collect_commands import source_status
+
+    source_status(obj)
+    if not store.count("collection_runs"):
         click.echo("no collection runs yet; run: groundswell collect")
 
 
@@ -443,6 +439,12 @@ def main() -> None:
         click.echo(f"Error: {type(error).__name__}: {error} (set GROUNDSWELL_DEBUG=1 for details)", err=True)
         sys.exit(1)
 
+
+from groundswell.collect_commands import collect, schedule, up  # noqa: E402
+
+cli.add_command(collect)
+cli.add_command(schedule)
+cli.add_command(up)
 
 from groundswell.planner_commands import COMMANDS as PLANNER_COMMANDS  # noqa: E402
 

@@ -1,0 +1,120 @@
+"""The scheduler process: APScheduler runs each source on its interval; SIGTERM stops it after the current page."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from campaigns.settings import Settings
+from campaigns.store import Store
+from collectors.runner import SOURCES, active_campaigns, make_collector, run_source
+
+# Set by SIGTERM / Ctrl-C: a running job finishes the page it is on, stores it, and returns.
+STOP = threading.Event()
+JOB_PREFIX = "collect-"
+
+
+def job_id(source: str) -> str:
+    return JOB_PREFIX + source
+
+
+def run_job(source: str, db_path: str) -> None:
+    """One scheduled run of a source over every listening campaign (called by APScheduler by name)."""
+    settings = Settings.from_env(db_path)
+    with Store.open(db_path) as store:
+        collector = make_collector(source, settings, store)
+        for campaign in active_campaigns(store, source):
+            if STOP.is_set():
+                return
+            result = run_source(store, settings, source, campaign, collector=collector, should_stop=STOP.is_set)
+            if result.skipped:
+                _log(f"{source}: skipped, set {result.skipped}")
+                return
+            _log(f"{source} {campaign.slug}: {result.status}, fetched {result.fetched}, new {result.new}, "
+                 f"updated {result.updated}" + (f"; {'; '.join(result.errors)}" if result.errors else ""))
+
+
+def _log(line: str) -> None:
+    print(f"{datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ} {line}", flush=True)
+
+
+def jobstore(settings: Settings):
+    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+
+    return SQLAlchemyJobStore(url=f"sqlite:///{Path(settings.jobs_file).resolve()}")
+
+
+def planned_sources(settings: Settings, store: Store) -> tuple[list[str], dict[str, str]]:
+    """Sources that can run, and those skipped with the variable they lack."""
+    runnable, skipped = [], {}
+    for source in SOURCES:
+        missing = make_collector(source, settings, store).missing()
+        if missing:
+            skipped[source] = missing
+        else:
+            runnable.append(source)
+    return runnable, skipped
+
+
+def build(settings: Settings, store: Store, scheduler_class=None):
+    """A scheduler with one job per runnable source (stable ids, so restarts never duplicate)."""
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    scheduler_class = scheduler_class or BlockingScheduler
+    scheduler = scheduler_class(jobstores={"default": jobstore(settings)}, timezone=UTC,
+                                job_defaults={"coalesce": True, "max_instances": 1})
+    runnable, skipped = planned_sources(settings, store)
+    db_path = str(Path(settings.db_path).resolve())
+    now = datetime.now(UTC)
+    for source in runnable:
+        interval = max(1, int(settings.intervals.get(source, 900)))
+        scheduler.add_job(
+            "collectors.scheduler:run_job", "interval", seconds=interval, id=job_id(source),
+            name=f"collect {source}", args=[source, db_path], replace_existing=True, coalesce=True,
+            max_instances=1, misfire_grace_time=max(30, interval // 2), next_run_time=now,
+        )
+    return scheduler, runnable, skipped
+
+
+def serve(settings: Settings, echo: Callable[[str], None] = print) -> None:
+    """Run until SIGTERM or Ctrl-C; the job running then stops after the page it is storing."""
+    with Store.open(settings.db_path) as store:
+        scheduler, runnable, skipped = build(settings, store)
+    for source, variable in skipped.items():
+        echo(f"{source}: skipped, set {variable}")
+        # A job left from an earlier start with credentials that are now gone.
+    for stale in (job_id(s) for s in skipped):
+        try:
+            scheduler.remove_job(stale)
+        except Exception:  # noqa: BLE001 - not scheduled before is the usual case
+            pass
+    echo(f"scheduler: {', '.join(runnable) or 'no sources'} ; job store {settings.jobs_file}; "
+         "Ctrl-C or SIGTERM stops it")
+
+    def stop(signum, frame):
+        STOP.set()
+        scheduler.shutdown(wait=False)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    scheduler.start()
+    echo("scheduler stopped; runs under way finish the page they are storing")
+    sys.stdout.flush()
+
+
+def next_runs(settings: Settings) -> dict[str, str]:
+    """When each source runs next, read from the scheduler's job store (empty if never started)."""
+    if not Path(settings.jobs_file).exists():
+        return {}
+    try:
+        jobs = jobstore(settings).get_all_jobs()
+    except Exception:  # noqa: BLE001 - a job store from another version is not worth failing status for
+        return {}
+    return {
+        job.id[len(JOB_PREFIX):]: job.next_run_time.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        for job in jobs if job.id.startswith(JOB_PREFIX) and job.next_run_time
+    }

@@ -1,0 +1,154 @@
+"""Commands that collect: `collect` (one pass), `schedule` (the scheduler process), `up` (scheduler and dashboard)."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+
+import click
+
+from campaigns.errors import ValidationError
+from groundswell.cli import Context, _run_dashboard, _table, pass_context
+
+
+@click.command()
+@click.option("--campaign", "slug", help="Collect for this campaign only [default: every active one].")
+@click.option("--source", type=click.Choice(["mastodon", "rss", "bluesky", "reddit", "x"]),
+              help="Collect from this source only [default: every source that has what it needs].")
+@pass_context
+def collect(obj: Context, slug, source):
+    """One pass over every source and campaign; each page is stored as it arrives.
+
+    Sources without credentials are skipped with the variable they need. A pass that is
+    interrupted keeps what it stored; the next one continues from there.
+
+    Example: groundswell collect --campaign antisocial --source mastodon
+    """
+    from collectors.runner import SOURCES, active_campaigns, make_collector, run_source
+
+    store, settings = obj.store, obj.settings
+    campaigns_named = [store.campaign(slug)] if slug else None
+    if campaigns_named and campaigns_named[0].is_demo:
+        raise ValidationError(f"campaign '{slug}' is demo data; collectors do not write into it")
+    chosen = [source] if source else list(SOURCES)
+    tasks, collectors, totals = [], {}, {}
+    for name in chosen:
+        collector = make_collector(name, settings, store)
+        missing = collector.missing()
+        if missing:
+            click.echo(f"{name}: skipped, set {missing}")
+            continue
+        collectors[name] = collector
+        for campaign in active_campaigns(store, name, slug):
+            tasks.append((name, campaign))
+    if not tasks:
+        if not [c for c in store.campaigns(include_archived=False) if not c.is_demo]:
+            raise ValidationError("no active campaigns to collect for; add one with: groundswell campaign add")
+        click.echo("nothing to collect: no source can run for these campaigns")
+        return
+    notes: dict[str, list[str]] = {}
+    with click.progressbar(tasks, label="collecting", file=sys.stderr,
+                           item_show_func=lambda t: f"{t[0]} {t[1].slug}" if t else "") as bar:
+        for name, campaign in bar:
+            result = run_source(store, settings, name, campaign, collector=collectors[name])
+            row = totals.setdefault(name, {"fetched": 0, "new": 0, "updated": 0, "errors": []})
+            row["fetched"] += result.fetched
+            row["new"] += result.new
+            row["updated"] += result.updated
+            row["errors"] += [f"{campaign.slug}: {e}" for e in result.errors]
+            notes.setdefault(name, [])
+            notes[name] += [n for n in result.notes if n not in notes[name]]
+    rows = [("source", "fetched", "new", "updated", "errors")]
+    for name, row in totals.items():
+        rows.append((name, f"{row['fetched']:,}", f"{row['new']:,}", f"{row['updated']:,}", str(len(row["errors"]))))
+    _table(rows)
+    for name, row in totals.items():
+        for error in row["errors"]:
+            click.echo(f"{name} error: {error}")
+        for note in notes.get(name, []):
+            click.echo(f"{name}: {note}")
+
+
+@click.command()
+@pass_context
+def schedule(obj: Context):
+    """Run the scheduler: each source on its interval until Ctrl-C or SIGTERM.
+
+    Intervals are seconds in GROUNDSWELL_<SOURCE>_INTERVAL (e.g. GROUNDSWELL_MASTODON_INTERVAL=900).
+    Jobs live in their own SQLite file, so a restart picks up where it stopped.
+
+    Example: GROUNDSWELL_MASTODON_INTERVAL=300 groundswell schedule
+    """
+    from collectors.scheduler import serve
+
+    obj.store.migrate()
+    serve(obj.settings, echo=click.echo)
+
+
+@click.command()
+@click.option("--demo", "with_demo", is_flag=True, help="Load the demo data set first if the database is empty.")
+@click.option("--port", default=8501, show_default=True)
+@click.option("--no-browser", is_flag=True, help="Do not open a browser window.")
+@click.pass_context
+def up(ctx, with_demo, port, no_browser):
+    """Start the scheduler and the dashboard together; Ctrl-C stops both.
+
+    Example: groundswell up --demo
+    """
+    obj: Context = ctx.obj
+    if with_demo and not obj.store.campaigns():
+        from groundswell.cli import demo_load
+
+        ctx.invoke(demo_load)
+    obj.store.migrate()
+    command = [sys.executable, "-m", "groundswell", "--db", str(obj.db_path), "schedule"]
+    scheduler = subprocess.Popen(command)
+    click.echo(f"scheduler started (process {scheduler.pid})")
+    try:
+        _run_dashboard(obj, port=port, open_browser=not no_browser)
+    finally:
+        if scheduler.poll() is None:
+            scheduler.send_signal(signal.SIGTERM)
+            try:
+                scheduler.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                scheduler.kill()
+        click.echo("scheduler stopped")
+
+
+def source_status(obj: Context) -> None:
+    """Per source: last run, result, mentions collected, next run, rate-limit and budget state."""
+    from campaigns import sources
+    from collectors.runner import SOURCES, make_collector
+    from collectors.scheduler import next_runs
+
+    store, settings = obj.store, obj.settings
+    runs = sources.last_runs(store)
+    states = sources.states(store)
+    counts = sources.mentions_by_platform(store)
+    upcoming = next_runs(settings)
+    rows = [("source", "last run", "result", "new / fetched", "mentions", "next run", "limits")]
+    for name in SOURCES:
+        missing = make_collector(name, settings, store).missing()
+        run = runs.get(name) or {}
+        state = states.get(name) or {}
+        limits = []
+        if state.get("rate_limited_until") and state["rate_limited_until"] > sources.now_iso():
+            limits.append(f"rate limited until {state['rate_limited_until']}")
+        if name == "x":
+            used = sources.usage(store, "x")
+            limits.append(f"budget {used:,}/{settings.x_monthly_post_budget:,} posts this month")
+        result = run.get("status", "never run")
+        if missing:
+            result = f"needs {missing}"
+        rows.append((
+            name, (run.get("started_at") or "-"), result,
+            f"{run['new']:,} / {run['fetched']:,}" if run else "-", f"{counts.get(name, 0):,}",
+            upcoming.get(name, "not scheduled"), "; ".join(limits) or "-",
+        ))
+    _table(rows)
+    for name in SOURCES:
+        run = runs.get(name) or {}
+        if run.get("error"):
+            click.echo(f"{name} last error: {run['error'][:300]}")
