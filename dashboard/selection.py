@@ -101,11 +101,14 @@ def format_count(value: int | float | None) -> str:
     return "n/a" if value is None else f"{value:,.0f}"
 
 
-def format_net(net: float | None, basis: int) -> str:
-    """Net sentiment with the number of posts it rests on."""
-    if net is None:
-        return f"n/a ({basis:,} posts)"
-    return f"{net:+.2f} ({basis:,} posts)"
+def format_net(net: float | None) -> str:
+    """Net sentiment, -1..1, or n/a when no post was positive or negative."""
+    return "n/a" if net is None else f"{net:+.2f}"
+
+
+def format_basis(basis: int) -> str:
+    """The count a net sentiment rests on, shown beside it."""
+    return f"rests on {basis:,} scored post{'' if basis == 1 else 's'}"
 
 
 def format_share(value: float | None) -> str:
@@ -114,4 +117,6 @@ def format_share(value: float | None) -> str:
 
 def format_change(change: float | None, against: str) -> str | None:
     """'+12% vs previous 7 days', or None when a change has no meaning."""
-    return None if change is None else f"{change:+.0%} vs {against}"
+    if change is None:
+        return None
+    return f"{change:+.1%} vs {against}" if abs(change) < 0.1 else f"{change:+.0%} vs {against}"

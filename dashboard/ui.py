@@ -8,7 +8,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard.selection import Selection
+from dashboard.selection import Selection, format_basis, format_net
 
 REFRESH_EVERY = "60s"
 DEFINITIONS = """
@@ -37,6 +37,15 @@ POST_COLUMN_CONFIG = {
     "abuse": st.column_config.NumberColumn("abuse score", format="%.2f"),
     "author_key": st.column_config.TextColumn("author"),
 }
+
+
+def net_sentiment_tile(column, now, before, against: str) -> None:
+    """Net sentiment with the posts it rests on beneath it, and its change in points."""
+    change = None if now.net_sentiment is None or before.net_sentiment is None else \
+        f"{now.net_sentiment - before.net_sentiment:+.2f} vs {against}"
+    column.metric("Net sentiment", format_net(now.net_sentiment), change,
+                  help="(positive - negative) / (positive + negative), from -1 to 1")
+    column.caption(format_basis(now.sentiment_basis))
 
 
 def selection() -> Selection | None:

@@ -10,7 +10,14 @@ import pytest
 from campaigns.metrics import Filters
 from campaigns.model import Campaign
 from dashboard import charts
-from dashboard.selection import Selection, format_count, format_net, window
+from dashboard.selection import (
+    Selection,
+    format_basis,
+    format_change,
+    format_count,
+    format_net,
+    window,
+)
 
 LONDON = "Europe/London"
 
@@ -178,4 +185,7 @@ def test_campaign_to_date_starts_at_the_campaign_start_in_its_zone():
 
 def test_unknown_is_na_never_zero():
     assert format_count(None) == "n/a" and format_count(0) == "0" and format_count(1234567) == "1,234,567"
-    assert format_net(None, 0) == "n/a (0 posts)" and format_net(0.25, 1200) == "+0.25 (1,200 posts)"
+    assert format_net(None) == "n/a" and format_net(0.25) == "+0.25"
+    assert format_basis(1200) == "rests on 1,200 scored posts" and format_basis(1) == "rests on 1 scored post"
+    assert format_change(-0.001, "x") == "-0.1% vs x" and format_change(0.256, "x") == "+26% vs x"
+    assert format_change(None, "x") is None

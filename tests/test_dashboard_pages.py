@@ -174,7 +174,8 @@ def test_sentiment_page_tiles_and_extremes_match_sql(demo_db, monkeypatch):
     positive, negative, scored, abusive, mentions = sql_one(
         demo_db, "SELECT sum(sentiment >= 0.05), sum(sentiment <= -0.05), count(sentiment), sum(abuse >= 0.5),"
         f" count(*) FROM mention_matches WHERE {where}", params)
-    assert metric(at, "Net sentiment") == f"{net_sentiment(positive, negative):+.2f} ({scored:,} posts)"
+    assert metric(at, "Net sentiment") == f"{net_sentiment(positive, negative):+.2f}"
+    assert f"rests on {scored:,} scored posts" in [c.value for c in at.caption]
     assert metric(at, "Positive") == f"{positive:,}"
     assert metric(at, "Negative") == f"{negative:,}"
     assert metric(at, "Abusive share") == f"{abusive / mentions:.0%}"
@@ -216,7 +217,8 @@ def test_campaign_with_no_mentions_shows_zeros_and_na(demo_copy):
             assert metric(at, "Potential reach") == "n/a"
             assert metric(at, "Share of voice") == "n/a"
         if name == "sentiment":
-            assert metric(at, "Net sentiment") == "n/a (0 posts)"
+            assert metric(at, "Net sentiment") == "n/a"
+            assert "rests on 0 scored posts" in [c.value for c in at.caption]
 
 
 def test_every_page_works_on_an_empty_database(db_path):

@@ -8,7 +8,7 @@ import streamlit as st
 from campaigns.metrics import pct_change
 from campaigns.model import iso_utc, to_datetime
 from dashboard import queries, ui
-from dashboard.selection import Selection, format_change, format_count, format_net
+from dashboard.selection import Selection, format_change, format_count
 
 
 def campaign_row(chosen: Selection, campaign) -> dict:
@@ -35,9 +35,7 @@ def campaign_row(chosen: Selection, campaign) -> dict:
                           help="Who could have seen a post, not who did.")
         columns[3].metric("Engagement", format_count(now.engagement),
                           format_change(pct_change(now.engagement, before.engagement), against))
-        change = None if now.net_sentiment is None or before.net_sentiment is None else \
-            f"{now.net_sentiment - before.net_sentiment:+.2f} vs {against}"
-        columns[4].metric("Net sentiment", format_net(now.net_sentiment, now.sentiment_basis), change)
+        ui.net_sentiment_tile(columns[4], now, before, against)
         goals = goal_bars(chosen, campaign)
         alerts = queries.open_alerts(chosen.db_path, campaign.id)
         if len(alerts):

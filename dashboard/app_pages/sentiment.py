@@ -6,7 +6,7 @@ import streamlit as st
 
 from campaigns.metrics import net_sentiment, pct_change
 from dashboard import charts, queries, ui
-from dashboard.selection import Selection, format_change, format_count, format_net, format_share
+from dashboard.selection import Selection, format_change, format_count, format_share
 
 COUNTS = ["mentions", "pos", "neu", "neg", "abusive", "scored"]
 
@@ -21,10 +21,7 @@ def kpi_tiles(chosen: Selection) -> None:
     now = queries.kpis(chosen.db_path, chosen.filters())
     before = queries.kpis(chosen.db_path, chosen.previous())
     columns = st.columns(5)
-    change = None if now.net_sentiment is None or before.net_sentiment is None else \
-        f"{now.net_sentiment - before.net_sentiment:+.2f} vs {chosen.previous_label()}"
-    columns[0].metric("Net sentiment", format_net(now.net_sentiment, now.sentiment_basis), change,
-                      help="(positive - negative) / (positive + negative); the posts it rests on in brackets")
+    ui.net_sentiment_tile(columns[0], now, before, chosen.previous_label())
     columns[1].metric("Positive", format_count(now.positive),
                       format_change(pct_change(now.positive, before.positive), chosen.previous_label()))
     columns[2].metric("Neutral", format_count(now.neutral))

@@ -1,0 +1,123 @@
+"""End to end in a real browser: `streamlit run` on a free port, driven by Debian's chromium."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+ROOT = Path(__file__).resolve().parents[1]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium at /usr/bin/chromium"),
+]
+IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def server(demo_db, tmp_path):
+    """The dashboard served by `streamlit run` on the seeded demo database; yields its URL."""
+    port = free_port()
+    env = {**os.environ, "GROUNDSWELL_DB": str(demo_db)}
+    env.pop("GROUNDSWELL_DASHBOARD_PASSWORD", None)
+    log = (tmp_path / "streamlit.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "streamlit_app.py"),
+         "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
+         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+        cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
+                    if answer.read().decode().strip() == "ok":
+                        break
+            except OSError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("streamlit did not start:\n" + (tmp_path / "streamlit.log").read_text())
+            time.sleep(0.3)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+@pytest.fixture
+def browser_page():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking"],
+        )
+        context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        yield page
+        browser.close()
+
+
+def wait_idle(page) -> None:
+    page.wait_for_timeout(300)  # let a rerun triggered by the last action begin
+    page.wait_for_selector(IDLE, timeout=30_000)
+
+
+def choose(page, sidebar, label: str, option: str) -> None:
+    """Pick an option of a sidebar selectbox the way a user does: open it, click the option."""
+    sidebar.get_by_role("combobox", name=label, exact=True).click()
+    page.get_by_role("option", name=option, exact=True).click()
+    wait_idle(page)
+
+
+def test_dashboard_loads_a_campaign_draws_a_chart_and_downloads_csv(server, browser_page):
+    page = browser_page
+    page.goto(server)
+    wait_idle(page)
+    assert page.get_by_text("Demo data: these posts were generated").is_visible()
+
+    # Choose a campaign and a time range that holds the seeded data.
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    choose(page, sidebar, "Campaign", "Save Our Libraries day of action (demo data)")
+    choose(page, sidebar, "Time range", "Campaign to date")
+
+    page.get_by_role("link", name="Traction").click()
+    wait_idle(page)
+    page.get_by_role("heading", name="Traction").wait_for()
+    assert page.get_by_text("Save Our Libraries day of action ·").is_visible()
+    chart = page.locator('[data-testid="stPlotlyChart"]').first
+    chart.locator(".main-svg").first.wait_for()
+    # A drawn bar chart has bar paths in its plot area, and the title names what it shows.
+    assert chart.locator("g.point path").count() > 0
+    assert "Mentions per day by platform" in chart.inner_text()
+
+    with page.expect_download() as downloading:
+        page.locator('[data-testid="stDownloadButton"] button').first.click()
+    download = downloading.value
+    assert download.suggested_filename == "save-our-libraries-mentions-by-platform.csv"
+    rows = list(csv.DictReader(io.StringIO(Path(download.path()).read_text(encoding="utf-8"))))
+    assert rows and set(rows[0]) == {"bucket", "platform", "mentions", "originals", "reposts", "engagement"}
+    assert sum(int(row["mentions"]) for row in rows) > 0
