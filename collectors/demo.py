@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from campaigns.model import Campaign, Mention, Tracker, iso_utc
 from campaigns.settings import Settings
 from campaigns.store import Store, UpsertResult
+from collectors.demo_plan import load_plan
 from collectors.enrich import pseudonym, score_texts
 
 PLATFORM_WEIGHTS = {"x": 0.42, "bluesky": 0.22, "mastodon": 0.2, "reddit": 0.16}
@@ -403,4 +404,5 @@ def load_demo(store: Store, settings: Settings, *, seed: int = 7, mentions: int 
         totals.add(store.upsert_mentions(batch, is_demo=True))
         if on_batch:
             on_batch(len(batch))
+    load_plan(store, settings, demos, saved, starts, ends)
     return DemoResult(saved, totals, starts, ends)

@@ -40,8 +40,9 @@ def _frame_table(frame, columns: list[str], empty: str) -> None:
     _table([tuple(columns), *[tuple(_cell(row[c]) for c in columns) for _, row in frame.iterrows()]])
 
 
-def _local(stored: str | None, tz: str) -> str:
-    return planner.local_text(stored, tz) if stored else ""
+def _local(stored, tz: str) -> str:
+    """A stored instant in local time; empty for none (pandas gives NaN for a NULL)."""
+    return planner.local_text(stored, tz) if isinstance(stored, str) and stored else ""
 
 
 def _tracker_ids(campaign: Campaign, terms) -> list[int]:
@@ -75,7 +76,10 @@ def _consent(value: str | None) -> str | None:
 
 @click.group()
 def narrative():
-    """Record the narratives seen and told, and what was decided about each."""
+    """Record the narratives seen and told, and what was decided about each.
+
+    Example: groundswell narrative list --campaign antisocial
+    """
 
 
 def _narrative_options(function):
@@ -154,7 +158,10 @@ def narrative_list(obj: Context, slug):
 
 @click.group()
 def action():
-    """Calls to action: what to do, where and when; share links for posting ones."""
+    """Calls to action: what to do, where and when; share links for posting ones.
+
+    Example: groundswell action list --campaign antisocial
+    """
 
 
 def _action_options(function):
@@ -297,7 +304,10 @@ def action_show(obj: Context, action_id, volunteer_name):
 
 @click.group()
 def event():
-    """Events: when and where, capacity, needs pledged and delivered."""
+    """Events: when and where, capacity, needs pledged and delivered.
+
+    Example: groundswell event list --campaign save-our-libraries
+    """
 
 
 def _event_options(function):
@@ -442,7 +452,10 @@ def event_show(obj: Context, event_id):
 
 @click.group()
 def volunteer():
-    """Volunteers: time zone, skills, consent, and handles that let their posts count."""
+    """Volunteers: time zone, skills, consent, and handles that let their posts count.
+
+    Example: groundswell volunteer show Priya
+    """
 
 
 def _volunteer_options(function):
@@ -527,7 +540,9 @@ def volunteer_show(obj: Context, name):
     if not agenda:
         click.echo("nothing assigned")
     for item in agenda:
-        when = f"{item['local_start']:%a %d %b %H:%M} to {item['local_end']:%H:%M %Z}"
+        same_day = item["local_start"].date() == item["local_end"].date()
+        when = f"{item['local_start']:%a %d %b %H:%M} to " + (
+            f"{item['local_end']:%H:%M %Z}" if same_day else f"{item['local_end']:%a %d %b %H:%M %Z}")
         role = f" as {item['role']}" if item["role"] else ""
         click.echo(f"- [{item['status']}] {when}: {item['title']}{role}")
         if item["message"]:
@@ -540,7 +555,10 @@ def volunteer_show(obj: Context, name):
 
 @click.group()
 def assign():
-    """Put volunteers on calls to action and event roles, and track how it went."""
+    """Put volunteers on calls to action and event roles, and track how it went.
+
+    Example: groundswell assign add Priya --action 3
+    """
 
 
 @assign.command("add")
@@ -595,7 +613,10 @@ def assign_list(obj: Context, slug, volunteer_name):
 
 @click.group()
 def demand():
-    """The campaign's demands, and dated updates until they are implemented (and kept)."""
+    """The campaign's demands, and dated updates until they are implemented (and kept).
+
+    Example: groundswell demand list --campaign save-our-libraries
+    """
 
 
 @demand.command("add")
@@ -690,7 +711,7 @@ def demand_show(obj: Context, demand_id):
     click.echo(f"{item.text} [{planner.DEMAND_LABELS.get(item.status, item.status)}]")
     click.echo(f"decision maker: {item.decision_maker or '-'}; due {item.due_at or '-'}; review {item.review_on or '-'}")
     for _, row in planner.demand_updates(obj.store, demand_id).iterrows():
-        extra = " ".join(v for v in (row["source_url"], row["evidence_uid"] or "") if v)
+        extra = " ".join(_cell(v) for v in (row["source_url"], row["evidence_uid"]) if _cell(v))
         click.echo(f"- {_local(row['at'], tz)[:16]} {row['status']}: {row['note']} {extra}".rstrip())
 
 
@@ -721,7 +742,10 @@ def calendar(obj: Context, path, volunteer_name, slug, drafts):
 
 @click.group("planner")
 def planner_group():
-    """Keep the plan in step with the clock and the collected posts."""
+    """Keep the plan in step with the clock and the collected posts.
+
+    Example: groundswell planner sync
+    """
 
 
 @planner_group.command("sync")
