@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ from campaigns.errors import ImportFormatError
 from campaigns.model import Mention
 from campaigns.settings import Settings
 from campaigns.store import Store, UpsertResult
-from collectors import x
+from collectors import bluesky, mastodon, reddit, x
 from collectors.enrich import enrich
 
 
@@ -24,7 +25,7 @@ def _json_documents(path: Path) -> Iterator[tuple[int, object]]:
     with path.open(encoding="utf-8") as handle:
         first = handle.readline()
         second = handle.readline()
-    if text_start == b"{" and second and not _is_json(first):
+    if text_start in (b"{", b"[") and second and not _is_json(first):
         try:
             yield 1, json.loads(path.read_text(encoding="utf-8"))
         except json.JSONDecodeError as error:
@@ -59,8 +60,191 @@ def read_x(path: Path) -> Iterator[list[Mention]]:
             raise ImportFormatError(f"{path}: line {number}: {error}") from None
 
 
+def _each_document(path: Path, label: str, mapper: Callable[[object], list[Mention]]) -> Iterator[list[Mention]]:
+    for number, document in _json_documents(path):
+        try:
+            yield mapper(document)
+        except ImportFormatError as error:
+            raise ImportFormatError(f"{path}: line {number}: {error} (expected {label})") from None
+
+
+def _reddit_document(document) -> list[Mention]:
+    # A comments page is [post listing, comments listing]; a search or new page is one Listing.
+    if isinstance(document, list):
+        return [m for listing in document for m in reddit.map_listing(listing)]
+    if isinstance(document, dict) and document.get("kind") in ("t1", "t3"):
+        return [reddit.map_item(document["data"])]
+    return reddit.map_listing(document)
+
+
+def read_reddit(path: Path) -> Iterator[list[Mention]]:
+    """Reddit API listings (search, new, comments), one per line or one per file."""
+    return _each_document(path, "a Reddit Listing", _reddit_document)
+
+
+def _mastodon_document(document) -> list[Mention]:
+    if isinstance(document, dict) and "statuses" in document:  # a search answer
+        document = document["statuses"]
+    if isinstance(document, dict):  # one status per line
+        document = [document]
+    return mastodon.map_statuses(document)
+
+
+def read_mastodon(path: Path) -> Iterator[list[Mention]]:
+    """Mastodon timelines (a JSON array of statuses), search answers, or one status per line."""
+    return _each_document(path, "Mastodon statuses", _mastodon_document)
+
+
+def read_bluesky(path: Path) -> Iterator[list[Mention]]:
+    """Bluesky searchPosts / getPosts / feed / thread answers, or postViews one per line."""
+    return _each_document(path, "a Bluesky postView answer", bluesky.map_posts)
+
+
+def _platform_of(item: dict) -> str:
+    """Which platform a raw item from a 4CAT NDJSON export comes from, by its shape."""
+    if "account" in item and "uri" in item and "content" in item:
+        return "mastodon"
+    if "record" in item and "uri" in item and "author" in item:
+        return "bluesky"
+    if "created_utc" in item and ("subreddit" in item or "permalink" in item):
+        return "reddit"
+    if "edit_history_tweet_ids" in item or ("public_metrics" in item and "text" in item):
+        return "x"
+    if "body" in item and "timestamp" in item and "id" in item:
+        return "mapped"
+    return "unknown"
+
+
+def _fourcat_item(item: dict, source: str = "") -> Mention:
+    if isinstance(item.get("data"), dict) and ("source_platform" in item or "item_id" in item):
+        source = item.get("source_platform") or source
+        item = item["data"]  # Zeeschuimer / 4CAT envelope around the platform's own item
+    kind = _platform_of(item)
+    if kind == "mastodon":
+        return mastodon.map_item(item)
+    if kind == "bluesky":
+        return bluesky.map_item(item)
+    if kind == "reddit":
+        return reddit.map_item(item)
+    if kind == "x":
+        users = {}
+        author = item.get("author_user") or item.get("author")
+        if isinstance(author, dict) and item.get("author_id"):
+            users[str(item["author_id"])] = author
+        return x.map_item(item, users)
+    if kind == "mapped":
+        return _flat_row(item, platform=_platform_from_url(item.get("url") or item.get("link") or "", source))
+    raise ImportFormatError(f"a 4CAT item of a shape this importer does not know (keys: {', '.join(list(item)[:8])})")
+
+
+def _platform_from_url(url: str, source: str = "") -> str:
+    text = f"{url} {source}".lower()
+    for needle, platform in (("twitter.com", "x"), ("x.com", "x"), ("reddit.com", "reddit"),
+                             ("bsky", "bluesky"), ("mastodon", "mastodon")):
+        if needle in text:
+            return platform
+    return "4cat"
+
+
+def read_4cat(path: Path) -> Iterator[list[Mention]]:
+    """A 4CAT export: NDJSON (items as the platform returned them, or 4CAT's mapped items) or CSV."""
+    if path.suffix.lower() == ".csv":
+        yield from _csv_batches(path, lambda row: _flat_row(row, platform=_platform_from_url(
+            row.get("url") or row.get("link") or "", row.get("source_platform") or "")))
+        return
+    for number, document in _json_documents(path):
+        if not isinstance(document, dict):
+            raise ImportFormatError(f"{path}: line {number}: not a 4CAT NDJSON item")
+        try:
+            yield [_fourcat_item(document)]
+        except ImportFormatError as error:
+            raise ImportFormatError(f"{path}: line {number}: {error}") from None
+
+
+def _int(value) -> int | None:
+    if value is None or str(value).strip() == "":
+        return None
+    try:
+        return int(float(value))
+    except ValueError:
+        raise ImportFormatError(f"'{value}' is not a number") from None
+
+
+def _flat_row(row: dict, platform: str | None = None) -> Mention:
+    """A flat row: the plain CSV format, or 4CAT's mapped columns (id, body, author, timestamp)."""
+    from datetime import UTC, datetime
+
+    from campaigns.model import parse_when
+
+    native_id = row.get("id") or row.get("native_id")
+    when = row.get("created_at") or row.get("timestamp")
+    if not native_id or not when:
+        raise ImportFormatError("a row needs 'id' and 'created_at' (or 'timestamp')")
+    if str(when).replace(".", "", 1).isdigit():
+        created_at = parse_when(datetime.fromtimestamp(float(when), UTC))
+    else:
+        created_at = parse_when(str(when).replace(" ", "T", 1) if len(str(when)) > 10 else when, "UTC")
+    platform = (row.get("platform") or platform or "").strip().lower()
+    if not platform:
+        raise ImportFormatError("a row needs 'platform'")
+    author = row.get("author") or row.get("author_key") or None
+    is_repost = str(row.get("is_repost") or "").strip().lower() in ("1", "true", "yes")
+    reposted = row.get("reposted_id") or None
+    text = row.get("text") if row.get("text") is not None else "\n".join(
+        part for part in (row.get("subject"), row.get("body")) if part)
+    return Mention(
+        platform=platform, native_id=str(native_id), created_at=created_at, text=text or "",
+        url=row.get("url") or None, author_key=author.lower() if author else None, author_handle=author,
+        author_followers=_int(row.get("followers") or row.get("author_followers")),
+        audience_key=row.get("audience") or None, audience_size=_int(row.get("audience_size")),
+        lang=row.get("lang") or None, is_repost=is_repost,
+        reposted_uid=f"{platform}:{reposted}" if reposted else None,
+        likes=_int(row.get("likes")), reposts=_int(row.get("reposts")), replies=_int(row.get("replies")),
+        quotes=_int(row.get("quotes")), impressions=_int(row.get("impressions")),
+    )
+
+
+def _csv_batches(path: Path, mapper: Callable[[dict], Mention], size: int = 1000) -> Iterator[list[Mention]]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle)
+        if not reader.fieldnames:
+            raise ImportFormatError(f"{path}: empty CSV file")
+        batch = []
+        for number, row in enumerate(reader, start=2):
+            try:
+                batch.append(mapper(row))
+            except ImportFormatError as error:
+                raise ImportFormatError(f"{path}: row {number}: {error}") from None
+            if len(batch) >= size:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+
+CSV_COLUMNS = ("platform", "id", "created_at", "text", "url", "author", "followers", "likes", "reposts",
+               "replies", "quotes", "impressions", "lang", "is_repost", "reposted_id", "audience", "audience_size")
+
+
+def read_csv(path: Path) -> Iterator[list[Mention]]:
+    """The plain CSV format: a header row naming some of CSV_COLUMNS; platform, id, created_at required."""
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        header = next(csv.reader(handle), [])
+    missing = [c for c in ("platform", "id", "created_at") if c not in header]
+    if missing:
+        raise ImportFormatError(f"{path}: the CSV header lacks {', '.join(missing)} "
+                                f"(columns: {', '.join(CSV_COLUMNS)})")
+    yield from _csv_batches(path, _flat_row)
+
+
 READERS: dict[str, Callable[[Path], Iterator[list[Mention]]]] = {
     "x": read_x,
+    "twarc": read_x,
+    "reddit": read_reddit,
+    "mastodon": read_mastodon,
+    "bluesky": read_bluesky,
+    "4cat": read_4cat,
+    "csv": read_csv,
 }
 
 

@@ -287,7 +287,9 @@ def campaign_export(obj: Context, slugs, output):
 
 @cli.command("import")
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--format", "fmt", required=True, help="x (X API v2 pages, as twarc2 saves them).")
+@click.option("--format", "fmt", required=True, metavar="x|twarc|reddit|mastodon|bluesky|4cat|csv",
+              help="x/twarc (X API v2 pages), reddit (listings), mastodon (statuses), bluesky (postViews), "
+                   "4cat (NDJSON or CSV export), csv (the plain CSV in the README).")
 @click.option("--campaign", "slug", help="Match only against this campaign's trackers.")
 @click.option("--batch-size", default=1000, show_default=True, help="Posts per transaction.")
 @pass_context
