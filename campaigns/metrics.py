@@ -192,12 +192,27 @@ def local_buckets(start: datetime, end: datetime, tz: str, bucket: str) -> list[
     return spans
 
 
-def hourly_frame(conn, filters: Filters) -> pd.DataFrame:
-    """The roll-up rows in the window: one per hour, platform and side that had mentions."""
+ROLLUP_SUMS = ("mentions", "reposts", "engagement", "sentiment_sum", "scored", "pos", "neg", "neu",
+               "abusive", "impressions", "impressions_known")
+ROLLUP_SPLITS = ("platform", "side")
+
+
+def hourly_frame(conn, filters: Filters, by: Sequence[str] = ROLLUP_SPLITS,
+                 sums: Sequence[str] = ROLLUP_SUMS) -> pd.DataFrame:
+    """The roll-up in the window summed per hour and the `by` splits: one row per hour that had mentions.
+
+    SQLite sums over the splits not asked for, walking the roll-up's primary key in order, so
+    pandas only receives the rows and columns the caller groups (a 90-day window of a busy
+    campaign is tens of thousands of roll-up rows, a few thousand once summed).
+    """
+    unknown = set(by) - set(ROLLUP_SPLITS) | set(sums) - set(ROLLUP_SUMS)
+    if unknown:
+        raise ValueError(f"not a roll-up column: {', '.join(sorted(unknown))}")
     where, params = filters.shifted(filters.start[:13] + ":00:00Z", filters.end).where("hour")
+    keys = ", ".join(["hour", *by])
     frame = pd.read_sql_query(
-        "SELECT hour, platform, side, mentions, reposts, engagement, sentiment_sum, scored, pos, neg,"
-        f" neu, abusive, impressions, impressions_known FROM hourly WHERE {where} ORDER BY hour",
+        f"SELECT {keys}, {', '.join(f'sum({c}) AS {c}' for c in sums)} FROM hourly WHERE {where}"
+        f" GROUP BY {keys} ORDER BY {keys}",
         conn, params=params,
     )
     frame["hour"] = pd.to_datetime(frame["hour"], utc=True)
@@ -207,15 +222,13 @@ def hourly_frame(conn, filters: Filters) -> pd.DataFrame:
 def series(conn, filters: Filters, tz: str = "UTC", bucket: str = "hour",
            by: Sequence[str] = ("platform",)) -> pd.DataFrame:
     """Counts and sums per local hour or day (column `bucket`), split by platform and/or side."""
-    frame = hourly_frame(conn, filters)
+    frame = hourly_frame(conn, filters, by=tuple(by))
     frame["bucket"] = frame["hour"].dt.tz_convert(tz)
     if bucket == "day":
         frame["bucket"] = frame["bucket"].dt.floor("D", ambiguous=False, nonexistent="shift_forward") \
             if len(frame) else frame["bucket"]
     keys = ["bucket", *by]
-    numeric = ["mentions", "reposts", "engagement", "sentiment_sum", "scored", "pos", "neg", "neu",
-               "abusive", "impressions", "impressions_known"]
-    grouped = frame.groupby(keys, as_index=False)[numeric].sum()
+    grouped = frame.groupby(keys, as_index=False)[list(ROLLUP_SUMS)].sum()
     grouped["originals"] = grouped["mentions"] - grouped["reposts"]
     grouped["net_sentiment"] = [net_sentiment(p, n) for p, n in zip(grouped["pos"], grouped["neg"], strict=True)]
     return grouped
@@ -242,8 +255,8 @@ def spikes(conn, filters: Filters) -> pd.DataFrame:
 
     start = to_datetime(filters.start)
     lookback = filters.shifted(iso_utc(start - timedelta(hours=SPIKE_BASELINE_HOURS)), filters.end)
-    frame = hourly_frame(conn, lookback)
-    counts = frame.groupby("hour")["mentions"].sum()
+    frame = hourly_frame(conn, lookback, by=(), sums=("mentions",))
+    counts = frame.set_index("hour")["mentions"]
     full_index = pd.date_range(pd.Timestamp(lookback.start), pd.Timestamp(filters.end), freq="h",
                                inclusive="left")
     counts = counts.reindex(full_index, fill_value=0)
