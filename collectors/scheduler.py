@@ -26,6 +26,12 @@ def run_job(source: str, db_path: str) -> None:
     """One scheduled run of a source over every listening campaign (called by APScheduler by name)."""
     settings = Settings.from_env(db_path)
     with Store.open(db_path) as store:
+        if source == "refresh":
+            from collectors.refresh import refresh_recent
+
+            for line in refresh_recent(store, settings, should_stop=STOP.is_set):
+                _log(line)
+            return
         collector = make_collector(source, settings, store)
         for campaign in active_campaigns(store, source):
             if STOP.is_set():
@@ -70,7 +76,7 @@ def build(settings: Settings, store: Store, scheduler_class=None):
     runnable, skipped = planned_sources(settings, store)
     db_path = str(Path(settings.db_path).resolve())
     now = datetime.now(UTC)
-    for source in runnable:
+    for source in [*runnable, "refresh"]:
         interval = max(1, int(settings.intervals.get(source, 900)))
         scheduler.add_job(
             "collectors.scheduler:run_job", "interval", seconds=interval, id=job_id(source),

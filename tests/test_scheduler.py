@@ -44,6 +44,7 @@ def scheduler_env(db_path, tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in CREDENTIAL_VARIABLES}
     env.update(GROUNDSWELL_DB=str(db_path), GROUNDSWELL_JOBS_DB=str(tmp_path / "jobs.sqlite"),
                GROUNDSWELL_MASTODON_INTERVAL="1", GROUNDSWELL_RSS_INTERVAL="3600",
+               GROUNDSWELL_REFRESH_INTERVAL="3600",
                GROUNDSWELL_PSEUDONYM_KEY_FILE=str(tmp_path / "key"), GROUNDSWELL_DETECT_LANGUAGE="0")
     return env
 
@@ -83,7 +84,7 @@ def test_scheduler_runs_stops_on_sigterm_and_resumes_without_duplicates(schedule
             jobs = query(tmp_path / "jobs.sqlite", "SELECT id FROM apscheduler_jobs ORDER BY id")
         finally:
             stop(process)
-    assert jobs == [("collect-mastodon",), ("collect-rss",)]
+    assert jobs == [("collect-mastodon",), ("collect-refresh",), ("collect-rss",)]
     assert query(db_path, "SELECT count(*), count(DISTINCT uid) FROM mentions") == [(87, 87)]
     assert query(db_path, "SELECT sum(mentions) FROM hourly") == [(87,)]
     assert query(db_path, "SELECT count(*) FROM collection_runs WHERE status = 'running'") == [(0,)]
