@@ -71,16 +71,16 @@ def extreme_posts(conn, filters: Filters, most: str = "negative", limit: int = 1
 
 
 def top_amplifiers(conn, filters: Filters, limit: int = 15) -> pd.DataFrame:
-    """The authors who brought the largest potential audience in the window.
+    """The authors who brought the largest audience of their own in the window.
 
-    Reach brought is an author's largest audience seen in the window: their followers, or on
-    Reddit the subscribers of the subreddit they posted in. Unknown audiences (RSS) are left
-    out. Served by the covering index, so it never reads post rows.
+    Reach brought is an author's largest follower count seen in the window. Posts whose
+    audience is not the author's own (a subreddit's subscribers on Reddit) and unknown
+    audiences (RSS) are left out. Served by the covering index, so it never reads post rows.
     """
     where, params = filters.where()
     frame = pd.read_sql_query(
         "SELECT author_key, platform, count(*) AS posts, max(reach_value) AS reach_brought"
-        f" FROM mention_matches WHERE {where} AND author_key IS NOT NULL AND reach_value IS NOT NULL"
+        f" FROM mention_matches WHERE {where} AND reach_key = author_key AND reach_value IS NOT NULL"
         " GROUP BY author_key, platform ORDER BY reach_brought DESC, posts DESC LIMIT ?",
         conn, params=[*params, limit],
     )
@@ -111,20 +111,31 @@ def top_hashtags(conn, filters: Filters, tracked: list[str] = (), limit: int = 1
 
 
 def sentiment_histogram(conn, filters: Filters, bins: int = 20) -> pd.DataFrame:
-    """How many scored posts fall in each of `bins` equal slices of -1..1 (column `low` is the slice's start)."""
+    """Scored posts per slice of -1..1 (from `low` to `high`), split by class at VADER's cut-offs.
+
+    A slice that straddles a cut-off (-0.05 or 0.05) holds posts of two classes; the class
+    columns keep them apart, so they add up to the positive, neutral and negative counts.
+    """
+    from campaigns.metrics import NEGATIVE_AT, POSITIVE_AT
+
     where, params = filters.where()
     width = 2.0 / bins
     frame = pd.read_sql_query(
-        f"SELECT min(CAST((sentiment + 1.0) / {width} AS INTEGER), {bins - 1}) AS slot, count(*) AS posts"
+        f"SELECT min(CAST((sentiment + 1.0) / {width} AS INTEGER), {bins - 1}) AS slot,"
+        f" sum(sentiment >= {POSITIVE_AT}) AS positive,"
+        f" sum(sentiment > {NEGATIVE_AT} AND sentiment < {POSITIVE_AT}) AS neutral,"
+        f" sum(sentiment <= {NEGATIVE_AT}) AS negative"
         f" FROM mention_matches WHERE {where} AND sentiment IS NOT NULL GROUP BY slot ORDER BY slot",
         conn, params=params,
     )
     full = pd.DataFrame({"slot": range(bins)})
-    frame = full.merge(frame, on="slot", how="left").fillna({"posts": 0})
+    frame = full.merge(frame, on="slot", how="left").fillna(0)
     frame["low"] = (-1.0 + frame["slot"] * width).round(3)
     frame["high"] = (frame["low"] + width).round(3)
-    frame["posts"] = frame["posts"].astype(int)
-    return frame[["low", "high", "posts"]]
+    for column in ("positive", "neutral", "negative"):
+        frame[column] = frame[column].astype(int)
+    frame["posts"] = frame["positive"] + frame["neutral"] + frame["negative"]
+    return frame[["low", "high", "negative", "neutral", "positive", "posts"]]
 
 
 def cumulative_potential_reach(conn, filters: Filters, tz: str = "UTC", bucket: str = "day") -> pd.DataFrame:

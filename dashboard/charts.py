@@ -49,12 +49,12 @@ def _title(text: str, subtitle: str | None) -> str:
 def _finish(fig: go.Figure, title: str, y_title: str, x_title: str, subtitle: str | None = None) -> go.Figure:
     fig.update_layout(
         title={"text": _title(title, subtitle), "x": 0, "xanchor": "left"},
-        template="plotly_white", colorway=OKABE_ITO, margin={"l": 60, "r": 20, "t": 70, "b": 50},
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1},
+        template="plotly_white", colorway=OKABE_ITO, margin={"l": 60, "r": 20, "t": 100, "b": 50},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "right", "x": 1},
         hovermode="x unified" if x_title.startswith("Time") else "closest",
+        # Only the primary axes: a secondary axis keeps the title its builder gave it.
+        yaxis_title_text=y_title, xaxis_title_text=x_title,
     )
-    fig.update_yaxes(title_text=y_title)
-    fig.update_xaxes(title_text=x_title)
     return fig
 
 
@@ -157,7 +157,7 @@ def hashtags_bar(frame: pd.DataFrame, subtitle: str | None = None) -> go.Figure:
         colours = [OKABE_ITO[0] if tracked else OKABE_ITO[1] for tracked in ordered["tracked"]]
         fig.add_bar(x=ordered["posts"], y=_text("#" + ordered["tag"]), orientation="h", marker_color=colours,
                     name="posts", showlegend=False)
-    return _finish(fig, "Top hashtags (blue: tracked by the campaign; orange: used alongside)",
+    return _finish(fig, "Top hashtags (blue: tracked, orange: alongside)",
                    "hashtag", "posts carrying the hashtag", subtitle)
 
 
@@ -171,7 +171,7 @@ def amplifiers_bar(frame: pd.DataFrame, subtitle: str | None = None) -> go.Figur
         colours = [_colour(PLATFORM_COLOURS, p, i) for i, p in enumerate(ordered["platform"])]
         fig.add_bar(x=ordered["reach_brought"], y=_text(ordered["author_key"] + " (" + ordered["platform"] + ")"),
                     orientation="h", marker_color=colours, showlegend=False, name="reach brought")
-    return _finish(fig, "Top amplifiers by potential reach brought", "author (platform)",
+    return _finish(fig, "Top amplifiers by followers brought", "author (platform)",
                    "people (potential audience)", subtitle)
 
 
@@ -194,19 +194,20 @@ def net_sentiment_over_time(frame: pd.DataFrame, tz: str, bucket: str = "day") -
 
 
 def sentiment_distribution(frame: pd.DataFrame, subtitle: str | None = None) -> go.Figure:
-    """Scored posts per slice of the VADER compound score (columns low, high, posts)."""
+    """Scored posts per slice of the VADER compound score, stacked by class (columns low, high,
+    negative, neutral, positive, posts)."""
     fig = go.Figure()
     if frame.empty or frame["posts"].sum() == 0:
         _empty(fig)
     else:
         middles = (frame["low"] + frame["high"]) / 2
-        colours = [SENTIMENT_COLOURS["positive"] if m >= 0.05 else SENTIMENT_COLOURS["negative"] if m <= -0.05
-                   else SENTIMENT_COLOURS["neutral"] for m in middles]
-        fig.add_bar(x=middles, y=frame["posts"], width=(frame["high"] - frame["low"]) * 0.95,
-                    marker_color=colours, name="posts", showlegend=False,
-                    customdata=frame[["low", "high"]], hovertemplate="%{customdata[0]} to %{customdata[1]}: %{y} posts")
+        for label in ("negative", "neutral", "positive"):
+            fig.add_bar(x=middles, y=frame[label], width=(frame["high"] - frame["low"]) * 0.95,
+                        marker_color=SENTIMENT_COLOURS[label], name=label, customdata=frame[["low", "high"]],
+                        hovertemplate="%{customdata[0]} to %{customdata[1]}: %{y} " + label + " posts")
+    fig.update_layout(barmode="stack")
     fig.update_xaxes(range=[-1, 1])
-    return _finish(fig, "Sentiment distribution (blue positive, grey neutral, vermilion negative)",
+    return _finish(fig, "Sentiment distribution of scored posts",
                    "posts", "VADER compound score (-1 to 1)", subtitle)
 
 
@@ -253,13 +254,26 @@ def runs_over_time(frame: pd.DataFrame, tz: str) -> go.Figure:
     return _finish(fig, "Collection runs: posts fetched per run (x: not ok)", "posts fetched", time_axis(tz))
 
 
-def spike_markers(spikes: pd.DataFrame) -> pd.DataFrame:
-    """metrics.spikes rows as markers for add_markers."""
-    return pd.DataFrame({
-        "at": spikes["hour"] if len(spikes) else pd.Series(dtype="datetime64[ns, UTC]"),
-        "label": [f"spike: {int(m)} mentions" for m in spikes.get("mentions", [])],
-        "kind": "spike",
-    })
+def spike_markers(spikes: pd.DataFrame, gap_hours: int = 3) -> pd.DataFrame:
+    """metrics.spikes rows as markers for add_markers, one per episode.
+
+    Spike hours less than `gap_hours` apart are one episode, marked at its first hour with its
+    peak, so a burst of several hours is one labelled line rather than a smear of them.
+    """
+    if spikes.empty:
+        return pd.DataFrame({"at": pd.Series(dtype="datetime64[ns, UTC]"), "label": pd.Series(dtype=str),
+                             "kind": pd.Series(dtype=str)})
+    hours = pd.to_datetime(spikes["hour"], utc=True).reset_index(drop=True)
+    mentions = spikes["mentions"].reset_index(drop=True)
+    episode = (hours.diff() >= pd.Timedelta(hours=gap_hours)).cumsum()
+    rows = []
+    for _, members in mentions.groupby(episode):
+        first = members.index[0]
+        count = len(members)
+        span = f" over {count} hours" if count > 1 else ""
+        rows.append({"at": hours[first], "label": f"spike: peak {int(members.max())} mentions/hour{span}",
+                     "kind": "spike"})
+    return pd.DataFrame(rows, columns=["at", "label", "kind"])
 
 
 def add_markers(fig: go.Figure, markers: pd.DataFrame, tz: str = "UTC") -> go.Figure:

@@ -115,8 +115,8 @@ def format_share(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.0%}"
 
 
-def format_change(change: float | None, against: str) -> str | None:
-    """'+12% vs previous 7 days', or None when a change has no meaning."""
+def format_change(change: float | None) -> str | None:
+    """'+12%' ('+1.5%' under ten), or None when a change has no meaning (from zero, or unknown)."""
     if change is None:
         return None
-    return f"{change:+.1%} vs {against}" if abs(change) < 0.1 else f"{change:+.0%} vs {against}"
+    return f"{change:+.1%}" if abs(change) < 0.1 else f"{change:+.0%}"

@@ -39,10 +39,10 @@ POST_COLUMN_CONFIG = {
 }
 
 
-def net_sentiment_tile(column, now, before, against: str) -> None:
+def net_sentiment_tile(column, now, before) -> None:
     """Net sentiment with the posts it rests on beneath it, and its change in points."""
     change = None if now.net_sentiment is None or before.net_sentiment is None else \
-        f"{now.net_sentiment - before.net_sentiment:+.2f} vs {against}"
+        f"{now.net_sentiment - before.net_sentiment:+.2f}"
     column.metric("Net sentiment", format_net(now.net_sentiment), change,
                   help="(positive - negative) / (positive + negative), from -1 to 1")
     column.caption(format_basis(now.sentiment_basis))
@@ -69,7 +69,8 @@ def page_header(title: str, chosen: Selection, *, campaign_wide: bool = False) -
         st.title(title)
         where = "all campaigns" if campaign_wide else chosen.campaign.name
         filters = ", ".join(chosen.platforms) if chosen.platforms else "all platforms"
-        st.caption(f"{where} · {chosen.label()} · {filters} · side: {chosen.side}")
+        st.caption(f"{where} · {chosen.label()} · {filters} · side: {chosen.side} · "
+                   f"changes against the {chosen.previous_label()}")
     with right:
         with st.popover("What these numbers mean"):
             st.markdown(DEFINITIONS)

@@ -74,7 +74,8 @@ def test_every_builder_titles_its_axes_and_survives_an_empty_frame():
     window_text = "01 Jul 2026 00:00 to 08 Jul 2026 00:00 (UTC)"
     for fig in (charts.hashtags_bar(pd.DataFrame(columns=["tag", "posts", "tracked"]), window_text),
                 charts.amplifiers_bar(pd.DataFrame(columns=["author_key", "platform", "reach_brought"]), window_text),
-                charts.sentiment_distribution(pd.DataFrame(columns=["low", "high", "posts"]), window_text),
+                charts.sentiment_distribution(pd.DataFrame(columns=["low", "high", "negative", "neutral",
+                                                                   "positive", "posts"]), window_text),
                 charts.sentiment_by_group(pd.DataFrame(columns=["platform", "pos", "neu", "neg"]), "platform",
                                           window_text)):
         assert window_text in fig.layout.title.text
@@ -146,7 +147,12 @@ def test_spike_markers_turn_spikes_into_markers():
                            "threshold": [11.5]})
     markers = charts.spike_markers(spikes)
     assert list(markers.columns) == ["at", "label", "kind"]
-    assert markers.iloc[0]["label"] == "spike: 42 mentions" and markers.iloc[0]["kind"] == "spike"
+    assert markers.iloc[0]["label"] == "spike: peak 42 mentions/hour" and markers.iloc[0]["kind"] == "spike"
+    burst = pd.DataFrame({"hour": pd.to_datetime(["2026-01-05T14:00Z", "2026-01-05T15:00Z", "2026-01-05T16:00Z",
+                                                  "2026-01-09T09:00Z"], utc=True), "mentions": [30, 55, 20, 12]})
+    markers = charts.spike_markers(burst)
+    assert list(markers["label"]) == ["spike: peak 55 mentions/hour over 3 hours", "spike: peak 12 mentions/hour"]
+    assert list(markers["at"]) == [pd.Timestamp("2026-01-05T14:00Z"), pd.Timestamp("2026-01-09T09:00Z")]
     assert charts.spike_markers(spikes.iloc[0:0]).empty
 
 
@@ -187,5 +193,5 @@ def test_unknown_is_na_never_zero():
     assert format_count(None) == "n/a" and format_count(0) == "0" and format_count(1234567) == "1,234,567"
     assert format_net(None) == "n/a" and format_net(0.25) == "+0.25"
     assert format_basis(1200) == "rests on 1,200 scored posts" and format_basis(1) == "rests on 1 scored post"
-    assert format_change(-0.001, "x") == "-0.1% vs x" and format_change(0.256, "x") == "+26% vs x"
-    assert format_change(None, "x") is None
+    assert format_change(-0.001) == "-0.1%" and format_change(0.256) == "+26%"
+    assert format_change(None) is None

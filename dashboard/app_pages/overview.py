@@ -18,24 +18,23 @@ def campaign_row(chosen: Selection, campaign) -> dict:
     before = queries.kpis(chosen.db_path, chosen.previous(campaign.id))
     daily = queries.series(chosen.db_path, filters, campaign.timezone, chosen.bucket, ())
     sparkline = daily["mentions"].tolist()
-    against = chosen.previous_label()
     with st.container(border=True):
         title = campaign.name + (" · demo data" if campaign.is_demo else "")
         st.subheader(title, anchor=False)
         st.caption(f"{campaign.slug} · {campaign.status} · times in {campaign.timezone}")
         columns = st.columns(5)
         columns[0].metric("Mentions", format_count(now.mentions),
-                          format_change(pct_change(now.mentions, before.mentions), against),
+                          format_change(pct_change(now.mentions, before.mentions)),
                           chart_data=sparkline or None, chart_type="bar",
                           help=f"{now.originals:,} original, {now.reposts:,} reposts; bars: mentions per {chosen.bucket}")
         columns[1].metric("Unique authors", format_count(now.unique_authors),
-                          format_change(pct_change(now.unique_authors, before.unique_authors), against))
+                          format_change(pct_change(now.unique_authors, before.unique_authors)))
         columns[2].metric("Potential reach", format_count(now.potential_reach),
-                          format_change(pct_change(now.potential_reach, before.potential_reach), against),
+                          format_change(pct_change(now.potential_reach, before.potential_reach)),
                           help="Who could have seen a post, not who did.")
         columns[3].metric("Engagement", format_count(now.engagement),
-                          format_change(pct_change(now.engagement, before.engagement), against))
-        ui.net_sentiment_tile(columns[4], now, before, against)
+                          format_change(pct_change(now.engagement, before.engagement)))
+        ui.net_sentiment_tile(columns[4], now, before)
         goals = goal_bars(chosen, campaign)
         alerts = queries.open_alerts(chosen.db_path, campaign.id)
         if len(alerts):

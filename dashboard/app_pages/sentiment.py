@@ -21,12 +21,12 @@ def kpi_tiles(chosen: Selection) -> None:
     now = queries.kpis(chosen.db_path, chosen.filters())
     before = queries.kpis(chosen.db_path, chosen.previous())
     columns = st.columns(5)
-    ui.net_sentiment_tile(columns[0], now, before, chosen.previous_label())
+    ui.net_sentiment_tile(columns[0], now, before)
     columns[1].metric("Positive", format_count(now.positive),
-                      format_change(pct_change(now.positive, before.positive), chosen.previous_label()))
+                      format_change(pct_change(now.positive, before.positive)))
     columns[2].metric("Neutral", format_count(now.neutral))
     columns[3].metric("Negative", format_count(now.negative),
-                      format_change(pct_change(now.negative, before.negative), chosen.previous_label()),
+                      format_change(pct_change(now.negative, before.negative)),
                       delta_color="inverse")
     columns[4].metric("Abusive share", format_share(abuse_share(now.abusive, now.mentions)),
                       help=f"{now.abusive:,} of {now.mentions:,} mentions scored 0.5 or more for abuse")

@@ -7,7 +7,7 @@ import streamlit as st
 
 from campaigns.metrics import pct_change, share_of_voice
 from campaigns.model import iso_utc, to_datetime
-from dashboard import charts, queries, ui
+from dashboard import charts, planner_data, queries, ui
 from dashboard.selection import Selection, format_change, format_count, format_share
 
 REFRESH = ui.REFRESH_EVERY
@@ -18,17 +18,16 @@ def kpi_tiles(chosen: Selection) -> None:
     """The headline numbers for the range, against the range before it; they refresh on their own."""
     now = queries.kpis(chosen.db_path, chosen.filters())
     before = queries.kpis(chosen.db_path, chosen.previous())
-    against = chosen.previous_label()
     columns = st.columns(5)
-    columns[0].metric("Mentions", format_count(now.mentions), format_change(pct_change(now.mentions, before.mentions), against),
+    columns[0].metric("Mentions", format_count(now.mentions), format_change(pct_change(now.mentions, before.mentions)),
                       help=f"{now.originals:,} original, {now.reposts:,} reposts")
     columns[1].metric("Unique authors", format_count(now.unique_authors),
-                      format_change(pct_change(now.unique_authors, before.unique_authors), against))
+                      format_change(pct_change(now.unique_authors, before.unique_authors)))
     columns[2].metric("Potential reach", format_count(now.potential_reach),
-                      format_change(pct_change(now.potential_reach, before.potential_reach), against),
+                      format_change(pct_change(now.potential_reach, before.potential_reach)),
                       help="Followers of distinct authors, each once: who could have seen a post, not who did.")
     columns[3].metric("Engagement", format_count(now.engagement),
-                      format_change(pct_change(now.engagement, before.engagement), against),
+                      format_change(pct_change(now.engagement, before.engagement)),
                       help="Likes + reposts + replies + quotes of original posts."
                       + (f" Measured impressions: {now.impressions:,}." if now.impressions is not None else ""))
     everyone = queries.kpis(chosen.db_path, chosen.filters(sides=()))
@@ -64,6 +63,8 @@ def main() -> None:
     name = chosen.campaign.slug
 
     by_platform = queries.series(path, filters, tz, bucket, ("platform",))
+    # Calls to action, events and opposing pushes from the planner, marked where they began.
+    planned = planner_data.markers(path, chosen.campaign.id, chosen.start, chosen.end)
     spikes = queries.spikes(path, filters)
     figure = charts.mentions_over_time(by_platform, tz, bucket)
     charts.add_markers(figure, charts.spike_markers(spikes), tz)
@@ -76,10 +77,10 @@ def main() -> None:
     left, right = st.columns(2)
     with left:
         reach = queries.cumulative_potential_reach(path, filters, tz, "hour" if bucket == "hour" else "day")
-        ui.chart(charts.reach_over_time(reach, tz, chosen.campaign.goal_reach), reach,
+        ui.chart(charts.add_markers(charts.reach_over_time(reach, tz, chosen.campaign.goal_reach), planned, tz), reach,
                  f"{name} potential reach cumulative", "reach")
     with right:
-        ui.chart(charts.engagement_over_time(by_platform, tz, bucket),
+        ui.chart(charts.add_markers(charts.engagement_over_time(by_platform, tz, bucket), planned, tz),
                  by_platform[["bucket", "platform", "engagement"]], f"{name} engagement", "engagement")
 
     by_side = queries.series(path, chosen.filters(sides=()), tz, bucket, ("side",))
@@ -87,7 +88,8 @@ def main() -> None:
     voice = voice.reindex(columns=["ours", "opposing"], fill_value=0).reset_index()
     voice["share_of_voice"] = [share_of_voice(o, p) for o, p in zip(voice["ours"], voice["opposing"], strict=True)]
     voice = voice[(voice["ours"] + voice["opposing"]) > 0] if len(voice) else voice
-    ui.chart(charts.share_of_voice_over_time(voice, tz, bucket), voice, f"{name} share of voice", "voice")
+    ui.chart(charts.add_markers(charts.share_of_voice_over_time(voice, tz, bucket), planned, tz), voice,
+             f"{name} share of voice", "voice")
     st.caption("Share of voice counts both sides whatever side is chosen in the sidebar.")
 
     left, right = st.columns(2)
