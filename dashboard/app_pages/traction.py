@@ -18,17 +18,16 @@ def kpi_tiles(chosen: Selection) -> None:
     """The headline numbers for the range, against the range before it; they refresh on their own."""
     now = queries.kpis(chosen.db_path, chosen.filters())
     before = queries.kpis(chosen.db_path, chosen.previous())
-    against = chosen.previous_label()
     columns = st.columns(5)
-    columns[0].metric("Mentions", format_count(now.mentions), format_change(pct_change(now.mentions, before.mentions), against),
+    columns[0].metric("Mentions", format_count(now.mentions), format_change(pct_change(now.mentions, before.mentions)),
                       help=f"{now.originals:,} original, {now.reposts:,} reposts")
     columns[1].metric("Unique authors", format_count(now.unique_authors),
-                      format_change(pct_change(now.unique_authors, before.unique_authors), against))
+                      format_change(pct_change(now.unique_authors, before.unique_authors)))
     columns[2].metric("Potential reach", format_count(now.potential_reach),
-                      format_change(pct_change(now.potential_reach, before.potential_reach), against),
+                      format_change(pct_change(now.potential_reach, before.potential_reach)),
                       help="Followers of distinct authors, each once: who could have seen a post, not who did.")
     columns[3].metric("Engagement", format_count(now.engagement),
-                      format_change(pct_change(now.engagement, before.engagement), against),
+                      format_change(pct_change(now.engagement, before.engagement)),
                       help="Likes + reposts + replies + quotes of original posts."
                       + (f" Measured impressions: {now.impressions:,}." if now.impressions is not None else ""))
     everyone = queries.kpis(chosen.db_path, chosen.filters(sides=()))
