@@ -105,6 +105,11 @@ def up(ctx, with_demo, port, no_browser):
     command = [sys.executable, "-m", "groundswell", "--db", str(obj.db_path), "schedule"]
     scheduler = subprocess.Popen(command)
     click.echo(f"scheduler started (process {scheduler.pid})")
+
+    def interrupted(signum, frame):
+        raise KeyboardInterrupt  # SIGTERM to `up` stops both, as Ctrl-C does
+
+    signal.signal(signal.SIGTERM, interrupted)
     try:
         _run_dashboard(obj, port=port, open_browser=not no_browser)
     finally:
