@@ -109,7 +109,9 @@ def test_traction_tiles_and_charts_match_the_store(demo_db, monkeypatch):
 
     found = spikes(Store.open(demo_db).db.conn, Filters(campaign_id, start, end))
     assert len(found) > 0, "the demo data has bursts"
-    marker_lines = [s for s in spec["layout"].get("shapes", []) if s.get("type") == "line"]
+    # Spike markers; the planner's actions, events and opposing pushes are marked beside them.
+    marker_lines = [s for s in spec["layout"].get("shapes", [])
+                    if s.get("type") == "line" and s.get("name", "").startswith("spike")]
     assert len(marker_lines) == len(charts.spike_markers(found)) > 0
 
     top = at.dataframe[0].value

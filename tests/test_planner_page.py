@@ -73,7 +73,7 @@ def test_a_call_to_action_made_in_the_form_is_stored_and_marked_on_traction(demo
 
     at.switch_page("app_pages/traction.py").run()
     assert not at.exception, [e.message for e in at.exception]
-    for chart in ("voice", "engagement"):
+    for chart in ("mentions", "voice", "engagement"):
         names = [s.get("name") for s in shapes(at, chart)]
         assert "action: Thank-you wave for officers" in names
         assert any(name.startswith("event: ") for name in names)  # the demo's own events are there too

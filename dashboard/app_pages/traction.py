@@ -68,6 +68,7 @@ def main() -> None:
     spikes = queries.spikes(path, filters)
     figure = charts.mentions_over_time(by_platform, tz, bucket)
     charts.add_markers(figure, charts.spike_markers(spikes), tz)
+    charts.add_markers(figure, planned, tz)
     columns = ["bucket", "platform", "mentions", "originals", "reposts", "engagement"]
     ui.chart(figure, by_platform[columns], f"{name} mentions by platform", "mentions")
     if len(spikes):
