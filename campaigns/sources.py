@@ -101,3 +101,16 @@ def recent_mentions(store: Store, platform: str, hours: int = 48, limit: int = 1
     return [row[0] for row in store.db.conn.execute(
         "SELECT native_id FROM mentions WHERE platform = ? AND created_at >= ? AND is_repost = 0 "
         "AND is_demo = 0 ORDER BY created_at DESC LIMIT ?", [platform, since, limit])]
+
+
+def close_interrupted_runs(store: Store, collector: str, campaign_id: int | None) -> int:
+    """Mark runs left 'running' by a process that was killed as errors; a live run overwrites
+    this when it finishes, since it finishes by its own id."""
+    with store.db.conn:
+        cursor = store.db.conn.execute(
+            "UPDATE collection_runs SET status = 'error', finished_at = ?, "
+            "error = 'interrupted: the process stopped during the run; its stored pages are kept' "
+            "WHERE collector = ? AND campaign_id IS ? AND status = 'running'",
+            [now_iso(), collector, campaign_id],
+        )
+    return cursor.rowcount

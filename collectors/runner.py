@@ -82,6 +82,7 @@ def run_source(store: Store, settings: Settings, source: str, campaign: Campaign
         result.skipped = missing
         result.status = "skipped"
         return result
+    sources.close_interrupted_runs(store, source, campaign.id)
     run_id = store.start_run(source, campaign.id)
     rate_limited = False
     try:

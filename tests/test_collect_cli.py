@@ -80,3 +80,50 @@ def test_collect_without_campaigns_is_one_line(db_path):
 def test_collect_unknown_campaign_is_one_line(campaign_db):
     result = CliRunner().invoke(cli, ["collect", "--campaign", "nope"])
     assert result.exit_code == 1 and "unknown campaign 'nope'" in result.output
+
+
+def test_a_collect_killed_mid_run_keeps_its_pages_and_the_rerun_adds_only_the_rest(campaign_db, tmp_path):
+    import signal
+    import threading
+    import time
+
+    from mastodon_server import TAG_PATH, recorded_statuses
+
+    api, timeline = mastodon_api()
+    release = threading.Event()
+    third_page = recorded_statuses()[79]["id"]
+
+    def hangs_on_the_third_page(request):
+        if request["query"].get("max_id") == third_page:
+            release.wait(30)
+        return timeline(request)
+
+    api.route("GET", TAG_PATH, hangs_on_the_third_page)
+    with api:
+        process = subprocess.Popen([sys.executable, "-m", "groundswell", "collect", "--source", "mastodon"],
+                                   cwd=tmp_path, env=env_for(campaign_db, api.url, tmp_path),
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            deadline = time.monotonic() + 60
+            while not any(r["query"].get("max_id") == third_page for r in api.requests):
+                assert time.monotonic() < deadline and process.poll() is None, process.communicate()
+                time.sleep(0.1)
+            # Page two was committed before page three was asked for: kill it while it waits.
+            process.send_signal(signal.SIGKILL)
+            process.communicate(timeout=30)
+        finally:
+            release.set()
+        with Store.open(campaign_db) as store:
+            assert store.count("mentions") == 81  # two pages of 40 + a reblogged original
+            assert store.db.conn.execute("SELECT status FROM collection_runs").fetchall() == [("running",)]
+        api.route("GET", TAG_PATH, timeline)
+        again = subprocess.run([sys.executable, "-m", "groundswell", "collect", "--source", "mastodon"],
+                               cwd=tmp_path, env=env_for(campaign_db, api.url, tmp_path), capture_output=True,
+                               text=True, timeout=120)
+    assert again.returncode == 0, again.stderr
+    with Store.open(campaign_db) as store:
+        assert store.count("mentions") == 85
+        assert store.db.conn.execute("SELECT sum(mentions) FROM hourly").fetchone()[0] == 85
+        runs = store.db.conn.execute("SELECT status, new, error FROM collection_runs ORDER BY id").fetchall()
+    assert runs[0][0] == "error" and runs[0][2].startswith("interrupted")
+    assert runs[1][:2] == ("ok", 4)
