@@ -171,3 +171,25 @@ def test_recorded_mastodon_timelines_map_to_what_they_hold(realworld, store, set
             status["favourites_count"], status["reblogs_count"], status["replies_count"])
         assert row["author_followers"] == status["account"]["followers_count"]
         assert row["created_at"] == status["created_at"][:19] + "Z"
+
+
+@pytest.mark.realworld
+def test_recorded_reblog_maps_to_a_repost_of_the_original_with_its_latest_counts(realworld, store):
+    import json
+
+    import yaml
+
+    cassette = yaml.safe_load((realworld / "mastodon" / "test_status_reblog_unreblog.yaml").read_text())
+    seen = []
+    for interaction in cassette["interactions"]:
+        status = json.loads(interaction["response"]["body"]["string"])
+        mentions = mastodon.map_statuses([status])
+        store.upsert_mentions(mentions)
+        seen.append(status)
+    original, reblog, last = seen[0], seen[1], seen[-1]
+    assert store.count("mentions") == 2
+    stored = store.mention("mastodon:" + reblog["uri"].split("://", 1)[1])
+    assert stored["is_repost"] == 1 and stored["engagement"] == 0
+    assert stored["reposted_uid"] == "mastodon:" + original["uri"].split("://", 1)[1]
+    kept = store.mention("mastodon:" + original["uri"].split("://", 1)[1])
+    assert kept["reposts"] == last["reblogs_count"] and kept["likes"] == last["favourites_count"]
