@@ -276,19 +276,41 @@ def spike_markers(spikes: pd.DataFrame, gap_hours: int = 3) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["at", "label", "kind"])
 
 
-def add_markers(fig: go.Figure, markers: pd.DataFrame, tz: str = "UTC") -> go.Figure:
+def _time_span(fig: go.Figure) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    """The drawn time range of a figure's traces, widened by half a step so edge bars show whole."""
+    values = [value for trace in fig.data if getattr(trace, "x", None) is not None for value in trace.x]
+    try:
+        times = pd.Series(pd.to_datetime(pd.Series(values)).dropna().unique()).sort_values()
+    except (TypeError, ValueError):
+        return None
+    if times.empty:
+        return None
+    half_step = times.diff().min() / 2 if len(times) > 1 else pd.Timedelta(minutes=30)
+    return times.iloc[0] - half_step, times.iloc[-1] + half_step
+
+
+def add_markers(fig: go.Figure, markers: pd.DataFrame, tz: str = "UTC", label_chars: int = 32) -> go.Figure:
     """Draw a labelled vertical line at each marker (columns at as UTC time, label, kind).
 
     Kinds spike, action, event and alert have their own colour and dash; others are grey.
+    Labels are cut to `label_chars` (the whole label shows on hover), and the time axis keeps
+    the span of the data so a long label cannot stretch it; markers outside that span are left out.
     """
     if markers is None or markers.empty:
         return fig
     times = local_time(markers["at"], tz)
+    span = _time_span(fig)
+    if span is not None:
+        fig.update_xaxes(range=[span[0], span[1]])
     for position, (moment, label, kind) in enumerate(zip(times, markers["label"], markers["kind"], strict=True)):
+        if span is not None and not span[0] <= moment <= span[1]:
+            continue
         colour, dash = MARKER_STYLES.get(kind, (GREY, "dot"))
+        text = str(label)
+        short = text if len(text) <= label_chars else text[:label_chars - 1] + "…"
         fig.add_shape(type="line", xref="x", yref="paper", x0=moment, x1=moment, y0=0, y1=1,
-                      line={"color": colour, "dash": dash, "width": 1.5}, name=f"{kind}: {label}")
-        fig.add_annotation(x=moment, y=1 - 0.07 * (position % 3), xref="x", yref="paper", text=html.escape(str(label)),
-                           showarrow=False, xanchor="left", font={"size": 10, "color": colour},
-                           bgcolor="rgba(255,255,255,0.7)")
+                      line={"color": colour, "dash": dash, "width": 1.5}, name=f"{kind}: {text}")
+        fig.add_annotation(x=moment, y=1 - 0.07 * (position % 3), xref="x", yref="paper", text=html.escape(short),
+                           hovertext=html.escape(f"{kind}: {text}"), showarrow=False, xanchor="left",
+                           font={"size": 10, "color": colour}, bgcolor="rgba(255,255,255,0.7)")
     return fig

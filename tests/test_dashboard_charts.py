@@ -129,17 +129,31 @@ def test_labels_from_data_are_escaped_so_plotly_shows_them_as_text():
 def test_add_markers_draws_a_labelled_line_at_each_time_in_the_charts_zone():
     fig = charts.mentions_over_time(_platform_series(), LONDON)
     markers = pd.DataFrame({
-        "at": pd.to_datetime(["2026-07-01T09:00:00Z", "2026-07-02T18:30:00Z"], utc=True),
+        "at": pd.to_datetime(["2026-07-01T09:00:00Z", "2026-07-02T10:30:00Z"], utc=True),
         "label": ["Launch <call>", "Read-in"], "kind": ["action", "event"],
     })
     charts.add_markers(fig, markers, LONDON)
     lines = [shape for shape in fig.layout.shapes if shape.type == "line"]
     assert [pd.Timestamp(shape.x0) for shape in lines] == [pd.Timestamp("2026-07-01 10:00"),
-                                                          pd.Timestamp("2026-07-02 19:30")]
+                                                          pd.Timestamp("2026-07-02 11:30")]
     assert lines[0].line.color == charts.MARKER_STYLES["action"][0]
     assert lines[1].line.dash == "dashdot"
     assert [a.text for a in fig.layout.annotations] == ["Launch &lt;call&gt;", "Read-in"]
     assert charts.add_markers(fig, markers.iloc[0:0]) is fig
+    # The axis keeps the data's span (half a day either side of daily bars) whatever the labels.
+    assert [pd.Timestamp(x) for x in fig.layout.xaxis.range] == [pd.Timestamp("2026-06-30 13:00"),
+                                                                 pd.Timestamp("2026-07-02 13:00")]
+
+
+def test_markers_outside_the_data_are_left_out_and_long_labels_cut():
+    fig = charts.mentions_over_time(_platform_series(), LONDON)
+    markers = pd.DataFrame({"at": pd.to_datetime(["2026-07-01T09:00:00Z", "2026-08-01T09:00:00Z"], utc=True),
+                            "label": ["A very long call to action title that goes on and on", "Later"],
+                            "kind": ["action", "mystery"]})
+    charts.add_markers(fig, markers, LONDON, label_chars=12)
+    assert [a.text for a in fig.layout.annotations] == ["A very long…"]
+    assert fig.layout.annotations[0].hovertext == "action: A very long call to action title that goes on and on"
+    assert len([s for s in fig.layout.shapes if s.type == "line"]) == 1
 
 
 def test_spike_markers_turn_spikes_into_markers():
