@@ -54,6 +54,7 @@ class Settings:
     # Collectors: credentials, where to listen, and how hard.
     x_bearer_token: str | None = field(default=None, repr=False)          # GROUNDSWELL_X_BEARER_TOKEN
     x_monthly_post_budget: int = 10_000         # GROUNDSWELL_X_MONTHLY_POST_BUDGET (posts read)
+    x_lang: str | None = None                   # GROUNDSWELL_X_LANG: only posts in this language
     reddit_client_id: str | None = None         # GROUNDSWELL_REDDIT_CLIENT_ID
     reddit_client_secret: str | None = field(default=None, repr=False)    # GROUNDSWELL_REDDIT_CLIENT_SECRET
     reddit_user_agent: str | None = None        # GROUNDSWELL_REDDIT_USER_AGENT
@@ -78,6 +79,7 @@ class Settings:
             detect_language=env_flag("GROUNDSWELL_DETECT_LANGUAGE", True),
             x_bearer_token=os.environ.get("GROUNDSWELL_X_BEARER_TOKEN") or None,
             x_monthly_post_budget=env_int("GROUNDSWELL_X_MONTHLY_POST_BUDGET", 10_000),
+            x_lang=os.environ.get("GROUNDSWELL_X_LANG") or None,
             reddit_client_id=os.environ.get("GROUNDSWELL_REDDIT_CLIENT_ID") or None,
             reddit_client_secret=os.environ.get("GROUNDSWELL_REDDIT_CLIENT_SECRET") or None,
             reddit_user_agent=os.environ.get("GROUNDSWELL_REDDIT_USER_AGENT") or None,

@@ -169,7 +169,7 @@ class XCollector:
         from collectors.base import Plan, Scope
 
         plan = Plan()
-        for query in build_queries(campaign):
+        for query in build_queries(campaign, lang=self.settings.x_lang):
             plan.scopes.append(Scope(key=f"q:{query}", label=f"search {query[:60]}", fetch=self._fetcher(query)))
         return plan
 

@@ -52,6 +52,14 @@ def test_query_has_phrases_accounts_and_exclusions(campaign):
     assert build_queries(campaign, lang="en")[0].endswith(" lang:en")
 
 
+@responses.activate
+def test_the_language_setting_reaches_the_query(store, settings, campaign):
+    responses.add_callback(responses.GET, SEARCH, callback=search_api)
+    settings.x_lang = "cy"
+    collect(store, settings, campaign)
+    assert parse_qs(urlparse(responses.calls[0].request.url).query)["query"][0].endswith(" lang:cy")
+
+
 def test_long_tracker_lists_are_split_below_512_characters(campaign):
     campaign.trackers = [Tracker("hashtag", f"LongCampaignTag{n:03d}", "ours") for n in range(80)]
     queries = build_queries(campaign)
