@@ -75,8 +75,18 @@ class Filters:
     sides: tuple[str, ...] = ()
 
     def where(self, time_column: str = "created_at") -> tuple[str, list]:
-        clauses = ["campaign_id = ?", f"{time_column} >= ?", f"{time_column} < ?"]
-        params: list = [self.campaign_id, self.start, self.end]
+        return self._clauses(time_column)
+
+    def scope(self) -> tuple[str, list]:
+        """The campaign, platform and side clauses, without the window."""
+        return self._clauses(None)
+
+    def _clauses(self, time_column: str | None) -> tuple[str, list]:
+        clauses = ["campaign_id = ?"]
+        params: list = [self.campaign_id]
+        if time_column:
+            clauses += [f"{time_column} >= ?", f"{time_column} < ?"]
+            params += [self.start, self.end]
         if self.platforms:
             clauses.append(f"platform IN ({', '.join('?' * len(self.platforms))})")
             params.extend(self.platforms)
@@ -234,15 +244,37 @@ def series(conn, filters: Filters, tz: str = "UTC", bucket: str = "hour",
     return grouped
 
 
+SPANS_PER_STATEMENT = 1000
+
+
 def distinct_series(conn, filters: Filters, tz: str = "UTC", bucket: str = "day") -> pd.DataFrame:
-    """Unique authors and potential reach per local bucket, each from its own indexed range query."""
+    """Unique authors and potential reach per local bucket, each bucket counted on its own.
+
+    The buckets go to SQLite as a table of spans joined to the covering index, so one statement
+    counts every bucket instead of two statements per bucket.
+    """
     from campaigns.model import iso_utc, to_datetime
 
-    rows = []
-    for span_start, span_end in local_buckets(to_datetime(filters.start), to_datetime(filters.end), tz, bucket):
-        authors, reach = distinct_totals(conn, filters.shifted(iso_utc(span_start), iso_utc(span_end)))
-        rows.append({"bucket": pd.Timestamp(span_start).tz_convert(tz), "unique_authors": authors,
-                     "potential_reach": reach})
+    spans = local_buckets(to_datetime(filters.start), to_datetime(filters.end), tz, bucket)
+    # The window is the spans' own bounds: a window clause here would make SQLite search the
+    # whole window once per span instead of each span's own range.
+    where, params = filters.scope()
+    authors: dict[int, int] = {}
+    reach: dict[int, int] = {}
+    for first in range(0, len(spans), SPANS_PER_STATEMENT):
+        chunk = spans[first:first + SPANS_PER_STATEMENT]
+        values = ", ".join(["(?, ?, ?)"] * len(chunk))
+        span_params = [v for i, (a, b) in enumerate(chunk, start=first) for v in (i, iso_utc(a), iso_utc(b))]
+        join = (f"WITH spans(i, span_start, span_end) AS (VALUES {values}) SELECT {{}} FROM spans"
+                " JOIN mention_matches ON created_at >= span_start AND created_at < span_end"
+                f" WHERE {where}")
+        authors.update(conn.execute(
+            join.format("i, count(DISTINCT author_key)") + " GROUP BY i", span_params + params).fetchall())
+        reach.update(conn.execute(
+            f"SELECT i, sum(size) FROM ({join.format('i, max(reach_value) AS size')}"
+            " AND reach_key IS NOT NULL GROUP BY i, reach_key) GROUP BY i", span_params + params).fetchall())
+    rows = [{"bucket": pd.Timestamp(span_start).tz_convert(tz), "unique_authors": authors.get(i, 0),
+             "potential_reach": reach.get(i)} for i, (span_start, _) in enumerate(spans)]
     return pd.DataFrame(rows, columns=["bucket", "unique_authors", "potential_reach"])
 
 

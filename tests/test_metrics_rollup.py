@@ -53,3 +53,38 @@ def test_hourly_frame_refuses_a_column_that_is_not_in_the_rollup(demo_db):
     with Store.open(demo_db) as store, pytest.raises(ValueError, match="not a roll-up column"):
         metrics.hourly_frame(store.db.conn, Filters(1, "2026-11-01T00:00:00Z", "2026-11-02T00:00:00Z"),
                              by=("author_key",))
+
+
+@pytest.mark.parametrize("bucket", ["hour", "day"])
+@pytest.mark.parametrize("narrowed", [{}, {"platforms": ("x", "bluesky")}, {"sides": ("opposing",)}])
+def test_distinct_series_counts_each_bucket_as_distinct_totals_does(demo_db, bucket, narrowed):
+    from campaigns.model import iso_utc, to_datetime
+
+    with Store.open(demo_db) as store:
+        campaign = store.campaign("antisocial")
+        conn = store.db.conn
+        filters = Filters(campaign.id, "2026-11-10T00:00:00Z", "2026-11-14T06:00:00Z", **narrowed)
+        got = metrics.distinct_series(conn, filters, campaign.timezone, bucket)
+        spans = metrics.local_buckets(to_datetime(filters.start), to_datetime(filters.end),
+                                      campaign.timezone, bucket)
+        expected = [metrics.distinct_totals(conn, filters.shifted(iso_utc(a), iso_utc(b))) for a, b in spans]
+    # The frame holds unknown reach as NaN, as it always has (a float column).
+    reach = [None if pd.isna(value) else int(value) for value in got["potential_reach"]]
+    assert list(zip(got["unique_authors"], reach, strict=True)) == expected
+    assert [t.tz_convert("UTC") for t in got["bucket"]] == [pd.Timestamp(a) for a, _ in spans]
+    assert sum(authors for authors, _ in expected) > 50
+    if bucket == "hour":
+        assert any(reach is None for _, reach in expected)
+
+
+def test_where_binds_each_value_to_its_own_clause(demo_db):
+    with Store.open(demo_db) as store:
+        campaign = store.campaign("antisocial")
+        filters = Filters(campaign.id, "2026-11-01T00:00:00Z", "2026-11-20T00:00:00Z",
+                          platforms=("mastodon",), sides=("ours",))
+        where, params = filters.where()
+        rows = store.db.conn.execute(
+            f"SELECT DISTINCT platform, side FROM mention_matches WHERE {where}", params).fetchall()
+        (before,) = store.db.conn.execute(
+            f"SELECT count(*) FROM mention_matches WHERE {where} AND created_at < '2026-11-01'", params).fetchone()
+    assert rows == [("mastodon", "ours")] and before == 0
