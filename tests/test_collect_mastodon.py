@@ -193,3 +193,27 @@ def test_recorded_reblog_maps_to_a_repost_of_the_original_with_its_latest_counts
     assert stored["reposted_uid"] == "mastodon:" + original["uri"].split("://", 1)[1]
     kept = store.mention("mastodon:" + original["uri"].split("://", 1)[1])
     assert kept["reposts"] == last["reblogs_count"] and kept["likes"] == last["favourites_count"]
+
+
+def test_keyword_trackers_use_search_with_an_access_token(store, settings, campaign):
+    api, _ = mastodon_api()
+    found = [s for s in recorded_statuses()[:5]]
+    api.route("GET", "/api/v2/search", (200, {}, {"accounts": [], "hashtags": [], "statuses": found}))
+    settings.mastodon_access_token = "<ACCESS_TOKEN>"
+    with api:
+        result = collect(store, settings, campaign, api.url)
+        searches = api.hits("/api/v2/search")
+    assert result.status == "ok", result.errors
+    assert searches[0]["query"]["q"] == "climate justice" and searches[0]["query"]["type"] == "statuses"
+    assert searches[0]["headers"]["Authorization"] == "Bearer <ACCESS_TOKEN>"
+    assert not result.notes
+
+
+def test_an_instance_that_refuses_search_is_an_error_on_the_run_not_a_crash(store, settings, campaign):
+    api, _ = mastodon_api()
+    api.route("GET", "/api/v2/search", (401, {}, {"error": "The access token is invalid"}))
+    settings.mastodon_access_token = "<EXPIRED_TOKEN>"
+    with api:
+        result = collect(store, settings, campaign, api.url)
+    assert result.status == "error"
+    assert "Mastodon refused the access token" in result.errors[0]
