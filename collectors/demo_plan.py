@@ -17,6 +17,7 @@ from campaigns import planner
 from campaigns.model import Campaign, iso_utc
 from campaigns.settings import Settings
 from campaigns.store import Store
+from collectors.runner import author_key_of
 
 
 @dataclass(frozen=True)
@@ -235,7 +236,7 @@ def _plan_campaign(conn, settings, demo, campaign: Campaign, starts, ends, momen
             role = ("steward", "stall", "speaker", "first aid")[(index + number) % 4]
             planner.assign(conn, person.id, event_id=event.id, role=role, status="accepted")
     # What the posts show is done; then the rest of what is past is settled as a coordinator would.
-    planner.complete_from_mentions(conn, campaign.id, key_of=_key_of(settings))
+    planner.complete_from_mentions(conn, campaign.id, key_of=author_key_of(settings))
     for row in planner.assignments(conn, campaign.id).itertuples():
         if row.ends_at <= iso_utc(ends) and row.status in ("accepted", "invited"):
             if row.kind == "event":
@@ -243,15 +244,6 @@ def _plan_campaign(conn, settings, demo, campaign: Campaign, starts, ends, momen
             elif row.status == "accepted":
                 planner.set_assignment_status(conn, row.id, "no_show")
     _demands(conn, campaign, starts, steps)
-
-
-def _key_of(settings: Settings):
-    if not settings.pseudonymize:
-        return None
-    from collectors.enrich import pseudonym
-
-    key = settings.pseudonym_key()
-    return lambda handle: pseudonym(handle, key)
 
 
 def _volunteers(conn, settings: Settings, campaign: Campaign, posting: list[planner.Action]) -> list[planner.Volunteer]:

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from campaigns import sources
+from campaigns import planner, sources
 from campaigns.model import Campaign, iso_utc, to_datetime
 from campaigns.settings import Settings
 from campaigns.store import Store, now_iso
@@ -20,7 +20,7 @@ from collectors.base import (
     Scope,
     SourceError,
 )
-from collectors.enrich import enrich
+from collectors.enrich import enrich, pseudonym
 
 SOURCES = ("mastodon", "rss", "bluesky", "reddit", "x")
 
@@ -118,7 +118,19 @@ def run_source(store: Store, settings: Settings, source: str, campaign: Campaign
             result.status = "partial"
         store.finish_run(run_id, status=result.status, fetched=result.fetched, new=result.new,
                          updated=result.updated, error="; ".join(result.errors)[:2000] or None)
+    if result.new:
+        # New posts may be volunteers' own posts for a call to action (in any campaign they
+        # matched): the planner marks those assignments done, with the post as evidence.
+        planner.complete_all(store, key_of=author_key_of(settings))
     return result
+
+
+def author_key_of(settings: Settings) -> Callable[[str], str] | None:
+    """How a handle is stored as an author key: itself, or its keyed pseudonym."""
+    if not settings.pseudonymize:
+        return None
+    key = settings.pseudonym_key()
+    return lambda handle: pseudonym(handle, key)
 
 
 def _run_scope(store: Store, settings: Settings, source: str, scope: Scope, result: RunResult,

@@ -758,15 +758,9 @@ def planner_sync(obj: Context, slug):
 
     Example: groundswell planner sync --campaign antisocial
     """
-    key_of = None
-    if obj.settings.pseudonymize:
-        from collectors.enrich import pseudonym
+    from collectors.runner import author_key_of
 
-        key = obj.settings.pseudonym_key()
-
-        def key_of(handle):
-            return pseudonym(handle, key)
-
+    key_of = author_key_of(obj.settings)
     store = obj.store
     campaigns = [store.campaign(slug)] if slug else store.campaigns()
     for campaign in campaigns:

@@ -92,3 +92,32 @@ def test_pseudonymised_authors_match_through_key_of(seeded):
     assignment = planner.assign(store, priya.id, action_id=action.id)
     planner.complete_from_mentions(store, campaign.id, key_of=lambda handle: f"anon-{handle}")
     assert planner.get_assignment(store, assignment.id).evidence_uid == "x:3"
+
+
+def test_a_collection_run_marks_volunteers_done_from_the_posts_it_stores(store, settings):
+    from collectors.base import Page, Plan, Scope
+    from collectors.runner import run_source
+
+    campaign = store.save_campaign(Campaign(slug="libraries", name="Libraries", starts_at="2026-03-01",
+                                            trackers=[Tracker("hashtag", "ReadIn", "ours")]))
+    action = planner.save_action(store, planner.Action(
+        campaign.id, "post", "Post from the read-in", "2026-03-10T10:00", "2026-03-10T16:00",
+        message="At the read-in", hashtags=["ReadIn"], status="scheduled"))
+    grace = volunteer(store, "Grace", {"mastodon": "grace@mas.to"})
+    assignment = planner.assign(store, grace.id, action_id=action.id)
+    posts = [Mention(platform="mastodon", native_id="1", created_at="2026-03-10T11:00:00Z", text="#ReadIn today",
+                     author_key="grace@mas.to", sentiment=0.5, abuse=0.0, lang="en")]
+
+    class OnePage:
+        name = "mastodon"
+
+        def missing(self):
+            return None
+
+        def plan(self, campaign, store):
+            return Plan(scopes=[Scope(key="tag:readin", label="#ReadIn", fetch=lambda since, position: Page(posts))])
+
+    result = run_source(store, settings, "mastodon", campaign, collector=OnePage())
+    assert result.new == 1
+    done = planner.get_assignment(store, assignment.id)
+    assert (done.status, done.evidence_uid) == ("done", "mastodon:1")
