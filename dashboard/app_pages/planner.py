@@ -399,7 +399,8 @@ def volunteer_view(path: str, campaign) -> None:
         with st.container(border=True, key=f"planner_agenda_{item['assignment_id']}"):
             st.markdown(f"**{item['title']}**" + (f" · {item['role']}" if item["role"] else ""))
             st.caption(f"{item['local_start']:%a %d %b %H:%M} to {until} · {item['where'] or 'anywhere'} · "
-                       f"assignment {item['status']} · {item['subject_status']}")
+                       f"your part: {item['status']} · {'call to action' if item['kind'] == 'action' else 'event'}: "
+                       f"{item['subject_status']}")
             if item["kind"] == "action":
                 action = item["action"]
                 text = " ".join(p for p in (item["message"], " ".join("#" + t for t in action.hashtags),
