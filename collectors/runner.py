@@ -152,8 +152,11 @@ def _run_scope(store: Store, settings: Settings, source: str, scope: Scope, resu
         page = scope.fetch(since, position)
         pages += 1
         newest = newest or page.newest or since
-        too_old = [m for m in page.mentions if m.created_at < stop_before]
-        page_mentions = [m for m in page.mentions if m.created_at >= stop_before]
+        # The originals that reposts carry are stored whatever their age (they hold the counts);
+        # the pass stops at the first post of its own that is older than the campaign.
+        originals = {m.reposted_uid for m in page.mentions if m.reposted_uid}
+        too_old = [m for m in page.mentions if m.created_at < stop_before and m.uid not in originals]
+        page_mentions = [m for m in page.mentions if m.created_at >= stop_before or m.uid in originals]
         done = page.next is None or not page.mentions or page.reached_since or bool(too_old)
         if done:
             values = {"since_id": newest, "cursor": None, "last_seen_at": now_iso()}

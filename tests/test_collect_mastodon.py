@@ -217,3 +217,19 @@ def test_an_instance_that_refuses_search_is_an_error_on_the_run_not_a_crash(stor
         result = collect(store, settings, campaign, api.url)
     assert result.status == "error"
     assert "Mastodon refused the access token" in result.errors[0]
+
+
+def test_the_pass_stops_at_the_campaign_start_but_keeps_an_old_original_a_reblog_carries(store, settings):
+    statuses = recorded_statuses()
+    # The campaign starts between the first and the second page; page 1 reblogs an older post.
+    start = statuses[45]["created_at"][:19] + "Z"
+    campaign = store.save_campaign(Campaign(slug="late", name="Late", starts_at=start,
+                                            trackers=[Tracker("hashtag", "ClimateStrike", "ours")]))
+    api, _ = mastodon_api()
+    with api:
+        result = collect(store, settings, campaign, api.url)
+        assert len(api.hits(TAG_PATH)) == 2
+    assert result.status == "ok"
+    reblogged = next(s for s in statuses if s["reblog"])["reblog"]
+    assert store.mention("mastodon:" + reblogged["uri"].split("://", 1)[1]) is not None
+    assert store.count("mentions") == 40 + 6 + 1  # page 1, page 2 down to the start, the old original
