@@ -143,7 +143,7 @@ def raise_query_too_long(term: str, limit: int):
 
 
 class XCollector:
-    """Recent search (last 7 days) for each query, `since_id` per query, stopped by the budget."""
+    """Recent search (last 7 days) through tweepy's Paginator, `since_id` per query, within the budget."""
 
     name = PLATFORM
 
@@ -152,6 +152,7 @@ class XCollector:
         self.store = store
         self.sleep = sleep
         self._client = client
+        self._pages: dict[str, object] = {}
 
     def missing(self) -> str | None:
         return None if self.settings.x_bearer_token else "GROUNDSWELL_X_BEARER_TOKEN"
@@ -185,11 +186,21 @@ class XCollector:
                 raise BudgetReached(
                     f"X monthly post budget reached ({used:,} of {budget:,} posts read this month); "
                     "raise GROUNDSWELL_X_MONTHLY_POST_BUDGET or wait for next month")
-            page = with_retries(
-                lambda: self.client().search_recent_tweets(
-                    query, since_id=since, next_token=position, max_results=min(100, remaining),
-                    expansions=EXPANSIONS, tweet_fields=TWEET_FIELDS, user_fields=USER_FIELDS),
-                classify=classify, settings=self.settings, sleep=self.sleep)
+            pages = self._pages.get(query)
+            if pages is None or pages.next_token != position or pages.kwargs.get("since_id") != since:
+                import tweepy
+
+                # One Paginator per pass, picked up at `position` when a run resumes one.
+                pages = iter(tweepy.Paginator(
+                    self.client().search_recent_tweets, query, pagination_token=position, since_id=since,
+                    expansions=EXPANSIONS, tweet_fields=TWEET_FIELDS, user_fields=USER_FIELDS))
+                self._pages[query] = pages
+            pages.kwargs["max_results"] = min(100, remaining)
+            # A failed request leaves the iterator where it was, so a retry asks for the same page.
+            page = with_retries(lambda: next(pages, None), classify=classify, settings=self.settings,
+                                sleep=self.sleep)
+            if page is None:
+                return Page(mentions=[])
             try:
                 mentions = map_page(page)
             except ImportFormatError as error:
