@@ -442,6 +442,9 @@ def event_show(obj: Context, event_id):
         click.echo(f"capacity: {item.capacity}")
     for need in item.needs:
         click.echo(f"need: {need.item}: {need.quantity} (pledged {need.pledged}, delivered {need.delivered})")
+    linked = planner.actions(obj.store, item.campaign_id)
+    for _, row in linked[linked["event_id"] == event_id].iterrows():
+        click.echo(f"call to action {row['id']}: {row['title']} ({row['status']})")
     people = planner.assignments(obj.store, item.campaign_id)
     people = people[(people["kind"] == "event") & (people["subject_id"] == event_id)]
     for _, row in people.iterrows():
