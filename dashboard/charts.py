@@ -237,6 +237,7 @@ def abuse_share_over_time(frame: pd.DataFrame, tz: str, bucket: str = "day") -> 
         fig.add_scatter(x=local_time(frame["bucket"], tz), y=share, mode="lines+markers", name="abusive share",
                         line={"color": OKABE_ITO[5], "width": 2}, customdata=frame["abusive"],
                         hovertemplate="%{y:.1f}% (%{customdata} posts)")
+    fig.update_yaxes(rangemode="tozero")
     return _finish(fig, f"Abusive share of mentions per {BUCKET_WORDS[bucket]}", "abusive mentions (%)",
                    time_axis(tz))
 
