@@ -84,7 +84,8 @@ def targets(databases: list[BuiltDatabase], ingest: IngestResult,
     if measured:
         worst_page = max(measured, key=lambda p: p["first_s"])
         rows.append((f"every page < {PAGE_S} s at {largest:,} mentions",
-                     f"slowest: {worst_page['page']}, {worst_page['first_s']:.2f} s first visit",
+                     f"slowest: {worst_page['page']} over {worst_page.get('window', 'the default range')}, "
+                     f"{worst_page['first_s']:.2f} s first visit",
                      _mark(worst_page["first_s"] < PAGE_S)))
     smallest = min(d.mentions for d in databases)
     if smallest != largest and pages.get(smallest, {}).get("pages") and measured:
@@ -95,13 +96,17 @@ def targets(databases: list[BuiltDatabase], ingest: IngestResult,
 
 
 def render(databases: list[BuiltDatabase], ingest: IngestResult, queries: dict[int, list[QueryTiming]],
-           pages: dict[int, dict], notes: list[str], elapsed_s: float, command: str) -> str:
+           pages: dict[int, dict], notes: list[str], elapsed_s: float, command: str,
+           load_at_start: float | None = None) -> str:
     """The whole results file as Markdown."""
     out = ["# Benchmark results", "",
            f"Written by `{command}` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC in {elapsed_s:.0f} s. "
            "Figures move with the machine and with whatever else runs on it; compare runs on one machine.", ""]
     out += ["## Machine", "", "| what | value |", "|---|---|"]
     out += [f"| {k} | {v} |" for k, v in machine().items()]
+    if load_at_start is not None:
+        # Other work on the machine slows every figure; the load average says how much there was.
+        out.append(f"| load average (1 min) at start / end | {load_at_start:.2f} / {os.getloadavg()[0]:.2f} |")
     out += ["", "## Targets", "", "| target | measured | |", "|---|---|---|"]
     out += [f"| {t} | {m} | {ok} |" for t, m, ok in targets(databases, ingest, queries, pages)]
     out += ["", "## Databases", "",
@@ -137,26 +142,30 @@ def render(databases: list[BuiltDatabase], ingest: IngestResult, queries: dict[i
             cells.append(other.missing or f"{_ms(other.p50_ms)} / {_ms(other.p95_ms)}")
         out.append(f"| {q.page} | {q.label} | {q.window} | " + " | ".join(cells) + " |")
     out += ["", "## Pages", "",
-            "Server-side time of each page under `streamlit.testing.v1.AppTest` (first visit with cold "
-            "caches, then a second visit), one fresh process per database; peak memory is that process's "
-            "maximum resident set size.", ""]
+            "Server-side time of each page under `streamlit.testing.v1.AppTest`, one fresh process per "
+            "database: the sidebar set to `antisocial` and custom dates covering the last 7, then 90 days "
+            "of the data, then each page visited in turn (first visit: its own queries not yet cached; "
+            "again: a rerun). Peak memory is that process's maximum resident set size.", ""]
+    selection = {pages[s].get("selection") for s in pages} - {"", None}
+    if selection:
+        out += ["Note: " + "; ".join(sorted(selection)) + ".", ""]
     sizes = sorted(pages)
     if any(pages[s].get("missing") for s in sizes):
         out.append(f"Not measured: {pages[sizes[0]]['missing']}. Peak memory of the bare process: "
                    + ", ".join(f"{pages[s]['max_rss_mb']:,.0f} MB at {s:,}" for s in sizes) + ".")
     else:
-        out += ["| page | " + " | ".join(f"first / again at {s:,} (s)" for s in sizes) + " |",
-                "|---|" + "---:|" * len(sizes)]
-        out.append("| (startup: entry script, default page) | "
+        out += ["| page | window | " + " | ".join(f"first / again at {s:,} (s)" for s in sizes) + " |",
+                "|---|---|" + "---:|" * len(sizes)]
+        out.append("| (startup: entry script, default page) | | "
                    + " | ".join(f"{pages[s]['startup_s']:.2f}" for s in sizes) + " |")
         for index, page in enumerate(pages[sizes[0]]["pages"]):
             cells = []
             for s in sizes:
                 p = pages[s]["pages"][index]
                 cells.append(f"{p['first_s']:.2f} / {p['again_s']:.2f}" + (" (error)" if p["errors"] else ""))
-            out.append(f"| {page['page']} | " + " | ".join(cells) + " |")
-        out.append("| peak memory (MB) | " + " | ".join(f"{pages[s]['max_rss_mb']:,.0f}" for s in sizes) + " |")
-        errors = [f"{p['page']} at {s:,}: {p['errors']}" for s in sizes for p in pages[s]["pages"] if p["errors"]]
+            out.append(f"| {page['page']} | {page.get('window', '')} | " + " | ".join(cells) + " |")
+        out.append("| peak memory (MB) | | " + " | ".join(f"{pages[s]['max_rss_mb']:,.0f}" for s in sizes) + " |")
+        errors = [f"{p['page']} ({p.get('window')}) at {s:,}: {p['errors']}" for s in sizes for p in pages[s]["pages"] if p["errors"]]
         if errors:
             out += ["", "Pages that raised: " + "; ".join(errors)]
     if notes:

@@ -43,7 +43,7 @@ def ingest_notes(ingest) -> list[str]:
         f"(a bare insert of its mentions row alone is {per['raw executemany of the same rows']:.0f} µs; "
         "the store also writes its campaign match, tracker and hashtag rows, their indexes and the "
         "hourly roll-up). Reaching 0.8x the scorer's rate would leave 25% of VADER's time "
-        f"({vader / 4:.0f} µs) for everything else, less than the abuse model alone: in one process "
+        f"({vader / 4:.0f} µs) for everything else, about what the abuse model alone takes: in one process "
         "ingest is bounded by scoring plus the store's own writes, by design of the target rather than "
         "by waste.",
     ]
@@ -67,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     plan["runs"] = args.runs or plan["runs"]
     command = "python -m bench.run" + (" " + " ".join(argv if argv is not None else sys.argv[1:])).rstrip()
     started = time.perf_counter()
+    load_at_start = os.getloadavg()[0]
 
     print("databases", flush=True)
     databases = [database(size, args.data) for size in sorted(plan["sizes"])]
@@ -90,11 +91,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"pages at {d.mentions:,}", flush=True)
             pages[d.mentions] = measure_pages(d.path)
             for p in pages[d.mentions]["pages"]:
-                print(f"  {p['page']:<40} {p['first_s']:.2f} s first, {p['again_s']:.2f} s again", flush=True)
+                print(f"  {p['page']:<28} {p['window']:>8} {p['first_s']:.2f} s first, {p['again_s']:.2f} s again",
+                      flush=True)
             print(f"  peak memory {pages[d.mentions]['max_rss_mb']:,.0f} MB", flush=True)
 
     notes = ingest_notes(ingest)
-    text = render(databases, ingest, queries, pages, notes, time.perf_counter() - started, command)
+    text = render(databases, ingest, queries, pages, notes, time.perf_counter() - started, command,
+                  load_at_start)
     args.out.write_text(text, encoding="utf-8")
     print(f"wrote {args.out}")
     return 0
