@@ -134,6 +134,7 @@ def source_status(obj: Context) -> None:
     counts = sources.mentions_by_platform(store)
     upcoming = next_runs(settings)
     rows = [("source", "last run", "result", "new / fetched", "mentions", "next run", "limits")]
+    needs: list[str] = []
     for name in SOURCES:
         missing = make_collector(name, settings, store).missing()
         run = runs.get(name) or {}
@@ -146,13 +147,16 @@ def source_status(obj: Context) -> None:
             limits.append(f"budget {used:,}/{settings.x_monthly_post_budget:,} posts this month")
         result = run.get("status", "never run")
         if missing:
-            result = f"needs {missing}"
+            result = "not configured"
+            needs.append(f"{name} needs {missing}")
         rows.append((
             name, (run.get("started_at") or "-"), result,
             f"{run['new']:,} / {run['fetched']:,}" if run else "-", f"{counts.get(name, 0):,}",
             upcoming.get(name, "not scheduled"), "; ".join(limits) or "-",
         ))
     _table(rows)
+    for line in needs:
+        click.echo(line)
     for name in SOURCES:
         run = runs.get(name) or {}
         if run.get("error"):

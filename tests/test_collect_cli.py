@@ -68,7 +68,8 @@ def test_collect_again_updates_and_duplicates_nothing_then_status_reports_it(cam
     row = next(line for line in status.output.splitlines() if line.startswith("mastodon "))
     assert " ok " in row and "85" in row and "not scheduled" in row
     x_row = next(line for line in status.output.splitlines() if line.startswith("x "))
-    assert "needs GROUNDSWELL_X_BEARER_TOKEN" in x_row and "budget 0/10,000" in x_row
+    assert "not configured" in x_row and "budget 0/10,000" in x_row
+    assert "x needs GROUNDSWELL_X_BEARER_TOKEN" in status.output.splitlines()
 
 
 def test_collect_without_campaigns_is_one_line(db_path):
