@@ -176,6 +176,39 @@ def core(db):
     )
 
 
+@migrations(name="0002_collectors")
+def collectors(db):
+    """What collectors remember between runs: paid usage per month, source state, author profiles."""
+    db.executescript(
+        """
+        -- Units a source charged per calendar month (X: posts read), checked against a budget.
+        CREATE TABLE source_usage (
+            collector TEXT NOT NULL,
+            month TEXT NOT NULL,
+            units INTEGER NOT NULL DEFAULT 0,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (collector, month)
+        );
+        -- The last thing a source said about itself: rate limited until, budget reached, skipped.
+        CREATE TABLE source_state (
+            collector TEXT PRIMARY KEY,
+            rate_limited_until TEXT,
+            note TEXT,
+            updated_at TEXT NOT NULL
+        );
+        -- Follower counts of authors, cached so each is looked up once a day, not once a post.
+        CREATE TABLE author_profiles (
+            platform TEXT NOT NULL,
+            author_id TEXT NOT NULL,
+            handle TEXT,
+            followers INTEGER,
+            fetched_at TEXT NOT NULL,
+            PRIMARY KEY (platform, author_id)
+        );
+        """
+    )
+
+
 @migrations(name="0003_planner")
 def planner(db):
     """Narratives, calls to action with message variants, events with needs, volunteers with
@@ -314,38 +347,5 @@ def planner(db):
             evidence_uid TEXT
         );
         CREATE INDEX demand_updates_demand ON demand_updates (demand_id, at);
-        """
-    )
-
-
-@migrations(name="0002_collectors")
-def collectors(db):
-    """What collectors remember between runs: paid usage per month, source state, author profiles."""
-    db.executescript(
-        """
-        -- Units a source charged per calendar month (X: posts read), checked against a budget.
-        CREATE TABLE source_usage (
-            collector TEXT NOT NULL,
-            month TEXT NOT NULL,
-            units INTEGER NOT NULL DEFAULT 0,
-            updated_at TEXT NOT NULL,
-            PRIMARY KEY (collector, month)
-        );
-        -- The last thing a source said about itself: rate limited until, budget reached, skipped.
-        CREATE TABLE source_state (
-            collector TEXT PRIMARY KEY,
-            rate_limited_until TEXT,
-            note TEXT,
-            updated_at TEXT NOT NULL
-        );
-        -- Follower counts of authors, cached so each is looked up once a day, not once a post.
-        CREATE TABLE author_profiles (
-            platform TEXT NOT NULL,
-            author_id TEXT NOT NULL,
-            handle TEXT,
-            followers INTEGER,
-            fetched_at TEXT NOT NULL,
-            PRIMARY KEY (platform, author_id)
-        );
         """
     )
