@@ -79,24 +79,3 @@ class FakeAPI:
 def fixture_json(*parts: str):
     """A JSON fixture under tests/fixtures/."""
     return json.loads((Path(__file__).parent / "fixtures" / Path(*parts)).read_text(encoding="utf-8"))
-
-
-def serve_forever(routes_file: str, port_file: str) -> None:
-    """Run a FakeAPI from a JSON routes file until killed; write its URL to port_file.
-
-    Used by tests that start `groundswell schedule` as a real process.
-    """
-    routes = json.loads(Path(routes_file).read_text())
-    api = FakeAPI()
-    for key, responses in routes.items():
-        method, path = key.split(" ", 1)
-        api.route(method, path, *[tuple(r) for r in responses])
-    with api:
-        Path(port_file).write_text(api.url)
-        threading.Event().wait()
-
-
-if __name__ == "__main__":
-    import sys
-
-    serve_forever(sys.argv[1], sys.argv[2])
