@@ -5,17 +5,22 @@ Usage (from the repository root, with chromium at /usr/bin/chromium):
     python scripts/screenshots.py                 # builds a fresh demo database in a temp folder
     python scripts/screenshots.py --db my.db --campaign antisocial --range "Campaign to date"
 
-Writes docs/screenshots/<page>.png. Rerunning replaces them.
+Writes docs/screenshots/<page>.png. Rerunning replaces them. A fresh demo database also gets
+real collection runs for the Sources page: `groundswell collect --source rss` against a demo
+news feed served on 127.0.0.1 (and a missing feed, so the page shows how an error looks).
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
+import http.server
 import os
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -38,6 +43,61 @@ def build_demo(folder: Path, mentions: int) -> Path:
     subprocess.run([sys.executable, "-m", "groundswell", "--db", str(path), "demo", "load",
                     "--mentions", str(mentions), "--days", "60"], check=True, cwd=folder)
     return path
+
+
+DEMO_FEED = """<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>Demo campus news (generated)</title><link>https://example.org/demo/news</link>
+<description>Demo data for the screenshots</description>
+{items}
+</channel></rss>
+"""
+DEMO_HEADLINES = [
+    "Students' union launches #AntiSocialMedia campaign against online abuse of officers",
+    "Officers describe the online abuse they face as the union asks for kindness",
+    "Opinion: is #AntiSocialMedia a threat to free speech on campus?",
+    "Union stall collects hundreds of #LoveSUs messages for its officers",
+]
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:  # the collector reports what it fetched
+        pass
+
+
+def collect_demo_feed(db: Path, folder: Path) -> None:
+    """Real RSS collection runs: serve a demo feed locally, list it on a demo campaign, collect."""
+    from datetime import UTC, datetime, timedelta
+    from email.utils import format_datetime
+
+    from campaigns.model import Campaign, Tracker, classify_term
+    from campaigns.store import Store
+
+    now = datetime.now(UTC)
+    items = "\n".join(
+        f"<item><title>{title}</title><link>https://example.org/demo/news/{number}</link>"
+        f"<guid>https://example.org/demo/news/{number}</guid>"
+        f"<pubDate>{format_datetime(now - timedelta(hours=6 * number))}</pubDate></item>"
+        for number, title in enumerate(DEMO_HEADLINES, start=1))
+    (folder / "feed.xml").write_text(DEMO_FEED.format(items=items), encoding="utf-8")
+    handler = functools.partial(QuietHandler, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        # Collectors never write into demo campaigns, so the feed gets a campaign of its own;
+        # news has no follower counts, so its potential reach shows as n/a.
+        with Store.open(db) as store:
+            store.save_campaign(Campaign(
+                slug="campus-press", name="Campus press watch", timezone="Europe/London",
+                description="Screenshot example: a generated news feed served on this machine.",
+                starts_at=(now - timedelta(days=30)).date().isoformat(),
+                trackers=[Tracker(*classify_term(term), side="ours") for term in ("#AntiSocialMedia", "#LoveSUs")],
+                feeds=[f"{base}/feed.xml", f"{base}/missing.xml"]))
+        for _ in range(2):
+            subprocess.run([sys.executable, "-m", "groundswell", "--db", str(db), "collect", "--campaign",
+                            "campus-press", "--source", "rss"], cwd=folder, check=False)
+    finally:
+        server.shutdown()
 
 
 def serve(db: Path, port: int, log: Path) -> subprocess.Popen:
@@ -116,7 +176,11 @@ def main() -> None:
         raise SystemExit(f"needs chromium at {CHROMIUM} (apt-get install chromium)")
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as folder:
-        db = args.db.resolve() if args.db else build_demo(Path(folder), args.mentions)
+        if args.db:
+            db = args.db.resolve()
+        else:
+            db = build_demo(Path(folder), args.mentions)
+            collect_demo_feed(db, Path(folder))
         port = free_port()
         process = serve(db, port, Path(folder) / "streamlit.log")
         try:

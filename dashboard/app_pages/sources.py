@@ -20,6 +20,8 @@ def main() -> None:
     path = chosen.db_path
     summary = queries.source_summary(path, iso_utc(chosen.now), SUMMARY_DAYS)
     runs = queries.last_runs(path, 200)
+    slugs = {c.id: c.slug for c in chosen.campaigns}
+    runs.insert(2, "campaign", runs.pop("campaign_id").map(slugs))
     if runs.empty:
         st.info("No collection runs yet. Collect once with `groundswell collect`, or keep collecting with "
                 "`groundswell schedule`; each run will be listed here.")
