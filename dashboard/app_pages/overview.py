@@ -8,7 +8,7 @@ import streamlit as st
 from campaigns.metrics import pct_change
 from campaigns.model import iso_utc, to_datetime
 from dashboard import queries, ui
-from dashboard.selection import Selection, format_change, format_count
+from dashboard.selection import Selection, format_change, format_count, next_hour
 
 
 def campaign_row(chosen: Selection, campaign) -> dict:
@@ -52,7 +52,9 @@ def goal_bars(chosen: Selection, campaign) -> dict:
     if not (campaign.goal_mentions or campaign.goal_reach):
         return {}
     start = to_datetime(campaign.starts_at, campaign.timezone).replace(minute=0, second=0)
-    since = chosen.filters(campaign.id, sides=("ours",)).shifted(iso_utc(start), iso_utc(chosen.now))
+    # To the end of the current hour: a whole-hour window is summed from the roll-up and stays
+    # one cache entry for the hour, where 'now' to the second would be neither.
+    since = chosen.filters(campaign.id, sides=("ours",)).shifted(iso_utc(start), iso_utc(next_hour(chosen.now)))
     totals = queries.kpis(chosen.db_path, since)
     shown = {}
     columns = st.columns(2)

@@ -6,6 +6,7 @@ import streamlit as st
 
 from campaigns.model import iso_utc
 from dashboard import charts, queries, ui
+from dashboard.selection import next_hour
 
 SUMMARY_DAYS = 30
 
@@ -18,7 +19,7 @@ def main() -> None:
     st.title("Sources")
     st.caption(f"Every collector, all campaigns · times in {chosen.tz}")
     path = chosen.db_path
-    summary = queries.source_summary(path, iso_utc(chosen.now), SUMMARY_DAYS)
+    summary = queries.source_summary(path, iso_utc(next_hour(chosen.now)), SUMMARY_DAYS)
     runs = queries.last_runs(path, 200)
     slugs = {c.id: c.slug for c in chosen.campaigns}
     runs.insert(2, "campaign", runs.pop("campaign_id").map(slugs))
