@@ -9,6 +9,14 @@ from dashboard import charts, queries, ui
 from dashboard.selection import next_hour
 
 SUMMARY_DAYS = 30
+RUN_DEFINITIONS = """
+- **status**: *ok* (every query answered), *partial* (some failed, what came is stored),
+  *rate_limited* (the platform asked us to wait; the next run resumes from the cursor),
+  *error* (nothing could be fetched; the error says why), *running* (not finished, or killed).
+- **fetched / new / updated**: posts the run received, those new to the database, and those
+  seen before whose counts it refreshed.
+- **cost_units**: what a paid API counts against its budget (on X, posts read).
+"""
 
 
 def main() -> None:
@@ -16,8 +24,11 @@ def main() -> None:
     if chosen is None:
         ui.no_campaigns()
         return
-    st.title("Sources")
-    st.caption(f"Every collector, all campaigns · times in {chosen.tz}")
+    left, right = st.columns([4, 1])
+    left.title("Sources")
+    left.caption(f"Every collector, all campaigns · times in {chosen.tz}")
+    with right.popover("What these columns mean"):
+        st.markdown(RUN_DEFINITIONS)
     path = chosen.db_path
     summary = queries.source_summary(path, iso_utc(next_hour(chosen.now)), SUMMARY_DAYS)
     runs = queries.last_runs(path, 200)
