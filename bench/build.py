@@ -62,4 +62,8 @@ def database(mentions: int, data: Path = DATA, log=print) -> BuiltDatabase:
         for suffix in ("-wal", "-shm"):
             Path(f"{partial}{suffix}").unlink(missing_ok=True)
         partial.rename(path)
+        # A database built by older code is never read again; a 1M one is a gigabyte.
+        for stale in data.glob(f"demo-{mentions}-seed{SEED}-{DAYS}d-{CAMPAIGNS}c-*.db*"):
+            if not stale.name.startswith(path.name):
+                stale.unlink()
     return BuiltDatabase(mentions, path, path.stat().st_size, build_s)

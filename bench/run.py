@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import os
 import subprocess
@@ -18,8 +19,8 @@ from bench.ingest import default_workers, run_ingest  # noqa: E402
 from bench.queries import time_queries  # noqa: E402
 from bench.report import ONE, SCORER, render  # noqa: E402
 
-FULL = {"sizes": [100_000, 1_000_000], "ingest": 50_000, "runs": 20}
-QUICK = {"sizes": [2_000, 10_000], "ingest": 2_000, "runs": 3}
+FULL = {"sizes": [100_000, 1_000_000], "ingest": 50_000, "runs": 20, "repeats": 3}
+QUICK = {"sizes": [2_000, 10_000], "ingest": 2_000, "runs": 3, "repeats": 1}
 
 
 def measure_pages(db: Path) -> dict:
@@ -55,6 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", help="comma-separated database sizes in mentions")
     parser.add_argument("--ingest", type=int, help="how many posts to ingest")
     parser.add_argument("--runs", type=int, help="timed runs per query")
+    parser.add_argument("--repeats", type=int, help="ingest runs per figure (the best is kept)")
     parser.add_argument("--workers", type=int, default=default_workers(), help="scoring processes")
     parser.add_argument("--data", type=Path, default=DATA, help="where databases are kept")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results.md")
@@ -65,7 +67,16 @@ def main(argv: list[str] | None = None) -> int:
         plan["sizes"] = [int(s.replace("_", "")) for s in args.sizes.split(",")]
     plan["ingest"] = args.ingest or plan["ingest"]
     plan["runs"] = args.runs or plan["runs"]
+    plan["repeats"] = args.repeats or plan["repeats"]
     command = "python -m bench.run" + (" " + " ".join(argv if argv is not None else sys.argv[1:])).rstrip()
+    args.data.mkdir(parents=True, exist_ok=True)
+    lock = (args.data / ".lock").open("w")
+    try:
+        # Two runs at once would build the same databases and measure each other.
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        print(f"another benchmark is running on {args.data}; wait for it to finish", file=sys.stderr)
+        return 1
     started = time.perf_counter()
     load_at_start = os.getloadavg()[0]
 
@@ -75,7 +86,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {d.mentions:>9,} mentions: {d.bytes / 2**20:,.0f} MiB", flush=True)
 
     print(f"ingest of {plan['ingest']:,} posts", flush=True)
-    ingest = run_ingest(databases[0].path, args.data / "ingest", plan["ingest"], UNTIL, args.workers)
+    ingest = run_ingest(databases[0].path, args.data / "ingest", plan["ingest"], UNTIL, args.workers,
+                        repeats=plan["repeats"])
     for name, rate in ingest.rates.items():
         print(f"  {name:<45} {rate:>10,.0f}/s  {rate / ingest.rates[SCORER]:.2f}x the scorer", flush=True)
 
