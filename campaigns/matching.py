@@ -58,6 +58,7 @@ class Matcher:
         self.platforms: dict[int, frozenset[str]] = {}
         self.exclude_words: dict[int, list[tuple[str, ...]]] = {}
         self.exclude_tags: dict[int, set[str]] = {}
+        self.demo_ids = frozenset(c.id for c in campaigns if c.is_demo)
         for campaign in campaigns:
             self.platforms[campaign.id] = frozenset(campaign.platforms)
             self.exclude_words[campaign.id] = [tuple(words(t)) for t in campaign.exclude

@@ -299,7 +299,8 @@ class Store:
 
         A mention already stored is one row with the newer counts, and the roll-up moves by the
         difference, so a batch stored twice leaves every number as it was. `campaign_ids` limits
-        matching to those campaigns (an import for one campaign). `cursor`, as (collector,
+        matching to those campaigns (an import for one campaign). Demo mentions (`is_demo`)
+        match demo campaigns only; all others match real campaigns only. `cursor`, as (collector,
         scope, values), is saved in the same transaction, so a crash never leaves a cursor
         ahead of the mentions it stands for.
         """
@@ -354,8 +355,10 @@ class Store:
             else:
                 result.updated += 1
             found, tags = matcher.match(m)
-            if only is not None:
-                found = [f for f in found if f.campaign_id in only]
+            # Demo posts belong to demo campaigns only, and real posts never to a demo campaign,
+            # so nothing collected is ever shown under a "demo data" label, or the reverse.
+            found = [f for f in found if (f.campaign_id in matcher.demo_ids) == is_demo
+                     and (only is None or f.campaign_id in only)]
             if not found and not old_matches.get(uid):
                 result.unmatched += 1
             reach_key = m.audience_key or m.author_key

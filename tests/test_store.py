@@ -196,3 +196,15 @@ def test_net_sentiment_and_share_of_voice_definitions():
     assert metrics.sentiment_class(-0.05) == "negative"
     assert metrics.sentiment_class(0.049) == "neutral"
     assert metrics.sentiment_class(None) is None
+
+
+def test_real_posts_never_land_in_demo_campaigns_nor_demo_posts_in_real_ones(store):
+    demo = Campaign(slug="demo", name="demo", starts_at="2026-03-01", is_demo=True,
+                    trackers=[Tracker("hashtag", "AntiSocialMedia", "ours")])
+    demo_id = store.save_campaign(demo).id
+    real_id = make_campaign(store).id
+    store.upsert_mentions([mention(1, "#AntiSocialMedia collected")])
+    store.upsert_mentions([mention(2, "#AntiSocialMedia generated")], is_demo=True)
+    rows = dict(store.db.conn.execute("SELECT mention_uid, group_concat(campaign_id) FROM mention_matches "
+                                      "GROUP BY mention_uid").fetchall())
+    assert rows == {"x:1": str(real_id), "x:2": str(demo_id)}
