@@ -70,13 +70,18 @@ def main(argv: list[str] | None = None) -> int:
     plan["repeats"] = args.repeats or plan["repeats"]
     command = "python -m bench.run" + (" " + " ".join(argv if argv is not None else sys.argv[1:])).rstrip()
     args.data.mkdir(parents=True, exist_ok=True)
-    lock = (args.data / ".lock").open("w")
-    try:
-        # Two runs at once would build the same databases and measure each other.
-        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        print(f"another benchmark is running on {args.data}; wait for it to finish", file=sys.stderr)
-        return 1
+    with (args.data / ".lock").open("w") as lock:
+        try:
+            # Two runs at once would build the same databases and measure each other. A POSIX
+            # lock, unlike flock, is not held on by the scoring workers this process forks.
+            fcntl.lockf(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            print(f"another benchmark is running on {args.data}; wait for it to finish", file=sys.stderr)
+            return 1
+        return _run(args, plan, command)
+
+
+def _run(args, plan: dict, command: str) -> int:
     started = time.perf_counter()
     load_at_start = os.getloadavg()[0]
 
