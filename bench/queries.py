@@ -75,6 +75,16 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[max(0, min(len(ordered) - 1, round(share * len(ordered) + 0.5) - 1))]
 
 
+def window_rows(db, campaign_slug: str, until: datetime) -> dict[str, int]:
+    """How many campaign matches each window holds: what a distinct count or a top-N has to read."""
+    with Store.open(db) as store:
+        campaign = store.campaign(campaign_slug)
+        return {window: store.db.conn.execute(
+            "SELECT count(*) FROM mention_matches WHERE campaign_id = ? AND created_at >= ? AND created_at < ?",
+            [campaign.id, iso_utc(until - timedelta(days=days)), iso_utc(until)]).fetchone()[0]
+            for window, days in WINDOWS.items()}
+
+
 def time_queries(db, campaign_slug: str, until: datetime, runs: int = 20) -> list[QueryTiming]:
     """Every query in QUERIES over each window, `runs` times after one untimed warm-up call."""
     timings = []
