@@ -71,10 +71,14 @@ def scoring_workers(workers: int | None = None) -> int:
     return workers or int(os.environ.get("GROUNDSWELL_SCORING_WORKERS", "1"))
 
 
+# Below this many texts, sending them to the pool costs more than scoring them here.
+POOL_MIN_TEXTS = 200
+
+
 def score_texts(texts: Sequence[str], workers: int = 1) -> tuple[list[float], list[float]]:
     """Sentiment and abuse for each text; identical texts (reposts) are scored once."""
     distinct = list(dict.fromkeys(texts))
-    if workers > 1 and len(distinct) >= 2000:
+    if workers > 1 and len(distinct) >= POOL_MIN_TEXTS:
         size = -(-len(distinct) // workers)
         chunks = [distinct[i:i + size] for i in range(0, len(distinct), size)]
         parts = list(_pool(workers).map(_score_chunk, chunks))

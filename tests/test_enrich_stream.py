@@ -36,3 +36,13 @@ def test_stream_keeps_scores_a_mention_already_has_and_pseudonymises(tmp_path, m
         assert (done[0].sentiment, done[0].abuse) == (0.5, 0.25)
         assert done[1].author_key.startswith("anon-") and done[1].author_handle == "someone"
         assert done[2].sentiment is not None
+
+
+def test_enrich_splits_a_batch_over_workers_with_the_same_scores(tmp_path):
+    from collectors.enrich import POOL_MIN_TEXTS
+
+    settings = Settings(db_path=tmp_path / "x.db")
+    (batch,) = _batches(POOL_MIN_TEXTS + 1, POOL_MIN_TEXTS + 1)
+    alone = [(m.sentiment, m.abuse) for m in enrich([Mention(**m.__dict__) for m in batch], settings, workers=1)]
+    split = [(m.sentiment, m.abuse) for m in enrich(batch, settings, workers=2)]
+    assert split == alone and len(split) == POOL_MIN_TEXTS + 1
