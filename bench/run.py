@@ -38,16 +38,18 @@ def ingest_notes(ingest) -> list[str]:
     per = {name: 1e6 / rate for name, rate in ingest.rates.items()}
     vader, abuse = per[SCORER], per["abuse scorer alone (score_abuse)"]
     rest = per[ONE] - vader - abuse
-    return [
+    notes = [
         f"One mention costs {per[ONE]:.0f} µs in one process: VADER {vader:.0f} µs, the abuse model "
         f"{abuse:.0f} µs, and {rest:.0f} µs for reading, mapping, matching, storing and rolling up "
         f"(a bare insert of its mentions row alone is {per['raw executemany of the same rows']:.0f} µs; "
         "the store also writes its campaign match, tracker and hashtag rows, their indexes and the "
         "hourly roll-up). Reaching 0.8x the scorer's rate would leave 25% of VADER's time "
         f"({vader / 4:.0f} µs) for everything else, about what the abuse model alone takes: in one process "
-        "ingest is bounded by scoring plus the store's own writes, by design of the target rather than "
-        "by waste.",
+        "ingest is bounded by the two scorers plus the store's writes to five tables and their indexes. "
+        "With workers, scoring runs ahead in other processes while this one stores, and the storing "
+        "process becomes the bound.",
     ]
+    return notes
 
 
 def query_notes(rows: dict[int, dict[str, int]]) -> list[str]:
