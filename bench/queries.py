@@ -1,5 +1,8 @@
 """Query latency: p50 and p95 of every read the dashboard pages make, for one campaign over 7 and 90 days.
 
+The reads and their arguments follow dashboard/app_pages (kpis is drawn several times a page,
+for the range, the range before it and the campaign to date; it is timed once here).
+
 The functions timed are the campaigns-level ones the dashboard's cached wrappers call
 (campaigns.metrics, and campaigns.queries where it exists), without Streamlit's cache, so each
 call reaches SQLite. A query whose function is not in the tree yet is listed as missing.
@@ -15,37 +18,52 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from campaigns.metrics import Filters
-from campaigns.model import iso_utc
+from campaigns.model import iso_utc, to_datetime
 from campaigns.store import Store
 
-# (page, label, module, function, call) where call(fn, conn, filters, campaign, now) runs it once.
+try:  # the dashboard draws hours up to this many hours, local days beyond
+    from dashboard.selection import HOURLY_UP_TO
+except ImportError:
+    HOURLY_UP_TO = 72
+
+
+def _bucket(filters: Filters) -> str:
+    hours = (to_datetime(filters.end) - to_datetime(filters.start)).total_seconds() / 3600
+    return "hour" if hours <= HOURLY_UP_TO else "day"
+
+
+# (page, label, module, function, call) where call(fn, conn, filters, campaign, now) runs it once,
+# with the arguments the page passes. Rows whose page is "(no page)" are timed but not targets.
 QUERIES: list[tuple[str, str, str, str, Callable]] = [
     ("Overview", "kpis", "campaigns.metrics", "kpis", lambda f, c, w, k, n: f(c, w)),
-    ("Overview", "campaign_totals", "campaigns.queries", "campaign_totals", lambda f, c, w, k, n: f(c, k.id)),
+    ("Overview", "series (sparkline)", "campaigns.metrics", "series",
+     lambda f, c, w, k, n: f(c, w, k.timezone, _bucket(w), ())),
     ("Overview", "open_alerts", "campaigns.queries", "open_alerts", lambda f, c, w, k, n: f(c, k.id)),
-    ("Traction", "data_bounds", "campaigns.queries", "data_bounds", lambda f, c, w, k, n: f(c, k.id)),
-    ("Traction", "series hourly by platform", "campaigns.metrics", "series",
-     lambda f, c, w, k, n: f(c, w, k.timezone, "hour", ("platform",))),
-    ("Traction", "series daily by side", "campaigns.metrics", "series",
-     lambda f, c, w, k, n: f(c, w, k.timezone, "day", ("side",))),
-    ("Traction", "distinct_series daily", "campaigns.metrics", "distinct_series",
-     lambda f, c, w, k, n: f(c, w, k.timezone, "day")),
-    ("Traction", "cumulative_potential_reach daily", "campaigns.queries", "cumulative_potential_reach",
-     lambda f, c, w, k, n: f(c, w, k.timezone, "day")),
+    ("Traction", "series by platform", "campaigns.metrics", "series",
+     lambda f, c, w, k, n: f(c, w, k.timezone, _bucket(w), ("platform",))),
+    ("Traction", "series by side", "campaigns.metrics", "series",
+     lambda f, c, w, k, n: f(c, w, k.timezone, _bucket(w), ("side",))),
     ("Traction", "spikes", "campaigns.metrics", "spikes", lambda f, c, w, k, n: f(c, w)),
-    ("Traction", "top_posts", "campaigns.queries", "top_posts", lambda f, c, w, k, n: f(c, w)),
-    ("Traction", "top_amplifiers", "campaigns.queries", "top_amplifiers", lambda f, c, w, k, n: f(c, w)),
+    ("Traction", "cumulative_potential_reach", "campaigns.queries", "cumulative_potential_reach",
+     lambda f, c, w, k, n: f(c, w, k.timezone, _bucket(w))),
     ("Traction", "top_hashtags", "campaigns.queries", "top_hashtags",
      lambda f, c, w, k, n: f(c, w, [t.value for t in k.trackers if t.kind == "hashtag"])),
+    ("Traction", "top_amplifiers", "campaigns.queries", "top_amplifiers", lambda f, c, w, k, n: f(c, w)),
+    ("Traction", "top_posts", "campaigns.queries", "top_posts", lambda f, c, w, k, n: f(c, w)),
     ("Sentiment", "sentiment_histogram", "campaigns.queries", "sentiment_histogram",
      lambda f, c, w, k, n: f(c, w)),
     ("Sentiment", "extreme_posts negative", "campaigns.queries", "extreme_posts",
      lambda f, c, w, k, n: f(c, w, "negative")),
     ("Sentiment", "extreme_posts positive", "campaigns.queries", "extreme_posts",
      lambda f, c, w, k, n: f(c, w, "positive")),
-    ("Sources", "last_runs", "campaigns.queries", "last_runs", lambda f, c, w, k, n: f(c)),
     ("Sources", "source_summary", "campaigns.queries", "source_summary", lambda f, c, w, k, n: f(c, n)),
+    ("Sources", "last_runs", "campaigns.queries", "last_runs", lambda f, c, w, k, n: f(c, 200)),
+    ("(no page)", "distinct_series", "campaigns.metrics", "distinct_series",
+     lambda f, c, w, k, n: f(c, w, k.timezone, _bucket(w))),
+    ("(no page)", "series hourly by platform", "campaigns.metrics", "series",
+     lambda f, c, w, k, n: f(c, w, k.timezone, "hour", ("platform",))),
 ]
+NO_PAGE = "(no page)"
 WINDOWS = {"7 days": 7, "90 days": 90}
 
 
