@@ -199,7 +199,8 @@ def test_post_text_is_shown_as_text_never_as_markup(demo_copy):
     with Store.open(demo_copy) as opened:
         opened.upsert_mentions([Mention(platform="x", native_id="999", created_at="2026-11-19T10:00:00Z",
                                         text=hostile, author_key="someone", author_followers=5, likes=100000,
-                                        sentiment=0.9, abuse=0.0, url="https://example.org/demo/x/999")])
+                                        sentiment=0.9, abuse=0.0, url="https://example.org/demo/x/999")],
+                                is_demo=True)
     at = page(app(), "traction")
     top = at.dataframe[0].value
     assert top.iloc[0]["text"] == hostile
