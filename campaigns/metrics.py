@@ -207,6 +207,9 @@ ROLLUP_SUMS = ("mentions", "reposts", "engagement", "sentiment_sum", "scored", "
 ROLLUP_SPLITS = ("platform", "side")
 
 
+SPANS_PER_STATEMENT = 1000
+
+
 def hourly_frame(conn, filters: Filters, by: Sequence[str] = ROLLUP_SPLITS,
                  sums: Sequence[str] = ROLLUP_SUMS) -> pd.DataFrame:
     """The roll-up in the window summed per hour and the `by` splits: one row per hour that had mentions.
@@ -232,19 +235,47 @@ def hourly_frame(conn, filters: Filters, by: Sequence[str] = ROLLUP_SPLITS,
 def series(conn, filters: Filters, tz: str = "UTC", bucket: str = "hour",
            by: Sequence[str] = ("platform",)) -> pd.DataFrame:
     """Counts and sums per local hour or day (column `bucket`), split by platform and/or side."""
-    frame = hourly_frame(conn, filters, by=tuple(by))
-    frame["bucket"] = frame["hour"].dt.tz_convert(tz)
     if bucket == "day":
-        frame["bucket"] = frame["bucket"].dt.floor("D", ambiguous=False, nonexistent="shift_forward") \
-            if len(frame) else frame["bucket"]
-    keys = ["bucket", *by]
-    grouped = frame.groupby(keys, as_index=False)[list(ROLLUP_SUMS)].sum()
+        grouped = _day_sums(conn, filters, tz, tuple(by))
+    else:
+        frame = hourly_frame(conn, filters, by=tuple(by))
+        frame["bucket"] = frame["hour"].dt.tz_convert(tz)
+        grouped = frame.groupby(["bucket", *by], as_index=False)[list(ROLLUP_SUMS)].sum()
     grouped["originals"] = grouped["mentions"] - grouped["reposts"]
     grouped["net_sentiment"] = [net_sentiment(p, n) for p, n in zip(grouped["pos"], grouped["neg"], strict=True)]
     return grouped
 
 
-SPANS_PER_STATEMENT = 1000
+def _day_sums(conn, filters: Filters, tz: str, by: tuple[str, ...]) -> pd.DataFrame:
+    """The roll-up summed per local day by SQLite: the days go in as a table of UTC spans, so
+    pandas receives one row per day and split instead of one per hour."""
+    from campaigns.model import iso_utc, to_datetime
+
+    unknown = set(by) - set(ROLLUP_SPLITS)
+    if unknown:
+        raise ValueError(f"not a roll-up column: {', '.join(sorted(unknown))}")
+    spans = local_buckets(to_datetime(filters.start[:13] + ":00:00Z"), to_datetime(filters.end), tz, "day")
+    # Labelled as before: the local midnight of each day.
+    labels = pd.to_datetime(pd.Series([iso_utc(a) for a, _ in spans], dtype=object), utc=True) \
+        .dt.tz_convert(tz).dt.floor("D", ambiguous=False, nonexistent="shift_forward") if spans else []
+    scope, params = filters.scope()
+    keys = "".join(f", {column}" for column in by)
+    parts = []
+    for first in range(0, len(spans), SPANS_PER_STATEMENT):
+        chunk = spans[first:first + SPANS_PER_STATEMENT]
+        values = ", ".join(["(?, ?, ?)"] * len(chunk))
+        span_params = [v for i, (a, b) in enumerate(chunk, start=first) for v in (i, iso_utc(a), iso_utc(b))]
+        parts.append(pd.read_sql_query(
+            f"WITH spans(i, span_start, span_end) AS (VALUES {values})"
+            f" SELECT i{keys}, {', '.join(f'sum({c}) AS {c}' for c in ROLLUP_SUMS)}"
+            " FROM spans JOIN hourly ON hour >= span_start AND hour < span_end"
+            f" WHERE {scope} GROUP BY i{keys} ORDER BY i{keys}",
+            conn, params=span_params + params))
+    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
+        columns=["i", *by, *ROLLUP_SUMS])
+    frame.insert(0, "bucket", [labels[i] for i in frame["i"]] if len(frame)
+                 else pd.Series(dtype=pd.DatetimeTZDtype("us", tz)))
+    return frame.drop(columns=["i"])
 
 
 def distinct_series(conn, filters: Filters, tz: str = "UTC", bucket: str = "day") -> pd.DataFrame:

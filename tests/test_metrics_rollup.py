@@ -88,3 +88,14 @@ def test_where_binds_each_value_to_its_own_clause(demo_db):
         (before,) = store.db.conn.execute(
             f"SELECT count(*) FROM mention_matches WHERE {where} AND created_at < '2026-11-01'", params).fetchone()
     assert rows == [("mastodon", "ours")] and before == 0
+
+
+def test_a_window_without_data_gives_an_empty_series_with_every_column(demo_db):
+    with Store.open(demo_db) as store:
+        campaign = store.campaign("antisocial")
+        filters = Filters(campaign.id, "2020-01-01T00:00:00Z", "2020-01-09T00:00:00Z")
+        days = metrics.series(store.db.conn, filters, campaign.timezone, "day", ("side",))
+        hours = metrics.series(store.db.conn, filters, campaign.timezone, "hour", ("side",))
+    assert days.empty and hours.empty
+    assert list(days.columns) == list(hours.columns)
+    assert str(days["bucket"].dtype.tz) == campaign.timezone
