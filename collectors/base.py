@@ -161,3 +161,24 @@ def id_after(candidate: str, since: str | None) -> bool:
     if str(candidate).isdigit() and str(since).isdigit():
         return int(candidate) > int(since)
     return str(candidate) > str(since)
+
+
+def pack_queries(terms: list[str], suffix: str, limit: int, platform: str) -> list[str]:
+    """Search terms OR-ed into as few queries as fit `limit` characters, each ending in `suffix`
+    (the exclusions). A term too long to fit even alone is a SourceError naming it."""
+    def render(parts: list[str]) -> str:
+        body = " OR ".join(parts)
+        return (f"({body})" if len(parts) > 1 else body) + suffix
+
+    queries: list[str] = []
+    current: list[str] = []
+    for term in terms:
+        if len(render([term])) > limit:
+            raise SourceError(f"the {platform} query for '{term}' with the exclusions is longer than {limit} characters")
+        if current and len(render([*current, term])) > limit:
+            queries.append(render(current))
+            current = []
+        current.append(term)
+    if current:
+        queries.append(render(current))
+    return queries

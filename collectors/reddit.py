@@ -16,6 +16,7 @@ from collectors.base import (
     SourceError,
     TransientError,
     WaitRequested,
+    pack_queries,
     with_retries,
 )
 
@@ -92,19 +93,7 @@ def build_queries(campaign: Campaign, limit: int = MAX_QUERY) -> list[str]:
     """Trackers OR-ed into Reddit search syntax, split under `limit`, exclusions as NOT."""
     suffix = "".join(f' NOT {_quote(term)}' for term in campaign.exclude)
     terms = list(dict.fromkeys(t for t in (_term(tr) for tr in campaign.trackers) if t))
-    queries, current = [], []
-
-    def render(parts):
-        return (f"({' OR '.join(parts)})" if len(parts) > 1 else parts[0]) + suffix
-
-    for term in terms:
-        if current and len(render([*current, term])) > limit:
-            queries.append(render(current))
-            current = []
-        current.append(term)
-    if current:
-        queries.append(render(current))
-    return queries
+    return pack_queries(terms, suffix, limit, "Reddit")
 
 
 def _quote(term: str) -> str:

@@ -1,9 +1,10 @@
-"""X (Twitter) API v2: map search pages to mentions."""
+"""X (Twitter) API v2: map search pages to mentions, and collect them with tweepy within a budget."""
 
 from __future__ import annotations
 
 from campaigns.errors import ImportFormatError
 from campaigns.model import Mention, parse_when
+from collectors.base import pack_queries
 
 PLATFORM = "x"
 
@@ -118,28 +119,7 @@ def build_queries(campaign, lang: str | None = None, limit: int = MAX_QUERY) -> 
     suffix = "".join(f" -{_quoted(term)}" for term in campaign.exclude)
     if lang:
         suffix += f" lang:{lang}"
-    queries, current = [], []
-
-    def render(terms):
-        body = " OR ".join(terms)
-        return (f"({body})" if len(terms) > 1 else body) + suffix
-
-    for term in tracker_terms(campaign):
-        if len(render([term])) > limit:
-            raise_query_too_long(term, limit)
-        if current and len(render([*current, term])) > limit:
-            queries.append(render(current))
-            current = []
-        current.append(term)
-    if current:
-        queries.append(render(current))
-    return queries
-
-
-def raise_query_too_long(term: str, limit: int):
-    from collectors.base import SourceError
-
-    raise SourceError(f"the X query for '{term}' with the exclusions is longer than {limit} characters")
+    return pack_queries(tracker_terms(campaign), suffix, limit, "X")
 
 
 class XCollector:
