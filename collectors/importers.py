@@ -13,7 +13,7 @@ from campaigns.model import Mention
 from campaigns.settings import Settings
 from campaigns.store import Store, UpsertResult
 from collectors import bluesky, mastodon, reddit, x
-from collectors.enrich import enrich
+from collectors.enrich import enrich_stream
 
 
 def _json_documents(path: Path) -> Iterator[tuple[int, object]]:
@@ -263,11 +263,13 @@ def import_file(
     campaign_ids: list[int] | None = None,
     batch_size: int = 1000,
     on_batch: Callable[[UpsertResult], None] | None = None,
+    workers: int | None = None,
 ) -> ImportResult:
     """Read, enrich and store a file in batches, each batch one transaction.
 
     A file that breaks part way keeps the whole batches before the break; running the import
-    again after fixing the file stores the rest and duplicates nothing.
+    again after fixing the file stores the rest and duplicates nothing. With scoring workers
+    (`workers`, else GROUNDSWELL_SCORING_WORKERS) the next batches are scored while one is stored.
     """
     path = Path(path)
     if fmt not in READERS:
@@ -276,25 +278,34 @@ def import_file(
         raise ImportFormatError(f"no such file: {path}")
     totals = UpsertResult()
     batches = 0
-    pending: list[Mention] = []
+    failure: ImportFormatError | None = None
 
-    def flush():
-        nonlocal batches
-        enrich(pending, settings)
-        result = store.upsert_mentions(pending, campaign_ids=campaign_ids)
+    def read() -> Iterator[list[Mention]]:
+        # A break in the file ends the batches here, so the whole ones read before it (some
+        # perhaps still being scored) are stored before the error is raised.
+        nonlocal failure
+        pending: list[Mention] = []
+        try:
+            for mentions in READERS[fmt](path):
+                pending.extend(mentions)
+                if len(pending) >= batch_size:
+                    yield pending
+                    pending = []
+        except UnicodeDecodeError:
+            failure = ImportFormatError(f"{path}: not a UTF-8 text file")
+            return
+        except ImportFormatError as error:
+            failure = error
+            return
+        if pending:
+            yield pending
+
+    for batch in enrich_stream(read(), settings, workers=workers):
+        result = store.upsert_mentions(batch, campaign_ids=campaign_ids)
         totals.add(result)
         batches += 1
         if on_batch:
             on_batch(result)
-        pending.clear()
-
-    try:
-        for mentions in READERS[fmt](path):
-            pending.extend(mentions)
-            if len(pending) >= batch_size:
-                flush()
-    except UnicodeDecodeError:
-        raise ImportFormatError(f"{path}: not a UTF-8 text file") from None
-    if pending:
-        flush()
+    if failure is not None:
+        raise failure
     return ImportResult(batches=batches, totals=totals)
