@@ -2,9 +2,10 @@
 
 The baselines run in the same process on the same texts and rows: the VADER scorer alone
 (`score_sentiment`), and a raw `executemany` of the same mention rows into an empty, migrated
-database. The real path is the one a collector or an import takes: X API v2 pages read from a
-JSON Lines file, mapped by `collectors.x.map_page`, enriched by `collectors.enrich`, and stored
-by `Store.upsert_mentions` (which matches them to campaigns and rolls them up).
+database. The real path is `groundswell import`'s, `collectors.importers.import_file`: X API v2
+pages read from a JSON Lines file, mapped by `collectors.x.map_page`, enriched by
+`collectors.enrich.enrich_stream`, and stored by `Store.upsert_mentions` (which matches them to
+campaigns and rolls them up).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from campaigns.settings import Settings
 from campaigns.store import MENTION_COLUMNS, Store
 from collectors import x
 from collectors.enrich import enrich_stream, score_abuse, score_sentiment, score_texts
+from collectors.importers import import_file
 
 BATCH = 1000
 # Far above any native id the demo generator uses, so ingested posts are all new.
@@ -59,15 +61,14 @@ def _read_batches(path: Path):
 
 
 def ingest_file(db: Path, pages: Path, workers: int) -> tuple[float, int]:
-    """Seconds to read, map, enrich and store every page into `db`, and the campaign matches made."""
-    settings = Settings(db_path=db, detect_language=True)
-    matched = 0
+    """Seconds for `groundswell import`'s path (import_file: read, map, enrich, match, store, roll
+    up) to take every page into `db`, and the campaign matches it made."""
     with Store.open(db) as store:
         started = time.perf_counter()
-        for batch in enrich_stream(_read_batches(pages), settings, workers=workers):
-            matched += store.upsert_mentions(batch).matched
+        done = import_file(store, pages, "x", settings=Settings(db_path=db), batch_size=BATCH,
+                           workers=workers)
         elapsed = time.perf_counter() - started
-    return elapsed, matched
+    return elapsed, done.totals.matched
 
 
 def prepare(base_db: Path, target: Path) -> None:

@@ -120,9 +120,10 @@ def render(databases: list[BuiltDatabase], ingest: IngestResult, queries: dict[i
     scorer = ingest.rates[SCORER]
     out += ["", "## Ingest", "",
             f"{ingest.mentions:,} unique posts (mean {ingest.mean_chars:.0f} characters, each carrying a tracked "
-            f"hashtag; {ingest.matched:,} campaign matches) as X API v2 pages in a JSON Lines file, read, "
-            "mapped, enriched (VADER sentiment + abuse model), matched, stored and rolled up in batches of "
-            "1,000 into a copy of the smallest database. The baselines run in the same process on the same "
+            f"hashtag; {ingest.matched:,} campaign matches) as X API v2 pages in a JSON Lines file, imported "
+            "as `groundswell import --format x` does (read, mapped, enriched with VADER sentiment and the "
+            "abuse model, matched, stored and rolled up in batches of 1,000) into a copy of the smallest "
+            "database. The baselines run in the same process on the same "
             f"texts and rows. Each figure is the best of {ingest.repeats} run(s): the machine is shared, and "
             "other work only ever slows a run.", "",
             "| path | mentions/s | µs per mention | vs the VADER scorer |", "|---|---:|---:|---:|"]
