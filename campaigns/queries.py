@@ -12,7 +12,7 @@ from datetime import timedelta
 
 import pandas as pd
 
-from campaigns.metrics import Filters
+from campaigns.metrics import Filters, is_long_window
 from campaigns.model import iso_utc, to_datetime
 
 POST_COLUMNS = ["created_at", "platform", "side", "author_key", "text", "url", "engagement",
@@ -32,29 +32,28 @@ def _aliased_where(filters: Filters, alias: str) -> tuple[str, list]:
     return where, params
 
 
-def _posts(conn, uids: list[str], campaign_id: int, order: list[str]) -> pd.DataFrame:
-    """The stored posts for these uids, in the given order, with their side in the campaign."""
-    if not uids:
+def _posts(conn, sides: dict[str, str]) -> pd.DataFrame:
+    """The stored posts for these uids (uid -> side in the campaign), in the order given."""
+    if not sides:
         return pd.DataFrame(columns=POST_COLUMNS)
-    marks = ", ".join("?" * len(uids))
+    marks = ", ".join("?" * len(sides))
     frame = pd.read_sql_query(
-        "SELECT m.created_at, m.platform, mm.side, m.author_key, m.text, m.url, m.engagement,"
-        " m.sentiment, m.abuse, m.uid FROM mentions m"
-        " JOIN mention_matches mm ON mm.mention_uid = m.uid AND mm.campaign_id = ?"
-        f" WHERE m.uid IN ({marks})", conn, params=[campaign_id, *uids],
+        "SELECT created_at, platform, author_key, text, url, engagement, sentiment, abuse, uid FROM mentions"
+        f" WHERE uid IN ({marks})", conn, params=list(sides),
     )
-    frame = frame.set_index("uid", drop=False).loc[[u for u in order if u in set(frame["uid"])]]
+    frame["side"] = frame["uid"].map(sides)
+    frame = frame.set_index("uid", drop=False).loc[[u for u in sides if u in set(frame["uid"])]]
     return frame.reset_index(drop=True)[POST_COLUMNS]
 
 
 def top_posts(conn, filters: Filters, limit: int = 10) -> pd.DataFrame:
     """The original posts with the most engagement in the window, with their links."""
     where, params = filters.where()
-    uids = [row[0] for row in conn.execute(
-        f"SELECT mention_uid FROM mention_matches WHERE {where} AND is_repost = 0"
+    sides = dict(conn.execute(
+        f"SELECT mention_uid, side FROM mention_matches WHERE {where} AND is_repost = 0"
         " ORDER BY engagement DESC, created_at DESC LIMIT ?", [*params, limit],
-    )]
-    return _posts(conn, uids, filters.campaign_id, uids)
+    ).fetchall())
+    return _posts(conn, sides)
 
 
 def extreme_posts(conn, filters: Filters, most: str = "negative", limit: int = 10) -> pd.DataFrame:
@@ -63,11 +62,11 @@ def extreme_posts(conn, filters: Filters, most: str = "negative", limit: int = 1
         raise ValueError("most is 'positive' or 'negative'")
     where, params = filters.where()
     order = "sentiment DESC" if most == "positive" else "sentiment ASC"
-    uids = [row[0] for row in conn.execute(
-        f"SELECT mention_uid FROM mention_matches WHERE {where} AND is_repost = 0 AND sentiment IS NOT NULL"
+    sides = dict(conn.execute(
+        f"SELECT mention_uid, side FROM mention_matches WHERE {where} AND is_repost = 0 AND sentiment IS NOT NULL"
         f" ORDER BY {order}, engagement DESC LIMIT ?", [*params, limit],
-    )]
-    return _posts(conn, uids, filters.campaign_id, uids)
+    ).fetchall())
+    return _posts(conn, sides)
 
 
 def top_amplifiers(conn, filters: Filters, limit: int = 15) -> pd.DataFrame:
@@ -147,8 +146,9 @@ def cumulative_potential_reach(conn, filters: Filters, tz: str = "UTC", bucket: 
     from campaigns.metrics import local_buckets
 
     where, params = filters.where()
+    index = "mention_matches_audiences" if is_long_window(conn, filters) else "mention_matches_range"
     first_seen = pd.read_sql_query(
-        "SELECT min(created_at) AS first_seen, max(reach_value) AS size FROM mention_matches"
+        f"SELECT min(created_at) AS first_seen, max(reach_value) AS size FROM mention_matches INDEXED BY {index}"
         f" WHERE {where} AND reach_key IS NOT NULL AND reach_value IS NOT NULL GROUP BY reach_key",
         conn, params=params,
     )

@@ -208,3 +208,26 @@ def test_real_posts_never_land_in_demo_campaigns_nor_demo_posts_in_real_ones(sto
     rows = dict(store.db.conn.execute("SELECT mention_uid, group_concat(campaign_id) FROM mention_matches "
                                       "GROUP BY mention_uid").fetchall())
     assert rows == {"x:1": str(real_id), "x:2": str(demo_id)}
+
+
+def test_short_and_long_windows_count_the_same_whichever_index_serves_them(store, monkeypatch):
+    campaign = make_campaign(store)
+    store.upsert_mentions([
+        mention(i, "#AntiSocialMedia" if i % 3 else "#FreeSpeechSU", author_key=f"a{i % 7}",
+                author_followers=100 + i, platform="reddit" if i % 5 == 0 else "x",
+                audience_key="r/uniuk" if i % 5 == 0 else None, audience_size=5000 if i % 5 == 0 else None,
+                created_at=f"2026-03-{1 + i % 28:02d}T{i % 24:02d}:00:00Z")
+        for i in range(200)])
+    conn = store.db.conn
+    whole = metrics.Filters(campaign.id, "2026-03-01T00:00:00Z", "2026-03-29T00:00:00Z", sides=("ours",))
+    short = whole.shifted("2026-03-10T00:00:00Z", "2026-03-12T00:00:00Z")
+    assert metrics.is_long_window(conn, whole) and not metrics.is_long_window(conn, short)
+    answers = {}
+    for share in (0.0, 2.0):  # every window long, then every window short
+        monkeypatch.setattr(metrics, "LONG_WINDOW_SHARE", share)
+        answers[share] = [metrics.distinct_totals(conn, f) for f in (whole, short)]
+    assert answers[0.0] == answers[2.0]
+    plan = " ".join(row[3] for row in conn.execute(
+        "EXPLAIN QUERY PLAN SELECT count(DISTINCT author_key) FROM mention_matches INDEXED BY mention_matches_authors"
+        " WHERE campaign_id = ? AND created_at >= ? AND created_at < ?", [campaign.id, whole.start, whole.end]))
+    assert "TEMP B-TREE" not in plan
