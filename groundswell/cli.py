@@ -379,7 +379,7 @@ def _run_dashboard(obj: Context, *, port: int, open_browser: bool, address: str 
     env = {**os.environ, "GROUNDSWELL_DB": str(obj.db_path.resolve())}
     command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(port),
                "--server.address", address, "--server.headless", str(not open_browser).lower(),
-               "--browser.gatherUsageStats", "false"]
+               "--browser.gatherUsageStats", "false", "--client.toolbarMode", "minimal"]
     click.echo(f"dashboard on http://{address}:{port} (Ctrl-C stops it)")
     try:
         subprocess.run(command, env=env, check=False)
