@@ -6,7 +6,7 @@ import json
 import os
 import sqlite3
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -416,6 +416,61 @@ class Store:
         except sqlite3.OperationalError as error:
             raise StoreError(f"cannot write to database {self.path}: {error}") from None
         return result
+
+    def rematch(self, slug: str, *, batch_size: int = 500,
+                on_batch: Callable[[int], None] | None = None) -> UpsertResult:
+        """Match the posts already stored against one campaign, e.g. one defined after them.
+
+        Goes through upsert_mentions, so the roll-up stays exact and running it twice adds
+        nothing. It only adds memberships: a tracker removed since keeps what it matched.
+        A repost is matched through the text of its stored original. Hashtags a platform
+        reported that its text does not show are kept only for posts some campaign matched, so
+        a post no campaign wanted is matched on its text alone.
+        """
+        campaign = self.campaign(slug)
+        conn = self.db.conn
+        total = UpsertResult()
+        after = ""
+        while True:
+            rows = conn.execute(
+                "SELECT m.uid, m.platform, m.native_id, m.created_at, m.text, m.url, m.author_key,"
+                " m.author_followers, m.audience_key, m.audience_size, m.lang, m.is_repost, m.reposted_uid,"
+                " m.reply_to_uid, m.likes, m.reposts, m.replies, m.quotes, m.impressions, m.sentiment,"
+                " m.abuse, m.raw_ref, o.text"
+                " FROM mentions m LEFT JOIN mentions o ON o.uid = m.reposted_uid"
+                " WHERE m.uid > ? AND m.is_demo = ? ORDER BY m.uid LIMIT ?",
+                [after, int(campaign.is_demo), batch_size],
+            ).fetchall()
+            if not rows:
+                return total
+            after = rows[-1][0]
+            tags = self._recorded_tags([r[0] for r in rows])
+            batch = [
+                Mention(platform=r[1], native_id=r[2], created_at=r[3], text=r[4] or "", url=r[5],
+                        author_key=r[6], author_followers=r[7], audience_key=r[8], audience_size=r[9],
+                        lang=r[10], is_repost=bool(r[11]), reposted_uid=r[12], reply_to_uid=r[13],
+                        likes=r[14], reposts=r[15], replies=r[16], quotes=r[17], impressions=r[18],
+                        sentiment=r[19], abuse=r[20], raw_ref=r[21], context_text=r[22] or "",
+                        hashtags=sorted(tags.get(r[0], ())))
+                for r in rows
+            ]
+            result = self.upsert_mentions(batch, campaign_ids=[campaign.id], is_demo=campaign.is_demo)
+            total.add(UpsertResult(received=result.received, matched=result.matched))
+            if on_batch:
+                on_batch(len(batch))
+
+    def _recorded_tags(self, uids: list[str]) -> dict[str, set[str]]:
+        """The hashtags recorded for these posts under any campaign, one campaign at a time so
+        each lookup stays on mention_hashtags' primary key (campaign_id, mention_uid, tag)."""
+        found: dict[str, set[str]] = defaultdict(set)
+        marks = ", ".join("?" * len(uids))
+        for (campaign_id,) in self.db.conn.execute("SELECT id FROM campaigns").fetchall():
+            for uid, tag in self.db.conn.execute(
+                f"SELECT mention_uid, tag FROM mention_hashtags WHERE campaign_id = ? AND mention_uid IN ({marks})",
+                [campaign_id, *uids],
+            ):
+                found[uid].add(tag)
+        return found
 
     def mention(self, uid: str) -> dict | None:
         row = self.db.conn.execute("SELECT * FROM mentions WHERE uid = ?", [uid]).fetchone()

@@ -152,6 +152,7 @@ def campaign_add(obj: Context, slug, name, description, starts, ends, timezone, 
     )
     saved = store.save_campaign(new)
     click.echo(f"added campaign {saved.slug} with {len(saved.trackers)} tracker(s)")
+    _hint_rematch(store, [saved.slug])
 
 
 @campaign.command("edit")
@@ -262,6 +263,7 @@ def campaign_import(obj: Context, file):
         store.save_campaign(c)
     added = sum(c.slug not in existing for c in campaigns)
     click.echo(f"imported {len(campaigns)} campaign(s): {added} added, {len(campaigns) - added} updated")
+    _hint_rematch(store, [c.slug for c in campaigns])
 
 
 @campaign.command("export")
@@ -281,6 +283,33 @@ def campaign_export(obj: Context, slugs, output):
         click.echo(f"wrote {len(campaigns)} campaign(s) to {output}")
     else:
         click.echo(text, nl=False)
+
+
+@campaign.command("rematch")
+@click.argument("slug")
+@pass_context
+def campaign_rematch(obj: Context, slug):
+    """Match the posts already stored against a campaign, e.g. one defined after they were collected.
+
+    Running it again adds nothing; a tracker removed since keeps what it matched.
+
+    Example: groundswell campaign rematch antisocial
+    """
+    store = obj.store
+    campaign = store.campaign(slug)
+    stored = store.db.conn.execute("SELECT count(*) FROM mentions WHERE is_demo = ?",
+                                   [int(campaign.is_demo)]).fetchone()[0]
+    with click.progressbar(length=stored, label=f"matching stored posts against {slug}", file=sys.stderr) as bar:
+        result = store.rematch(slug, on_batch=bar.update)
+    click.echo(f"checked {result.received:,} stored post(s): {result.matched:,} newly matched {slug}")
+
+
+def _hint_rematch(store: Store, slugs: list[str]) -> None:
+    """Posts stored before a campaign existed are not in it until rematched: say so."""
+    if store.db.conn.execute("SELECT EXISTS (SELECT 1 FROM mentions WHERE is_demo = 0)").fetchone()[0]:
+        for slug in slugs:
+            click.echo(f"posts already stored are matched only as they are seen again; "
+                       f"to match them now: groundswell campaign rematch {slug}")
 
 
 # -- import ----------------------------------------------------------------------------------

@@ -144,3 +144,15 @@ def test_not_a_database_file(tmp_path):
     db = tmp_path / "notes.db"
     db.write_text("these are my notes, not a database" * 100)
     one_line_error(run(db, "campaign", "list", ok=False), "file is not a database")
+
+
+def test_rematch_from_the_command_line(db_path, tmp_path):
+    import shutil
+
+    shutil.copy(os.path.join(FIXTURES, "x", "search_pages.jsonl"), tmp_path / "pages.jsonl")
+    run(db_path, "import", str(tmp_path / "pages.jsonl"), "--format", "x")
+    added = run(db_path, "campaign", "add", "later", "--name", "Later", "--ours", "#FreeSpeechSU")
+    assert "groundswell campaign rematch later" in added.output
+    assert "1 newly matched later" in run(db_path, "campaign", "rematch", "later").output
+    assert "0 newly matched later" in run(db_path, "campaign", "rematch", "later").output
+    one_line_error(run(db_path, "campaign", "rematch", "nope", ok=False), "unknown campaign 'nope'")

@@ -231,3 +231,32 @@ def test_short_and_long_windows_count_the_same_whichever_index_serves_them(store
         "EXPLAIN QUERY PLAN SELECT count(DISTINCT author_key) FROM mention_matches INDEXED BY mention_matches_authors"
         " WHERE campaign_id = ? AND created_at >= ? AND created_at < ?", [campaign.id, whole.start, whole.end]))
     assert "TEMP B-TREE" not in plan
+
+
+def test_a_campaign_defined_later_is_rematched_to_exactly_what_it_would_have_held(store, db_path, tmp_path):
+    from campaigns.store import Store
+
+    posts = [
+        mention(1, "Proud of our officers #AntiSocialMedia", created_at="2026-03-02T10:00:00Z"),
+        mention(2, "RT @a: Proud of our officers…", is_repost=True, reposted_uid="x:1", hashtags=[],
+                context_text="Proud of our officers #AntiSocialMedia", created_at="2026-03-02T11:00:00Z"),
+        mention(3, "online abuse again", created_at="2026-03-03T09:00:00Z", sentiment=-0.4),
+        mention(4, "nothing to see", created_at="2026-03-03T10:00:00Z"),
+        mention(5, "cut text…", hashtags=["AntiSocialMedia"], created_at="2026-03-03T11:00:00Z"),
+    ]
+    # The same posts stored into a database where the campaign already existed.
+    # Post 5's hashtag is one its platform reported but its text does not show; it is known
+    # because another campaign matched the post when it was stored.
+    with Store.open(tmp_path / "reference.db") as reference:
+        make_campaign(reference, "other", monitor=["cut text"])
+        make_campaign(reference)
+        reference.upsert_mentions(posts)
+        expected = stored_rollup(reference.db.conn)
+    make_campaign(store, "other", monitor=["cut text"])
+    store.upsert_mentions(posts)
+    make_campaign(store)
+    result = store.rematch("antisocial")
+    assert (result.received, result.matched) == (5, 4)
+    assert stored_rollup(store.db.conn) == expected
+    assert store.rematch("antisocial").matched == 0
+    assert stored_rollup(store.db.conn) == expected
