@@ -137,7 +137,7 @@ def campaign_from_dict(entry) -> Campaign:
         description=str(entry.get("description") or ""),
         status=str(entry.get("status") or "active"),
         starts_at=parse_when(entry["starts"], timezone),
-        ends_at=parse_when(entry["ends"], timezone, end_of_day=True) if entry.get("ends") else None,
+        ends_at=parse_when(entry["ends"], timezone) if entry.get("ends") else None,
         timezone=timezone,
         goal_mentions=goals.get("mentions"),
         goal_reach=goals.get("reach"),

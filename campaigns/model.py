@@ -28,7 +28,7 @@ def parse_timezone(name: str) -> str:
     return str(name)
 
 
-def parse_when(value, tz: str = "UTC", *, end_of_day: bool = False) -> str:
+def parse_when(value, tz: str = "UTC") -> str:
     """Normalise a date or timestamp to the stored form.
 
     A bare date stays a date ("2026-03-01"), so that a campaign file round-trips exactly; a

@@ -7,7 +7,7 @@ import os
 import sqlite3
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -72,13 +72,6 @@ class UpsertResult:
         for name in ("received", "new", "updated", "matched", "unmatched"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         return self
-
-
-@dataclass
-class _Contribution:
-    """What one mention adds to the roll-up of one campaign."""
-
-    values: list = field(default_factory=lambda: [0] * len(_HOURLY_COLUMNS))
 
 
 def _contribution(is_new_match: bool, is_repost: bool, engagement: int, sentiment, abuse, impressions):
@@ -236,15 +229,6 @@ class Store:
         if not include_archived:
             sql += " WHERE status != 'archived'"
         return [self._campaign_from_row(row) for row in self.db.conn.execute(sql + " ORDER BY id")]
-
-    def delete_campaign(self, slug: str) -> None:
-        campaign = self.campaign(slug)
-        with self.db.conn:
-            self.db.conn.execute("DELETE FROM hourly WHERE campaign_id = ?", [campaign.id])
-            self.db.conn.execute("DELETE FROM mention_hashtags WHERE campaign_id = ?", [campaign.id])
-            self.db.conn.execute("DELETE FROM mention_trackers WHERE campaign_id = ?", [campaign.id])
-            self.db.conn.execute("DELETE FROM campaigns WHERE id = ?", [campaign.id])
-        self._matcher = None
 
     def _campaign_from_row(self, row) -> Campaign:
         names = [d[0] for d in self.db.conn.execute("SELECT * FROM campaigns LIMIT 0").description]
