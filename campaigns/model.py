@@ -17,6 +17,11 @@ SIDE_PRECEDENCE = ("opposing", "ours", "protect", "monitor")
 STATUSES = ("draft", "active", "paused", "won", "lost", "archived")
 PLATFORMS = ("x", "reddit", "mastodon", "bluesky", "rss")
 TRACKER_KINDS = ("hashtag", "keyword", "account", "url")
+# Which of a post's counts make its engagement (README, "What each number means"): likes +
+# reposts + replies + quotes, except on Mastodon, whose definition is favourites + boosts +
+# replies. Reddit stores score as likes and comments as replies and has no others.
+ENGAGEMENT_DEFAULT = ("likes", "reposts", "replies", "quotes")
+ENGAGEMENT_COUNTS = {"mastodon": ("likes", "reposts", "replies")}
 
 
 def parse_timezone(name: str) -> str:
@@ -34,6 +39,45 @@ def parse_when(value, tz: str = "UTC") -> str:
     A bare date stays a date ("2026-03-01"), so that a campaign file round-trips exactly; a
     timestamp becomes UTC ISO ("2026-03-01T09:00:00Z"), read in `tz` when it has no offset.
     """
+    if isinstance(value, str):
+        fixed = _fixed_shape(value, tz)
+        if fixed is not None:
+            return fixed
+    return _parse_when_general(value, tz)
+
+
+def _fixed_shape(text: str, tz: str) -> str | None:
+    """The stored form of a timestamp already in UTC in the shape platforms write
+    ("2021-09-22T16:37:29.000Z", "...+00:00", 4CAT's "2021-09-22 16:37:29"), or None for any
+    other text, which the general path reads.
+
+    The digits are the answer: the time-zone arithmetic and formatting of the general path
+    (most of the cost of mapping a post) are skipped. fromisoformat still checks the ranges,
+    so a text the general path refuses is left to it, and refused there.
+    """
+    if len(text) < 19 or text[4] != "-" or text[7] != "-" or text[10] not in "T " or text[13] != ":" \
+            or text[16] != ":":
+        return None
+    rest = text[19:]
+    if rest.endswith("Z"):
+        rest = rest[:-1]
+    elif rest.endswith("+00:00"):
+        rest = rest[:-6]
+    elif tz != "UTC":  # no offset: read in `tz`, which only UTC leaves as written
+        return None
+    if rest and not (rest[0] == "." and rest[1:].isdigit() and rest.isascii()):
+        return None
+    digits = text[:4] + text[5:7] + text[8:10] + text[11:13] + text[14:16] + text[17:19]
+    if not (digits.isascii() and digits.isdigit()):
+        return None
+    try:
+        datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return f"{text[:10]}T{text[11:19]}Z"
+
+
+def _parse_when_general(value, tz: str = "UTC") -> str:
     if isinstance(value, datetime):
         moment = value
     elif isinstance(value, date):
@@ -54,6 +98,16 @@ def parse_when(value, tz: str = "UTC") -> str:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=ZoneInfo(tz))
     return iso_utc(moment)
+
+
+def parse_instant(value, tz: str = "UTC") -> str:
+    """A post's time in the stored form. A bare date is refused: stored as a date it would sort
+    before every instant of its day and fall outside every window that holds it."""
+    stored = parse_when(value, tz)
+    if len(stored) == 10:
+        raise ValidationError(f"'{value}' is a date without a time of day; a post needs its time "
+                              "(e.g. 2026-03-01T09:00:00Z)")
+    return stored
 
 
 def iso_utc(moment: datetime) -> str:
@@ -199,7 +253,8 @@ class Mention:
 
     @property
     def engagement(self) -> int:
-        """Likes + reposts + replies + quotes; a repost's own counts are the original's, so 0."""
+        """The platform's engagement counts added up (ENGAGEMENT_COUNTS); a repost's own counts
+        are the original's, so 0."""
         if self.is_repost:
             return 0
-        return sum(n or 0 for n in (self.likes, self.reposts, self.replies, self.quotes))
+        return sum(getattr(self, name) or 0 for name in ENGAGEMENT_COUNTS.get(self.platform, ENGAGEMENT_DEFAULT))
