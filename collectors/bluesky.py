@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from campaigns import sources
 from campaigns.errors import ImportFormatError, ValidationError
@@ -121,8 +122,11 @@ def post_url(actor: str | None, uri: str) -> str:
     return f"https://bsky.app/profile/{actor}/post/{uri.rsplit('/', 1)[-1]}"
 
 
-def map_posts(document) -> list[Mention]:
-    """searchPosts / getPosts output ({"posts": [...]}), a feed ({"feed": [...]}), a thread, or a list."""
+def map_posts(document, on_error: Callable[[str], None] | None = None) -> list[Mention]:
+    """searchPosts / getPosts output ({"posts": [...]}), a feed ({"feed": [...]}), a thread, or a list.
+
+    A post that cannot be read raises, or with `on_error` is passed over and reported to it.
+    """
     if isinstance(document, dict):
         if "posts" in document:
             items = document["posts"]
@@ -138,7 +142,15 @@ def map_posts(document) -> list[Mention]:
         items = document
     else:
         raise ImportFormatError("not a Bluesky response")
-    return [map_item(item) for item in items]
+    mentions = []
+    for item in items:
+        try:
+            mentions.append(map_item(item))
+        except (ImportFormatError, AttributeError) as error:
+            if on_error is None:
+                raise ImportFormatError(str(error)) from None
+            on_error(str(error) if isinstance(error, ImportFormatError) else "a post that is not a JSON object")
+    return mentions
 
 
 def build_queries(campaign: Campaign) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 from urllib.parse import urlparse
 
 from campaigns.errors import ImportFormatError, ValidationError
@@ -126,19 +127,32 @@ def native_id(value: str) -> str:
     return re.sub(r"^https?://", "", str(value).strip())
 
 
-def map_statuses(statuses: list) -> list[Mention]:
-    """A list of statuses (a timeline page), plus the originals of its reblogs."""
+def map_statuses(statuses: list, on_error: Callable[[str], None] | None = None) -> list[Mention]:
+    """A list of statuses (a timeline page), plus the originals of its reblogs.
+
+    A status that cannot be read raises, or with `on_error` is passed over and reported to it.
+    """
     if not isinstance(statuses, list):
         raise ImportFormatError("not a list of Mastodon statuses")
-    mentions = [map_item(status) for status in statuses]
-    seen = {m.native_id for m in mentions}
+    mentions, originals = [], []
+    seen = set()
     for status in statuses:
-        original = status.get("reblog")
-        if original:
-            mention = map_item(original)
-            if mention.native_id not in seen:
-                seen.add(mention.native_id)
-                mentions.append(mention)
+        try:
+            mention = map_item(status)
+            original = map_item(status["reblog"]) if status.get("reblog") else None
+        except (ImportFormatError, AttributeError) as error:
+            if on_error is None:
+                raise ImportFormatError(str(error)) from None
+            on_error(str(error) if isinstance(error, ImportFormatError) else "a status that is not a JSON object")
+            continue
+        mentions.append(mention)
+        seen.add(mention.native_id)
+        if original is not None:
+            originals.append(original)
+    for original in originals:
+        if original.native_id not in seen:
+            seen.add(original.native_id)
+            mentions.append(original)
     return mentions
 
 

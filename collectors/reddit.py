@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from campaigns.errors import ImportFormatError
@@ -86,16 +87,26 @@ def _url(item: dict, native_id: str, is_comment: bool) -> str | None:
     return None
 
 
-def map_listing(listing: dict, subscribers: dict[str, int] | None = None) -> list[Mention]:
-    """Every t1/t3 child of a Listing; `subscribers` by subreddit name fills older payloads."""
+def map_listing(listing: dict, subscribers: dict[str, int] | None = None,
+                on_error: Callable[[str], None] | None = None) -> list[Mention]:
+    """Every t1/t3 child of a Listing; `subscribers` by subreddit name fills older payloads.
+
+    A child that cannot be read raises, or with `on_error` is passed over and reported to it.
+    """
     if not isinstance(listing, dict) or listing.get("kind") != "Listing":
         raise ImportFormatError("not a Reddit Listing (no kind: Listing)")
     subscribers = subscribers or {}
-    return [
-        map_item(child["data"], subscribers.get((child["data"].get("subreddit") or "").lower()))
-        for child in (listing.get("data") or {}).get("children") or []
-        if child.get("kind") in ("t1", "t3")
-    ]
+    mentions = []
+    for child in (listing.get("data") or {}).get("children") or []:
+        if child.get("kind") not in ("t1", "t3"):
+            continue
+        try:
+            mentions.append(map_item(child["data"], subscribers.get((child["data"].get("subreddit") or "").lower())))
+        except ImportFormatError as error:
+            if on_error is None:
+                raise
+            on_error(str(error))
+    return mentions
 
 
 def _term(tracker) -> str | None:

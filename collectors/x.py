@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from campaigns.errors import ImportFormatError, ValidationError
@@ -53,9 +54,9 @@ def map_item(tweet: dict, users: dict[str, dict] | None = None,
              tweets: dict[str, dict] | None = None) -> Mention:
     """One v2 tweet object to a Mention; `users` and `tweets` are the page's `includes`, by id.
 
-    A retweet keeps the counts X reports on it (they are the original's) but adds no engagement
-    of its own; it points at the original through `reposted_uid`, and its text and tags are
-    completed from the original when the page includes it.
+    A retweet adds no engagement of its own; it points at the original through
+    `reposted_uid`. When the page includes the original, the retweet carries the original's
+    counts (on the retweet itself X reports its likes, replies and quotes as 0), text and tags.
     """
     users = users or {}
     tweets = tweets or {}
@@ -77,6 +78,7 @@ def map_item(tweet: dict, users: dict[str, dict] | None = None,
     hashtags = [h["tag"] for h in entities.get("hashtags") or [] if h.get("tag")]
     context = ""
     if original is not None:
+        metrics = original.get("public_metrics") or metrics
         context = text_of(original.get("text"))
         text = retweet_text(text, context)
         hashtags += [h["tag"] for h in (original.get("entities") or {}).get("hashtags") or [] if h.get("tag")]
@@ -118,8 +120,11 @@ def _with_originals(mentions: list[Mention], tweets: dict[str, dict], users: dic
     return mentions
 
 
-def map_page(page: dict) -> list[Mention]:
-    """Every post in one v2 search page, plus the originals of its retweets from `includes`."""
+def map_page(page: dict, on_error: Callable[[str], None] | None = None) -> list[Mention]:
+    """Every post in one v2 search page, plus the originals of its retweets from `includes`.
+
+    A tweet that cannot be read raises, or with `on_error` is passed over and reported to it.
+    """
     if not isinstance(page, dict) or not isinstance(page.get("data", []), list) or (
         "data" not in page and "meta" not in page
     ):
@@ -127,7 +132,15 @@ def map_page(page: dict) -> list[Mention]:
     includes = page.get("includes") or {}
     users = {str(u.get("id")): u for u in includes.get("users") or []}
     tweets = {str(t.get("id")): t for t in includes.get("tweets") or []}
-    return _with_originals([map_item(tweet, users, tweets) for tweet in page.get("data") or []], tweets, users)
+    mentions = []
+    for tweet in page.get("data") or []:
+        try:
+            mentions.append(map_item(tweet, users, tweets))
+        except ImportFormatError as error:
+            if on_error is None:
+                raise
+            on_error(str(error))
+    return _with_originals(mentions, tweets, users)
 
 
 def map_expanded(tweet: dict) -> list[Mention]:
