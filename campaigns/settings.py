@@ -7,7 +7,12 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from campaigns.store import resolve_db_path
+DEFAULT_DB = "groundswell.db"
+
+
+def resolve_db_path(path: str | os.PathLike | None = None) -> Path:
+    """--db, else GROUNDSWELL_DB, else ./groundswell.db."""
+    return Path(path or os.environ.get("GROUNDSWELL_DB") or DEFAULT_DB)
 
 
 def env_flag(name: str, default: bool = False) -> bool:

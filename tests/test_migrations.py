@@ -1,8 +1,8 @@
 """Migrations build the expected schema on an empty database and change nothing the second time."""
 
 import sqlite_utils
+from campaigns.store.migrations import migrations
 
-from campaigns.migrations import migrations
 from campaigns.store import Store
 
 
