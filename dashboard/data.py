@@ -44,6 +44,25 @@ def call(path: str, verb: str, *args, **kwargs):
         return getattr(target, name)(*args, **kwargs)
 
 
+@st.cache_resource(show_spinner=False)
+def _writer(path: str) -> Store:
+    """A writable store for the forms that change the plan; opened on the first write, never
+    creating or migrating the database."""
+    return Store.open(Path(path), create=False, migrate=False)
+
+
+def write(path: str, verb: str, *args, **kwargs):
+    """store.<verb>(...) on the writable store (a dotted verb such as 'plan.save_action'), one
+    thread at a time; every write the dashboard makes goes through here, never through the
+    read-only store the pages read."""
+    target = _writer(path)
+    owner, _, name = verb.rpartition(".")
+    if owner:
+        target = getattr(target, owner)
+    with _lock:
+        return getattr(target, name)(*args, **kwargs)
+
+
 @st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)
 def campaigns(path: str) -> list[Campaign]:
     return call(path, "campaigns")
