@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 import sys
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import click
 
+from campaigns import clock
 from campaigns.campaign_file import EXAMPLE, dump_campaigns, load_campaigns
 from campaigns.errors import UnknownCampaign, ValidationError
 from campaigns.model import Campaign, Tracker, classify_term, parse_timezone, parse_when, term_of
@@ -110,7 +111,7 @@ def campaign_add(obj: Context, slug, name, description, starts, ends, timezone, 
     timezone = parse_timezone(timezone)
     new = Campaign(
         slug=slug, name=name, description=description,
-        starts_at=parse_when(starts or datetime.now(UTC).date(), timezone),
+        starts_at=parse_when(starts or clock.now().date(), timezone),
         ends_at=parse_when(ends, timezone) if ends else None, timezone=timezone,
         goal_mentions=_positive(goal_mentions, "--goal-mentions"), goal_reach=_positive(goal_reach, "--goal-reach"),
         retention_days=_positive(retention_days, "--retention-days"), platforms=list(platforms),

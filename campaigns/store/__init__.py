@@ -24,7 +24,11 @@ from campaigns.store.plan import Plan
 from campaigns.store.reads import Reads
 from campaigns.store.runs import RunVerbs
 
-__all__ = ["DEFAULT_DB", "MENTION_COLUMNS", "Store", "StoreError", "UpsertResult", "hour_of", "now_iso",
+# Raised by SQLite itself; the verbs turn what a user can cause into StoreError, and the command
+# line treats anything else under this name as one line too.
+DatabaseError = sqlite3.Error
+
+__all__ = ["DatabaseError", "DEFAULT_DB", "MENTION_COLUMNS", "Store", "StoreError", "UpsertResult", "hour_of", "now_iso",
            "resolve_db_path"]
 
 
