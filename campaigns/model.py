@@ -22,6 +22,8 @@ TRACKER_KINDS = ("hashtag", "keyword", "account", "url")
 # replies. Reddit stores score as likes and comments as replies and has no others.
 ENGAGEMENT_DEFAULT = ("likes", "reposts", "replies", "quotes")
 ENGAGEMENT_COUNTS = {"mastodon": ("likes", "reposts", "replies")}
+# The one stored form of an instant: UTC, whole seconds, trailing Z (sorts as text).
+STORED_TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
 def parse_timezone(name: str) -> str:
@@ -114,7 +116,7 @@ def iso_utc(moment: datetime) -> str:
     """The one stored form of an instant: UTC, seconds, trailing Z."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).strftime(STORED_TIME_FORMAT)
 
 
 def to_datetime(stored: str, tz: str = "UTC", *, end_of_day: bool = False) -> datetime:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import hmac
 import os
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import streamlit as st
 
+from campaigns import clock
+from campaigns.errors import GroundswellError
 from campaigns.model import PLATFORMS
-from dashboard import queries
+from dashboard import data
 from dashboard.selection import DEFAULT_PRESET, PRESETS, SIDE_CHOICES, Selection, window
 
 # (file, title, icon): one line per page; the first is the default.
@@ -42,8 +44,8 @@ def password_gate() -> bool:
 
 def sidebar(db_path: str) -> Selection:
     """The filters every page shares; widget keys are unprefixed because they are app-wide."""
-    campaigns = queries.campaigns(db_path)
-    now = datetime.now(UTC)
+    campaigns = data.campaigns(db_path)
+    now = clock.now()
     with st.sidebar:
         st.header("Groundswell")
         if not campaigns:
@@ -81,7 +83,13 @@ def main() -> None:
     st.set_page_config(page_title="Groundswell", page_icon=":material/campaign:", layout="wide")
     if not password_gate():
         st.stop()
-    db_path = queries.db_path()
+    db_path = data.db_path()
+    try:
+        data.store(db_path)
+    except GroundswellError as error:
+        # The dashboard never creates or migrates a database: it says which file it looked for.
+        st.error(str(error), icon=":material/database:")
+        st.stop()
     chosen = sidebar(db_path)
     st.session_state["selection"] = chosen
     navigation = st.navigation([st.Page(path, title=title, icon=icon, default=index == 0)

@@ -30,7 +30,7 @@ def imported(folder: Path, path: Path, tag: str) -> tuple[dict, dict, object]:
                                                 trackers=[Tracker("hashtag", tag, "ours")]))
         result = import_file(store, path, "x", settings=Settings(db_path=db))
         conn = store.db.conn
-        kpis = metrics.kpis(conn, metrics.Filters(campaign.id, "2021-01-01T00:00:00Z", "2022-01-01T00:00:00Z"))
+        kpis = store.reads.kpis(metrics.Filters(campaign.id, "2021-01-01T00:00:00Z", "2022-01-01T00:00:00Z"))
         figures = {
             "posts": kpis.mentions, "originals": kpis.originals, "reposts": kpis.reposts,
             "unique authors": kpis.unique_authors, "engagement": kpis.engagement,
