@@ -278,6 +278,8 @@ def _mastodon_document(document, skip) -> list[Mention]:
     if isinstance(document, dict) and "statuses" in document:  # a search answer
         document = document["statuses"]
     if isinstance(document, dict):  # one status per line
+        if not ("uri" in document or "content" in document or "account" in document):
+            raise ImportFormatError(f"not a status (keys: {', '.join(list(document)[:8])})")
         document = [document]
     return mastodon.map_statuses(document, on_error=skip)
 
