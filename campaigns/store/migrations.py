@@ -373,3 +373,20 @@ def window_indexes(db):
             (campaign_id, reach_key, created_at, reach_value, side, platform);
         """
     )
+
+
+@migrations(name="0009_retention")
+def retention(db):
+    """Retention and forgetting: when a mention's personal columns were removed, how far each
+    campaign has been purged, and (as digests) the authors who asked to be forgotten."""
+    db.executescript(
+        """
+        ALTER TABLE mentions ADD COLUMN purged_at TEXT;
+        ALTER TABLE campaigns ADD COLUMN purged_before TEXT;
+        CREATE TABLE forgotten_authors (
+            digest TEXT PRIMARY KEY,
+            platform TEXT NOT NULL,
+            at TEXT NOT NULL
+        );
+        """
+    )
