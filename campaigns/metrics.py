@@ -114,7 +114,7 @@ class Kpis:
     reposts: int
     unique_authors: int | None       # None: the window reaches into a purged period
     potential_reach: int | None
-    engagement: int
+    engagement: int | None           # None: no post in the window has a known count
     positive: int
     negative: int
     neutral: int
@@ -166,8 +166,9 @@ def local_buckets(start: datetime, end: datetime, tz: str, bucket: str) -> list[
     return spans
 
 
+# `engagement` sums the posts whose engagement is known, `engagement_known` counts them.
 ROLLUP_SUMS = ("mentions", "reposts", "engagement", "sentiment_sum", "scored", "pos", "neg", "neu",
-               "abusive", "impressions", "impressions_known")
+               "abusive", "impressions", "impressions_known", "engagement_known")
 ROLLUP_SPLITS = ("platform", "side")
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -254,9 +254,25 @@ class Mention:
         return f"{self.platform}:{self.native_id}"
 
     @property
-    def engagement(self) -> int:
-        """The platform's engagement counts added up (ENGAGEMENT_COUNTS); a repost's own counts
-        are the original's, so 0."""
+    def engagement(self) -> int | None:
+        """The platform's engagement counts added up (ENGAGEMENT_COUNTS), those it reports;
+        None when it reports none of them. A repost's own counts are the original's, so 0."""
         if self.is_repost:
             return 0
-        return sum(getattr(self, name) or 0 for name in ENGAGEMENT_COUNTS.get(self.platform, ENGAGEMENT_DEFAULT))
+        known = [n for n in (getattr(self, name) for name in ENGAGEMENT_COUNTS.get(self.platform, ENGAGEMENT_DEFAULT))
+                 if n is not None]
+        return sum(known) if known else None
+
+    def updated_with(self, newer: Mention) -> Mention:
+        """The same post seen again: the newer values, and this one's where the newer has none
+        (a NULL never overwrites a known count)."""
+        values = {}
+        for item in fields(self):
+            old, new = getattr(self, item.name), getattr(newer, item.name)
+            if isinstance(old, list):
+                values[item.name] = list(dict.fromkeys([*new, *old]))
+            elif item.name == "is_repost":
+                values[item.name] = old or new
+            else:
+                values[item.name] = old if new is None or new == "" else new
+        return Mention(**values)

@@ -7,7 +7,15 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from fourcat_export import bsky_items, map_bsky, map_tweet, stored_bsky, write_csv, write_ndjson, x_items
+from fourcat_export import (
+    bsky_items,
+    map_bsky,
+    map_tweet,
+    stored_bsky,
+    write_csv,
+    write_ndjson,
+    x_items,
+)
 
 from campaigns.model import Campaign, Tracker
 from campaigns.settings import Settings
