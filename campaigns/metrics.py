@@ -21,7 +21,7 @@ DEFINITIONS: tuple[tuple[str, str], ...] = (
     ('Measured impressions',
      'Impressions as a platform reports them (X, for the posts where it does), shown apart from reach; "n/a" where none are reported.'),
     ('Engagement',
-     "Likes + reposts + replies + quotes of original posts (Reddit: score + comments; Mastodon: favourites + boosts + replies; Bluesky: likes + reposts + replies + quotes). A repost carries the original's counts, so it adds none of its own and the original is credited once."),
+     "Likes + reposts + replies + quotes of original posts (Reddit: score + comments; Mastodon: favourites + boosts + replies; Bluesky: likes + reposts + replies + quotes). A repost carries the original's counts, so it adds none of its own and the original is credited once. \"n/a\" where no post in the window reports any of its counts (a file without them, news)."),
     ('Sentiment',
      "VADER's compound score per post, -1..1: positive at 0.05 or more, negative at -0.05 or less, neutral in between."),
     ('Net sentiment',

@@ -70,7 +70,8 @@ def _fixed_shape(text: str, tz: str) -> str | None:
     if rest and not (rest[0] == "." and rest[1:].isdigit() and rest.isascii()):
         return None
     digits = text[:4] + text[5:7] + text[8:10] + text[11:13] + text[14:16] + text[17:19]
-    if not (digits.isascii() and digits.isdigit()):
+    # Years before 1000 are left to the general path, whose strftime does not pad them.
+    if not (digits.isascii() and digits.isdigit()) or text[0] == "0":
         return None
     try:
         datetime.fromisoformat(text)
