@@ -24,6 +24,7 @@ from campaigns.store.plan import Plan
 from campaigns.store.reads import Reads
 from campaigns.store.retention import ForgetResult, PurgeResult, RetentionVerbs
 from campaigns.store.runs import RunVerbs
+from campaigns.store.users import UserVerbs
 
 # Raised by SQLite itself; the verbs turn what a user can cause into StoreError, and the command
 # line treats anything else under this name as one line too.
@@ -33,7 +34,7 @@ __all__ = ["DatabaseError", "ForgetResult", "PurgeResult", "DEFAULT_DB", "MENTIO
            "resolve_db_path"]
 
 
-class Store(CampaignVerbs, MentionVerbs, RunVerbs, RetentionVerbs, AuditVerbs):
+class Store(CampaignVerbs, MentionVerbs, RunVerbs, RetentionVerbs, UserVerbs, AuditVerbs):
     """One SQLite database holding every campaign, mention and plan.
 
     Verbs on campaigns, mentions, runs and the audit log are methods; the plan's are on

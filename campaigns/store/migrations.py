@@ -390,3 +390,30 @@ def retention(db):
         );
         """
     )
+
+
+@migrations(name="0010_users")
+def users(db):
+    """Dashboard accounts with roles and argon2 password hashes, and every login attempt (the
+    failure limit per account and per address reads them)."""
+    db.executescript(
+        """
+        CREATE TABLE users (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            role TEXT NOT NULL,
+            password_hash TEXT NOT NULL,
+            volunteer_id INTEGER REFERENCES volunteers(id) ON DELETE SET NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE login_attempts (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            name TEXT NOT NULL,
+            address TEXT NOT NULL,
+            ok INTEGER NOT NULL
+        );
+        CREATE INDEX login_attempts_name ON login_attempts (name, at);
+        CREATE INDEX login_attempts_address ON login_attempts (address, at);
+        """
+    )
