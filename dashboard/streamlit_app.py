@@ -18,6 +18,7 @@ PAGES = [
     ("app_pages/overview.py", "Overview", ":material/dashboard:"),
     ("app_pages/traction.py", "Traction", ":material/trending_up:"),
     ("app_pages/sentiment.py", "Sentiment", ":material/mood:"),
+    ("app_pages/posts.py", "Posts", ":material/forum:"),
     ("app_pages/planner.py", "Planner", ":material/event_note:"),
     ("app_pages/sources.py", "Sources", ":material/cloud_download:"),
 ]

@@ -417,3 +417,31 @@ def users(db):
         CREATE INDEX login_attempts_address ON login_attempts (address, at);
         """
     )
+
+
+@migrations(name="0011_search")
+def search(db):
+    """Full-text search over post text: an FTS5 index kept by triggers inside the same
+    transaction as every insert, update, purge or forget of a mention. Hashtags and @-handles
+    stay whole tokens, accents fold, and two- and three-letter prefixes are indexed."""
+    db.executescript(
+        """
+        CREATE VIRTUAL TABLE mentions_fts USING fts5(
+            text, content='mentions', content_rowid='rowid',
+            tokenize="unicode61 remove_diacritics 2 tokenchars '#@_'", prefix='2 3'
+        );
+        CREATE TRIGGER mentions_fts_insert AFTER INSERT ON mentions WHEN new.text IS NOT NULL BEGIN
+            INSERT INTO mentions_fts (rowid, text) VALUES (new.rowid, new.text);
+        END;
+        CREATE TRIGGER mentions_fts_update AFTER UPDATE OF text ON mentions
+            WHEN old.text IS NOT new.text BEGIN
+            INSERT INTO mentions_fts (mentions_fts, rowid, text)
+                SELECT 'delete', old.rowid, old.text WHERE old.text IS NOT NULL;
+            INSERT INTO mentions_fts (rowid, text) SELECT new.rowid, new.text WHERE new.text IS NOT NULL;
+        END;
+        CREATE TRIGGER mentions_fts_delete AFTER DELETE ON mentions WHEN old.text IS NOT NULL BEGIN
+            INSERT INTO mentions_fts (mentions_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
+        END;
+        INSERT INTO mentions_fts (mentions_fts) VALUES ('rebuild');
+        """
+    )
