@@ -50,8 +50,15 @@ def brexit_store(realworld, db_path):
 
 
 def matched_texts(store) -> dict[str, str]:
+    """Each matched post's words: its own, or for a repost its original's (X cuts a retweet's
+    own text short, and the stream finds a repost through the post it repeats)."""
     frame, _ = store.posts.page(PostQuery(EVER, per_page=1000))
-    return dict(zip(frame["uid"], frame["text"].fillna(""), strict=True))
+    texts = {}
+    for uid in frame["uid"]:
+        row = store.mention(uid)
+        original = store.mention(row["reposted_uid"]) if row["is_repost"] and row["reposted_uid"] else None
+        texts[uid] = (original or row)["text"] or ""
+    return texts
 
 
 @pytest.mark.realworld

@@ -61,8 +61,12 @@ class Posts:
         if query.search.strip() and not expression:
             raise ValidationError("the search holds no word to look for")
         if expression:
-            clauses.append("m.rowid IN (SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH ?)")
-            params.append(expression)
+            # Reposts are not indexed (their words are their original's): one matches when the
+            # post it repeats does.
+            clauses.append("(m.rowid IN (SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH ?)"
+                           " OR (m.is_repost = 1 AND m.reposted_uid IN (SELECT o.uid FROM mentions o"
+                           " WHERE o.rowid IN (SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH ?))))")
+            params += [expression, expression]
         return " AND ".join(clauses), params
 
     def page(self, query: PostQuery) -> tuple[pd.DataFrame, int]:
