@@ -13,7 +13,14 @@ from click.testing import CliRunner
 from campaigns.errors import ValidationError
 from campaigns.matching import Matcher, hashtags_in
 from campaigns.metrics import Filters
-from campaigns.model import Campaign, Mention, Tracker, _parse_when_general, parse_instant, parse_when
+from campaigns.model import (
+    Campaign,
+    Mention,
+    Tracker,
+    _parse_when_general,
+    parse_instant,
+    parse_when,
+)
 from campaigns.settings import Settings
 from campaigns.store import Store
 from collectors import mastodon, reddit, x

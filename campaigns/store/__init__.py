@@ -21,9 +21,11 @@ from campaigns.store.campaigns import CampaignVerbs
 from campaigns.store.mentions import MENTION_COLUMNS, MentionVerbs, UpsertResult, hour_of
 from campaigns.store.migrations import migrations
 from campaigns.store.plan import Plan
+from campaigns.store.posts import Posts
 from campaigns.store.reads import Reads
 from campaigns.store.retention import ForgetResult, PurgeResult, RetentionVerbs
 from campaigns.store.runs import RunVerbs
+from campaigns.store.users import UserVerbs
 
 # Raised by SQLite itself; the verbs turn what a user can cause into StoreError, and the command
 # line treats anything else under this name as one line too.
@@ -33,11 +35,11 @@ __all__ = ["DatabaseError", "ForgetResult", "PurgeResult", "DEFAULT_DB", "MENTIO
            "resolve_db_path"]
 
 
-class Store(CampaignVerbs, MentionVerbs, RunVerbs, RetentionVerbs, AuditVerbs):
+class Store(CampaignVerbs, MentionVerbs, RunVerbs, RetentionVerbs, UserVerbs, AuditVerbs):
     """One SQLite database holding every campaign, mention and plan.
 
     Verbs on campaigns, mentions, runs and the audit log are methods; the plan's are on
-    `store.plan` and the dashboard's reads on `store.reads`.
+    `store.plan`, the dashboard's reads on `store.reads`, the posts stream's on `store.posts`.
     """
 
     def __init__(self, db: sqlite_utils.Database, path: Path | None = None, *, readonly: bool = False):
@@ -51,6 +53,7 @@ class Store(CampaignVerbs, MentionVerbs, RunVerbs, RetentionVerbs, AuditVerbs):
         self._forgotten: set[str] | None = None
         self.plan = Plan(self)
         self.reads = Reads(self)
+        self.posts = Posts(self)
 
     # -- opening ---------------------------------------------------------------------------
 
