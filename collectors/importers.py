@@ -126,7 +126,8 @@ def _x_document(document, skip) -> list[Mention]:
 def read_x(path: Path, report: ImportReport) -> Iterator[list[Mention]]:
     """X API v2 search pages, one per line as twarc2 saves them, or a single page; or
     twarc-csv's CSV of such pages."""
-    if _first_byte(path) not in (b"{", b"["):
+    first = _first_byte(path)
+    if first and first not in (b"{", b"["):
         yield from _read_twarc_csv(path, report)
         return
     yield from _each_document(path, report, "an X API v2 page", _x_document)
@@ -341,7 +342,8 @@ def _fourcat_item(item: dict) -> list[Mention]:
 def read_4cat(path: Path, report: ImportReport) -> Iterator[list[Mention]]:
     """A 4CAT export: NDJSON (items as the platform returned them, also in Zeeschuimer
     envelopes, or 4CAT's mapped items) or CSV (4CAT's mapped columns)."""
-    if _first_byte(path) not in (b"{", b"["):
+    first = _first_byte(path)
+    if first and first not in (b"{", b"["):
         header = _header(path)
         kind = _fourcat_kind(header)
         report.columns(header, FOURCAT_COLUMNS[kind])
