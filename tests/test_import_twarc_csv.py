@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import json
 from pathlib import Path
 
 import pytest
@@ -156,4 +155,3 @@ if __name__ == "__main__":
     from conftest import REALWORLD
 
     print(figures_table(REALWORLD, Path(tempfile.mkdtemp())))
-    print(json.dumps({"realworld": str(REALWORLD)}))
