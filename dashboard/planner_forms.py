@@ -20,12 +20,17 @@ NEW = "new"
 # line: brackets make links and images, a colon a bare link or an icon, the rest emphasis, code,
 # HTML and entities, maths, tables and headings.
 MARKUP = re.compile(r"([\\`*_\[\]<>$~|#!{}:&])")
+# Streamlit reads :smile: and :material/icon: in the text Markdown leaves, escaped or not; an
+# invisible word joiner after each colon keeps them as typed.
+WORD_JOINER = "\u2060"
 
 
 def literal(text) -> str:
-    """User text made safe to show inside Markdown (alerts, captions): on one line, every mark escaped,
-    so a title like '![p](http://host/p.png)' shows as typed and makes no browser fetch anything."""
-    return MARKUP.sub(r"\\\1", " ".join(str(text).splitlines()))
+    """User text made safe to show inside Markdown (alerts, captions, button labels): on one line, every
+    mark escaped, so a title like '![p](http://host/p.png)' shows as typed and makes no browser fetch
+    anything."""
+    escaped = MARKUP.sub(r"\\\1", " ".join(str(text).splitlines()))
+    return escaped.replace(":", ":" + WORD_JOINER)
 
 
 def header(title: str) -> Selection | None:
