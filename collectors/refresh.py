@@ -11,7 +11,7 @@ from campaigns.settings import Settings
 from campaigns.store import Store
 from collectors.base import SourceError, with_retries
 from collectors.enrich import enrich
-from collectors.runner import make_collector
+from collectors.registry import make_collector
 
 HOURS = 48
 # A Mastodon status uri: host/users/<name>/statuses/<id>; its home server answers /api/v1/statuses/<id>.

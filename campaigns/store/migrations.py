@@ -373,3 +373,47 @@ def window_indexes(db):
             (campaign_id, reach_key, created_at, reach_value, side, platform);
         """
     )
+
+
+@migrations(name="0009_retention")
+def retention(db):
+    """Retention and forgetting: when a mention's personal columns were removed, how far each
+    campaign has been purged, and (as digests) the authors who asked to be forgotten."""
+    db.executescript(
+        """
+        ALTER TABLE mentions ADD COLUMN purged_at TEXT;
+        ALTER TABLE campaigns ADD COLUMN purged_before TEXT;
+        CREATE TABLE forgotten_authors (
+            digest TEXT PRIMARY KEY,
+            platform TEXT NOT NULL,
+            at TEXT NOT NULL
+        );
+        """
+    )
+
+
+@migrations(name="0010_users")
+def users(db):
+    """Dashboard accounts with roles and argon2 password hashes, and every login attempt (the
+    failure limit per account and per address reads them)."""
+    db.executescript(
+        """
+        CREATE TABLE users (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            role TEXT NOT NULL,
+            password_hash TEXT NOT NULL,
+            volunteer_id INTEGER REFERENCES volunteers(id) ON DELETE SET NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE login_attempts (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            name TEXT NOT NULL,
+            address TEXT NOT NULL,
+            ok INTEGER NOT NULL
+        );
+        CREATE INDEX login_attempts_name ON login_attempts (name, at);
+        CREATE INDEX login_attempts_address ON login_attempts (address, at);
+        """
+    )
