@@ -58,7 +58,10 @@ def test_a_volunteers_post_marks_their_assignment_done_with_the_post_as_evidence
     priya = volunteer(store, "Priya", {"x": "@Priya"})
     ben = volunteer(store, "Ben", {"bluesky": "ben_m"})
     carla = volunteer(store, "Carla", {"x": "carla"})
-    store.db.conn.execute("UPDATE volunteers SET consent_at = NULL WHERE id = ?", [carla.id])
+    carla.consent_at = None  # withdrawn: her handles go with it
+    carla.handles = {}
+    carla = store.plan.save_volunteer(carla)
+    assert carla.handles == {}
     dan = store.plan.save_volunteer(planner.Volunteer("Dan"))  # no handle given
     ids = {v.display_name: store.plan.assign(v.id, action_id=action.id).id for v in (priya, ben, carla, dan)}
 
