@@ -14,21 +14,26 @@ from dashboard import auth, data
 from dashboard.selection import DEFAULT_PRESET, PRESETS, SIDE_CHOICES, Selection, window
 
 # The navigation: {section: [(file, title, icon), ...]}, one line per page; the first page of the
-# first section is the default. A section is a set of pages a role can later be given.
+# first section is the default. Sections are what a role is given (campaigns.access.SECTIONS).
 PAGES = {
     "Listen": [
         ("app_pages/overview.py", "Overview", ":material/dashboard:"),
         ("app_pages/traction.py", "Traction", ":material/trending_up:"),
         ("app_pages/sentiment.py", "Sentiment", ":material/mood:"),
     ],
+    "Posts": [
+        ("app_pages/posts.py", "Posts", ":material/forum:"),
+    ],
     "Plan": [
         ("app_pages/planner_calendar.py", "Calendar", ":material/calendar_month:"),
         ("app_pages/planner_actions.py", "Calls to action", ":material/campaign:"),
         ("app_pages/planner_events.py", "Events", ":material/event:"),
         ("app_pages/planner_volunteers.py", "Volunteers", ":material/groups:"),
-        ("app_pages/planner_volunteer_view.py", "Volunteer view", ":material/person:"),
         ("app_pages/planner_demands.py", "Demands", ":material/gavel:"),
-        ("app_pages/planner_narratives.py", "Narratives", ":material/forum:"),
+        ("app_pages/planner_narratives.py", "Narratives", ":material/record_voice_over:"),
+    ],
+    "Volunteer": [
+        ("app_pages/planner_volunteer_view.py", "Volunteer view", ":material/person:"),
     ],
     "Sources": [
         ("app_pages/sources.py", "Sources", ":material/cloud_download:"),

@@ -18,6 +18,7 @@ from campaigns.store import Store
 from groundswell.collect_commands import collect, schedule, up
 from groundswell.context import Context, GroundswellGroup, pass_context, run_dashboard, table
 from groundswell.planner_commands import COMMANDS as PLANNER_COMMANDS
+from groundswell.posts_commands import COMMANDS as POSTS_COMMANDS
 from groundswell.privacy_commands import COMMANDS as PRIVACY_COMMANDS
 from groundswell.user_commands import COMMANDS as USER_COMMANDS
 
@@ -420,5 +421,5 @@ def main() -> None:
 cli.add_command(collect)
 cli.add_command(schedule)
 cli.add_command(up)
-for command in (*PLANNER_COMMANDS, *PRIVACY_COMMANDS, *USER_COMMANDS):
+for command in (*PLANNER_COMMANDS, *POSTS_COMMANDS, *PRIVACY_COMMANDS, *USER_COMMANDS):
     cli.add_command(command)

@@ -21,6 +21,7 @@ from campaigns.store.campaigns import CampaignVerbs
 from campaigns.store.mentions import MENTION_COLUMNS, MentionVerbs, UpsertResult, hour_of
 from campaigns.store.migrations import migrations
 from campaigns.store.plan import Plan
+from campaigns.store.posts import Posts
 from campaigns.store.reads import Reads
 from campaigns.store.retention import ForgetResult, PurgeResult, RetentionVerbs
 from campaigns.store.runs import RunVerbs
@@ -38,7 +39,7 @@ class Store(CampaignVerbs, MentionVerbs, RunVerbs, RetentionVerbs, UserVerbs, Au
     """One SQLite database holding every campaign, mention and plan.
 
     Verbs on campaigns, mentions, runs and the audit log are methods; the plan's are on
-    `store.plan` and the dashboard's reads on `store.reads`.
+    `store.plan`, the dashboard's reads on `store.reads`, the posts stream's on `store.posts`.
     """
 
     def __init__(self, db: sqlite_utils.Database, path: Path | None = None, *, readonly: bool = False):
@@ -52,6 +53,7 @@ class Store(CampaignVerbs, MentionVerbs, RunVerbs, RetentionVerbs, UserVerbs, Au
         self._forgotten: set[str] | None = None
         self.plan = Plan(self)
         self.reads = Reads(self)
+        self.posts = Posts(self)
 
     # -- opening ---------------------------------------------------------------------------
 
