@@ -16,6 +16,9 @@ _SEPARATOR = "ZZ"
 _JOIN = f" {_SEPARATOR} "
 _IS_SEPARATOR = -1
 _UNKNOWN = -2
+# The packaged token pattern, `\b\w\w+\b`, finds each run of two or more word characters; so
+# does this one without the boundary tests, since a greedy match always starts and ends a run.
+_RUNS = re.compile(r"\w{2,}")
 # In ASCII, the token pattern's word characters are letters, digits and the underscore.
 _ASCII_NOT_WORD = str.maketrans({chr(code): " " for code in range(128)
                                  if not (chr(code).isalnum() or chr(code) == "_")})
@@ -29,8 +32,8 @@ _EXPECTED = {"analyzer": "word", "lowercase": True, "preprocessor": None, "token
 
 @cache
 def _packaged():
-    """The vocabulary, the fitted tf-idf step, the classifier and the token pattern, from the
-    installed profanity_check package (loaded from its own data files, never downloaded)."""
+    """The vocabulary (without stop words), its width, the fitted tf-idf step and the classifier,
+    from the installed profanity_check package (loaded from its own data files, never downloaded)."""
     from profanity_check import profanity_check as packaged
 
     vectorizer = packaged.vectorizer
@@ -42,8 +45,7 @@ def _packaged():
     for word in vectorizer.get_stop_words() or ():
         lookup.pop(word, None)  # the vectorizer drops stop words before it looks words up
     lookup[_SEPARATOR] = _IS_SEPARATOR
-    pattern = re.compile(vectorizer.token_pattern)
-    return lookup, len(vectorizer.vocabulary_), vectorizer._tfidf, packaged.model, pattern
+    return lookup, len(vectorizer.vocabulary_), vectorizer._tfidf, packaged.model
 
 
 def _ascii_words(text: str) -> list[str]:
@@ -65,21 +67,19 @@ def counts(texts: list[str]) -> sparse.csr_array:
     """The term counts the packaged vectorizer's CountVectorizer step makes, one row per text,
     from one tokenising pass over all the texts and one dictionary lookup per token.
 
-    Its token pattern, `\\b\\w\\w+\\b`, finds the runs of two or more word characters. In ASCII
-    text those are the words left when every other character becomes a space, which
-    `str.translate` and `split` find several times faster than the pattern does; other text goes
-    through the pattern itself. Words of one character are looked up too and never found (the
-    vocabulary has none), and stop words need no step of their own: the vocabulary was fitted
-    without them.
+    In ASCII text the token pattern's runs of word characters are the words left when every
+    other character becomes a space, which `str.translate` and `split` find several times faster
+    than a pattern; other text goes through `_RUNS`. Words of one character are looked up too
+    and never found (the vocabulary has none); stop words are not in the lookup.
     """
-    _, width, _, _, pattern = _packaged()
+    width = _packaged()[1]
     if not texts:
         return sparse.csr_array((0, width), dtype=np.float64)
     lowered = [text.lower() for text in texts]
     ascii_rows = [row for row, text in enumerate(lowered) if text.isascii()]
     other_rows = [row for row, text in enumerate(lowered) if not text.isascii()]
     columns, rows = [], []
-    for group, tokens_of in ((ascii_rows, _ascii_words), (other_rows, pattern.findall)):
+    for group, tokens_of in ((ascii_rows, _ascii_words), (other_rows, _RUNS.findall)):
         if group:
             ids, position = _token_ids([lowered[row] for row in group], tokens_of)
             columns.append(ids)
@@ -95,5 +95,5 @@ def probabilities(texts: list[str]) -> list[float]:
     classifier calls on the same counts. Call it with a batch; its cost per call is fixed."""
     if not texts:
         return []
-    _, _, tfidf, model, _ = _packaged()
+    _, _, tfidf, model = _packaged()
     return model.predict_proba(tfidf.transform(counts(texts), copy=False))[:, 1].tolist()
