@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import re
+import warnings
+from dataclasses import dataclass
 from functools import cache
 from itertools import repeat
 
 import numpy as np
 from scipy import sparse
+from scipy.special import expit
+from sklearn.utils.sparsefuncs_fast import inplace_csr_row_normalize_l2
 
 # Between texts in the one string a batch is tokenised as. Every text is lowered first and
 # lower() never leaves an ASCII capital, so this token cannot come from any text; the spaces
@@ -23,29 +27,66 @@ _RUNS = re.compile(r"\w{2,}")
 _ASCII_NOT_WORD = str.maketrans({chr(code): " " for code in range(128)
                                  if not (chr(code).isalnum() or chr(code) == "_")})
 
-# What this module reproduces of the packaged TfidfVectorizer; any other setting would need
-# other code, so a model shipped with different settings is refused rather than misread.
+# What this module reproduces of the packaged TfidfVectorizer and classifier. A package whose
+# model differs is scored by the package's own calls instead (slower, never different).
 _EXPECTED = {"analyzer": "word", "lowercase": True, "preprocessor": None, "tokenizer": None,
              "strip_accents": None, "ngram_range": (1, 1), "binary": False, "input": "content",
-             "token_pattern": r"(?u)\b\w\w+\b"}
+             "token_pattern": r"(?u)\b\w\w+\b", "norm": "l2", "use_idf": True, "sublinear_tf": False}
+
+
+@dataclass(frozen=True)
+class _Model:
+    lookup: dict[str, int]            # word -> column, without stop words, plus the separator
+    width: int                        # columns: the vocabulary's size
+    idf: np.ndarray
+    # Per calibrated classifier: the LinearSVC's coef_.T and intercept_, its sigmoid's a_ and b_.
+    classifiers: list[tuple[np.ndarray, np.ndarray, float, float]]
+
+
+def _differences(vectorizer, model) -> list[str]:
+    """How the packaged vectorizer and model differ from what `probabilities` reproduces."""
+    from sklearn.calibration import CalibratedClassifierCV, _SigmoidCalibration
+    from sklearn.linear_model._base import LinearClassifierMixin
+
+    settings = vectorizer.get_params()
+    found = [f"{key}={settings.get(key)!r}" for key, value in _EXPECTED.items() if settings.get(key) != value]
+    if not isinstance(model, CalibratedClassifierCV) or model.method != "sigmoid" or list(model.classes_) != [0, 1]:
+        found.append(f"model {model!r}")
+        return found
+    width = len(vectorizer.vocabulary_)
+    for calibrated in model.calibrated_classifiers_:
+        estimator = calibrated.estimator
+        if (calibrated.method != "sigmoid" or list(calibrated.classes) != [0, 1]
+                or list(estimator.classes_) != [0, 1] or estimator.coef_.shape != (1, width)
+                or type(estimator).decision_function is not LinearClassifierMixin.decision_function
+                or len(calibrated.calibrators) != 1 or type(calibrated.calibrators[0]) is not _SigmoidCalibration):
+            found.append(f"calibrated classifier {estimator!r}")
+    return found
 
 
 @cache
-def _packaged():
-    """The vocabulary (without stop words), its width, the fitted tf-idf step and the classifier,
-    from the installed profanity_check package (loaded from its own data files, never downloaded)."""
+def _packaged() -> _Model | None:
+    """The packaged vocabulary, idf weights and calibrated classifiers, from the installed
+    profanity_check package (loaded from its own data files, never downloaded); None, with a
+    warning, when its model is not the one reproduced here."""
     from profanity_check import profanity_check as packaged
 
-    vectorizer = packaged.vectorizer
-    settings = vectorizer.get_params()
-    differs = {k: settings.get(k) for k, v in _EXPECTED.items() if settings.get(k) != v}
+    vectorizer, model = packaged.vectorizer, packaged.model
+    try:
+        differs = _differences(vectorizer, model)
+    except ImportError as error:  # sklearn moved a class this check names
+        differs = [str(error)]
     if differs:
-        raise RuntimeError(f"profanity_check's vectorizer has settings this scorer does not reproduce: {differs}")
+        warnings.warn("profanity_check's model is not the one collectors.offensive reproduces "
+                      f"({'; '.join(differs)}): scoring with the package's own calls", stacklevel=2)
+        return None
     lookup = dict(vectorizer.vocabulary_)
     for word in vectorizer.get_stop_words() or ():
         lookup.pop(word, None)  # the vectorizer drops stop words before it looks words up
     lookup[_SEPARATOR] = _IS_SEPARATOR
-    return lookup, len(vectorizer.vocabulary_), vectorizer._tfidf, packaged.model
+    classifiers = [(c.estimator.coef_.T, c.estimator.intercept_, c.calibrators[0].a_, c.calibrators[0].b_)
+                   for c in model.calibrated_classifiers_]
+    return _Model(lookup, len(vectorizer.vocabulary_), vectorizer.idf_, classifiers)
 
 
 def _ascii_words(text: str) -> list[str]:
@@ -55,7 +96,7 @@ def _ascii_words(text: str) -> list[str]:
 def _token_ids(lowered: list[str], tokens_of) -> tuple[np.ndarray, np.ndarray]:
     """Vocabulary ids of the tokens of `lowered` texts, tokenised in one call on the texts joined,
     and the position (0..) of the text each one came from."""
-    lookup = _packaged()[0]
+    lookup = _packaged().lookup
     tokens = tokens_of(_JOIN.join(lowered))
     ids = np.fromiter(map(lookup.get, tokens, repeat(_UNKNOWN)), dtype=np.int64, count=len(tokens))
     text_of_token = np.cumsum(ids == _IS_SEPARATOR)
@@ -72,7 +113,7 @@ def counts(texts: list[str]) -> sparse.csr_array:
     than a pattern; other text goes through `_RUNS`. Words of one character are looked up too
     and never found (the vocabulary has none); stop words are not in the lookup.
     """
-    width = _packaged()[1]
+    width = _packaged().width
     if not texts:
         return sparse.csr_array((0, width), dtype=np.float64)
     lowered = [text.lower() for text in texts]
@@ -91,9 +132,23 @@ def counts(texts: list[str]) -> sparse.csr_array:
 
 
 def probabilities(texts: list[str]) -> list[float]:
-    """`profanity_check.predict_prob(texts)`, equal to the last bit: the same tf-idf and
-    classifier calls on the same counts. Call it with a batch; its cost per call is fixed."""
+    """`profanity_check.predict_prob(texts)`, equal to the last bit: sklearn's own numpy and
+    scipy operations on the same counts (tf-idf weights, l2 row norms, each calibrated
+    LinearSVC's decision and sigmoid, their mean), without its per-call input checks, which
+    cost more than scoring a thousand posts. Call it with a batch."""
     if not texts:
         return []
-    _, _, tfidf, model = _packaged()
-    return model.predict_proba(tfidf.transform(counts(texts), copy=False))[:, 1].tolist()
+    model = _packaged()
+    if model is None:
+        from profanity_check import predict_prob
+
+        return predict_prob(texts).tolist()
+    features = counts(texts)
+    features.data *= model.idf[features.indices]        # TfidfTransformer.transform
+    inplace_csr_row_normalize_l2(features)               # normalize(norm="l2")
+    total = np.zeros(len(texts))                         # CalibratedClassifierCV.predict_proba
+    for coef_t, intercept, a, b in model.classifiers:
+        decision = (features @ coef_t + intercept).reshape(-1)   # LinearSVC.decision_function
+        total += expit(-(a * decision + b))               # _SigmoidCalibration.predict
+    total /= len(model.classifiers)
+    return total.tolist()

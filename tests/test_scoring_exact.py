@@ -167,3 +167,16 @@ def test_counts_are_the_packaged_vectorizers_counts():
     theirs = CountVectorizer.transform(packaged.vectorizer, texts)  # its counting step alone
     assert ours.shape == theirs.shape and (ours != theirs).nnz == 0
     assert offensive.counts([]).shape == (0, theirs.shape[1])
+
+
+def test_a_packaged_model_other_than_the_one_reproduced_is_recognised():
+    import copy
+
+    from profanity_check import profanity_check as packaged
+
+    assert offensive._differences(packaged.vectorizer, packaged.model) == []
+    sublinear = copy.deepcopy(packaged.vectorizer).set_params(sublinear_tf=True)
+    assert offensive._differences(sublinear, packaged.model) == ["sublinear_tf=True"]
+    isotonic = copy.deepcopy(packaged.model)
+    isotonic.method = "isotonic"
+    assert offensive._differences(packaged.vectorizer, isotonic) != []
