@@ -122,3 +122,25 @@ def test_the_score_is_a_profanity_detector_not_an_abuse_detector(realworld):
 
     assert flagged("profanity_h") > 0.9 and flagged("profanity_nh") > 0.9  # hate or not, swearing is flagged
     assert flagged("threat_norm_h") < 0.5 and flagged("spell_leet_h") < 0.5  # polite threats and leet pass
+
+
+# The README's examples of each limit, with the score it quotes.
+README_EXAMPLES = {
+    "Online abuse is not free speech. Calling someone a stupid bitch is abuse.": "1.00",
+    "fucking brilliant night, love you all": "1.00",
+    "You should resign before someone makes you": "0.14",
+    "nobody would miss you if you were gone": "0.07",
+    "I'll snap your neck": "0.06",
+    "The world would be better off without you.": "0.02",
+    "ta gueule connard": "0.02",
+    "cállate idiota": "0.04",
+    "halt die Klappe du Idiot": "1.00",
+}
+
+
+def test_the_readmes_examples_score_what_it_says():
+    readme = " ".join(README.read_text(encoding="utf-8").split())  # as read, not as wrapped
+    scores = score_abuse(list(README_EXAMPLES))
+    for (text, quoted), score in zip(README_EXAMPLES.items(), scores, strict=True):
+        assert f"{score:.2f}" == quoted, (text, score)
+        assert f'"{text}" scores {quoted}' in readme or f'"{text}" {quoted}' in readme, text
