@@ -235,7 +235,8 @@ def _finish(mentions: list[Mention], settings: Settings) -> list[Mention]:
 
 
 def enrich(mentions: list[Mention], settings: Settings, workers: int | None = None) -> list[Mention]:
-    """Fill sentiment, abuse and language where missing, and pseudonymise authors if asked.
+    """Fill tone (`sentiment`), the offensive-language score (`abuse`) and language where
+    missing, and pseudonymise authors if asked.
 
     Mentions are changed in place and returned. The real handle stays on `author_handle` for
     tracker matching, which happens before anything is stored; it is never stored.
