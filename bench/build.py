@@ -23,7 +23,7 @@ CAMPAIGNS = 20
 SEED = 7
 # The campaign the query benchmark reads: the largest demo campaign, in a non-UTC time zone.
 CAMPAIGN = "antisocial"
-_CONTENT_CODE = ("collectors/demo.py", "campaigns/migrations.py", "campaigns/matching.py")
+_CONTENT_CODE = ("demo/data.py", "campaigns/store/migrations.py", "campaigns/matching.py")
 
 
 @dataclass
@@ -43,7 +43,7 @@ def fingerprint() -> str:
 
 def database(mentions: int, data: Path = DATA, log=print) -> BuiltDatabase:
     """The demo database of `mentions` posts over DAYS days and CAMPAIGNS campaigns, built if needed."""
-    from collectors.demo import load_demo
+    from demo.data import load_demo
 
     data.mkdir(parents=True, exist_ok=True)
     path = data / f"demo-{mentions}-seed{SEED}-{DAYS}d-{CAMPAIGNS}c-{fingerprint()}.db"
@@ -57,7 +57,7 @@ def database(mentions: int, data: Path = DATA, log=print) -> BuiltDatabase:
         with Store.open(partial) as store:
             load_demo(store, Settings(db_path=partial), seed=SEED, mentions=mentions, days=DAYS,
                       campaigns=CAMPAIGNS, until=UNTIL)
-            store.db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            store.checkpoint()
         build_s = time.perf_counter() - started
         for suffix in ("-wal", "-shm"):
             Path(f"{partial}{suffix}").unlink(missing_ok=True)

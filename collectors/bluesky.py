@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 
-from campaigns import sources
 from campaigns.errors import ImportFormatError
 from campaigns.model import Campaign, Mention, parse_when
 from campaigns.settings import Settings
@@ -192,14 +191,14 @@ class BlueskyCollector:
         """postView authors carry no follower count: ask getProfiles for authors not cached today."""
         did_of = {_native(v["uri"]): v["author"].get("did") for v in views}
         dids = list(dict.fromkeys(d for d in did_of.values() if d))
-        known = sources.cached_followers(self.store, PLATFORM, dids)
+        known = self.store.cached_followers(PLATFORM, dids)
         wanted = [d for d in dids if d not in known]
         client = self.client() if wanted else None
         for start in range(0, len(wanted), PROFILES_PER_CALL):
             chunk = wanted[start:start + PROFILES_PER_CALL]
             answer = self._call(lambda chunk=chunk: client.app.bsky.actor.get_profiles({"actors": chunk}))
             fetched = {p.did: (p.handle, p.followers_count) for p in answer.profiles}
-            sources.save_followers(self.store, PLATFORM, fetched)
+            self.store.save_followers(PLATFORM, fetched)
             known.update({did: followers for did, (_, followers) in fetched.items()})
         for mention in mentions:
             mention.author_followers = known.get(did_of.get(mention.native_id))

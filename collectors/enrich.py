@@ -1,9 +1,7 @@
-"""Scores each mention: tone (VADER), an offensive-language probability, language, keyed pseudonyms."""
+"""Scores each mention: tone (VADER), an offensive-language probability and language; then pseudonyms."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import os
 import re
 import threading
@@ -14,6 +12,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from functools import cache
 
 from campaigns.model import Mention
+from campaigns.privacy import pseudonymise
 from campaigns.settings import Settings
 from collectors import offensive, tone
 
@@ -98,12 +97,6 @@ def detect_language(text: str) -> str | None:
     import py3langid
 
     return py3langid.classify(text)[0]
-
-
-def pseudonym(handle: str, key: bytes) -> str:
-    """A stable keyed pseudonym for an author handle: the same handle, the same pseudonym."""
-    digest = hmac.new(key, handle.strip().lower().encode(), hashlib.sha256).hexdigest()
-    return f"anon-{digest[:12]}"
 
 
 def _score_chunk(texts: list[str]) -> tuple[list[float], list[float]]:
@@ -225,12 +218,7 @@ def _finish(mentions: list[Mention], settings: Settings) -> list[Mention]:
         for mention in mentions:
             if not mention.lang:
                 mention.lang = detect_language(mention.text)
-    if settings.pseudonymize:
-        key = settings.pseudonym_key()
-        for mention in mentions:
-            if mention.author_key and not mention.author_key.startswith("anon-"):
-                mention.author_handle = mention.author_handle or mention.author_key
-                mention.author_key = pseudonym(mention.author_key, key)
+    pseudonymise(mentions, settings)
     return mentions
 
 

@@ -6,13 +6,12 @@ import re
 from collections.abc import Callable, Iterator
 from urllib.parse import urlparse
 
-from campaigns import sources
 from campaigns.model import Mention
 from campaigns.settings import Settings
 from campaigns.store import Store
 from collectors.base import SourceError, with_retries
 from collectors.enrich import enrich
-from collectors.runner import make_collector
+from collectors.registry import make_collector
 
 HOURS = 48
 # A Mastodon status uri: host/users/<name>/statuses/<id>; its home server answers /api/v1/statuses/<id>.
@@ -30,12 +29,12 @@ def refresh_x(store: Store, settings: Settings, ids: list[str]) -> Iterator[list
 
     collector = x.XCollector(settings, store)
     for chunk in _chunks(ids, 100):
-        if sources.usage(store, "x") + len(chunk) > settings.x_monthly_post_budget:
+        if store.source_usage("x") + len(chunk) > settings.x_monthly_post_budget:
             raise SourceError("X monthly post budget reached; counts not refreshed")
         page = with_retries(lambda chunk=chunk: collector.client().get_tweets(
             chunk, expansions=["author_id"], tweet_fields=x.TWEET_FIELDS, user_fields=x.USER_FIELDS),
             classify=x.classify, settings=settings)
-        sources.add_usage(store, "x", len(page.get("data") or []))
+        store.add_source_usage("x", len(page.get("data") or []))
         yield x.map_page({"data": page.get("data") or [], "includes": page.get("includes") or {}, "meta": {}})
 
 
@@ -110,7 +109,7 @@ def refresh_recent(store: Store, settings: Settings, *, hours: int = HOURS,
         missing = make_collector(platform, settings, store).missing()
         if missing:
             continue
-        ids = sources.recent_mentions(store, platform, hours=hours)
+        ids = store.recent_native_ids(platform, hours=hours)
         if not ids:
             continue
         run_id = store.start_run(f"refresh-{platform}")

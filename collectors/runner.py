@@ -7,8 +7,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from campaigns import planner, sources
+from campaigns import planner
 from campaigns.model import Campaign, iso_utc, to_datetime
+from campaigns.privacy import author_key_of
 from campaigns.settings import Settings
 from campaigns.store import Store, now_iso
 from collectors.base import (
@@ -20,9 +21,8 @@ from collectors.base import (
     Scope,
     SourceError,
 )
-from collectors.enrich import enrich, pseudonym
-
-SOURCES = ("mastodon", "rss", "bluesky", "reddit", "x")
+from collectors.enrich import enrich
+from collectors.registry import make_collector
 
 
 @dataclass
@@ -38,26 +38,6 @@ class RunResult:
     notes: list[str] = field(default_factory=list)
     status: str = "ok"
     skipped: str | None = None
-
-
-def make_collector(name: str, settings: Settings, store: Store) -> Collector:
-    """The collector for a source name."""
-    if name == "mastodon":
-        from collectors.mastodon import MastodonCollector
-        return MastodonCollector(settings)
-    if name == "rss":
-        from collectors.rss import RssCollector
-        return RssCollector(settings)
-    if name == "bluesky":
-        from collectors.bluesky import BlueskyCollector
-        return BlueskyCollector(settings, store)
-    if name == "reddit":
-        from collectors.reddit import RedditCollector
-        return RedditCollector(settings)
-    if name == "x":
-        from collectors.x import XCollector
-        return XCollector(settings, store)
-    raise SourceError(f"unknown source '{name}' (one of: {', '.join(SOURCES)})")
 
 
 def listening(campaign: Campaign, source: str) -> bool:
@@ -82,7 +62,7 @@ def run_source(store: Store, settings: Settings, source: str, campaign: Campaign
         result.skipped = missing
         result.status = "skipped"
         return result
-    sources.close_interrupted_runs(store, source, campaign.id)
+    store.close_interrupted_runs(source, campaign.id)
     run_id = store.start_run(source, campaign.id)
     rate_limited = False
     try:
@@ -100,13 +80,13 @@ def run_source(store: Store, settings: Settings, source: str, campaign: Campaign
                 if isinstance(error, RateLimited):
                     rate_limited = True
                     until = iso_utc_epoch(error.reset_at)
-                    sources.set_state(store, source, rate_limited_until=until, note=str(error))
+                    store.set_source_state(source, rate_limited_until=until, note=str(error))
                 result.errors.append(f"{scope.label}: {error}")
         if not rate_limited:
-            sources.set_state(store, source, note="; ".join(result.notes) or None)
+            store.set_source_state(source, note="; ".join(result.notes) or None)
     except (BadCredentials, BudgetReached) as error:
         result.errors.append(str(error))
-        sources.set_state(store, source, note=str(error))
+        store.set_source_state(source, note=str(error))
         result.status = "error" if isinstance(error, BadCredentials) else "partial"
     else:
         if rate_limited:
@@ -123,14 +103,6 @@ def run_source(store: Store, settings: Settings, source: str, campaign: Campaign
         # matched): the planner marks those assignments done, with the post as evidence.
         planner.complete_all(store, key_of=author_key_of(settings))
     return result
-
-
-def author_key_of(settings: Settings) -> Callable[[str], str] | None:
-    """How a handle is stored as an author key: itself, or its keyed pseudonym."""
-    if not settings.pseudonymize:
-        return None
-    key = settings.pseudonym_key()
-    return lambda handle: pseudonym(handle, key)
 
 
 def _run_scope(store: Store, settings: Settings, source: str, scope: Scope, result: RunResult,
@@ -166,7 +138,7 @@ def _run_scope(store: Store, settings: Settings, source: str, scope: Scope, resu
         enrich(page_mentions, settings)
         stored = store.upsert_mentions(page_mentions, cursor=(source, scope.key, values))
         if page.cost:
-            sources.add_usage(store, source, page.cost)
+            store.add_source_usage(source, page.cost)
         result.fetched += len(page.mentions)
         result.new += stored.new
         result.updated += stored.updated

@@ -156,11 +156,10 @@ class XCollector:
 
     def _fetcher(self, query: str):
         def fetch(since, position):
-            from campaigns import sources
             from collectors.base import BudgetReached, MalformedResponse, Page, with_retries
 
             budget = self.settings.x_monthly_post_budget
-            used = sources.usage(self.store, PLATFORM)
+            used = self.store.source_usage(PLATFORM)
             remaining = budget - used
             if remaining < 10:  # X returns at least 10 posts per page
                 raise BudgetReached(

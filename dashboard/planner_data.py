@@ -11,13 +11,13 @@ from datetime import datetime
 import pandas as pd
 
 from campaigns import planner
-from dashboard import queries
+from dashboard import data
 
 
 def run(path: str, function, *args, **kwargs):
     """Call a campaigns.planner function with the shared connection, one thread at a time."""
-    opened = queries.store(path)
-    with queries._lock:
+    opened = data.store(path)
+    with data._lock:
         return function(opened.db.conn, *args, **kwargs)
 
 

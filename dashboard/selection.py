@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from campaigns import clock
 from campaigns.metrics import Filters
 from campaigns.model import Campaign, iso_utc, to_datetime
 
@@ -62,7 +63,7 @@ class Selection:
     preset: str = DEFAULT_PRESET
     platforms: tuple[str, ...] = ()
     side: str = "all"
-    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    now: datetime = field(default_factory=clock.now)
 
     @property
     def sides(self) -> tuple[str, ...]:

@@ -3,52 +3,24 @@
 from __future__ import annotations
 
 import os
-import sqlite3
 import sys
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import click
 
+from campaigns import clock
 from campaigns.campaign_file import EXAMPLE, dump_campaigns, load_campaigns
-from campaigns.errors import GroundswellError, UnknownCampaign, ValidationError
+from campaigns.errors import UnknownCampaign, ValidationError
 from campaigns.model import Campaign, Tracker, classify_term, parse_timezone, parse_when, term_of
-from campaigns.settings import Settings, load_dotenv_file
-from campaigns.store import Store, resolve_db_path
-
-
-class GroundswellGroup(click.Group):
-    """A click group that turns every error a user can cause into one line and exit code 1."""
-
-    def invoke(self, ctx):
-        try:
-            return super().invoke(ctx)
-        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
-            raise
-        except GroundswellError as error:
-            raise click.ClickException(str(error)) from None
-        except sqlite3.Error as error:
-            raise click.ClickException(f"database error: {error}") from None
-        except KeyboardInterrupt:
-            raise click.ClickException("interrupted; everything stored so far is kept") from None
-
-
-class Context:
-    """What every command shares: the database path and settings; the store opens on first use."""
-
-    def __init__(self, db: str | None):
-        self.db_path = resolve_db_path(db)
-        self.settings = Settings.from_env(self.db_path)
-        self._store: Store | None = None
-
-    @property
-    def store(self) -> Store:
-        if self._store is None:
-            self._store = Store.open(self.db_path)
-        return self._store
-
-
-pass_context = click.make_pass_decorator(Context)
+from campaigns.settings import load_dotenv_file
+from campaigns.store import Store
+from groundswell.collect_commands import collect, schedule, up
+from groundswell.context import Context, GroundswellGroup, pass_context, run_dashboard, table
+from groundswell.planner_commands import COMMANDS as PLANNER_COMMANDS
+from groundswell.posts_commands import COMMANDS as POSTS_COMMANDS
+from groundswell.privacy_commands import COMMANDS as PRIVACY_COMMANDS
+from groundswell.user_commands import COMMANDS as USER_COMMANDS
 
 
 @click.group(cls=GroundswellGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -142,7 +114,7 @@ def campaign_add(obj: Context, slug, name, description, starts, ends, timezone, 
     timezone = parse_timezone(timezone)
     new = Campaign(
         slug=slug, name=name, description=description,
-        starts_at=parse_when(starts or datetime.now(UTC).date(), timezone),
+        starts_at=parse_when(starts or clock.now().date(), timezone),
         ends_at=parse_when(ends, timezone) if ends else None, timezone=timezone,
         goal_mentions=_positive(goal_mentions, "--goal-mentions"), goal_reach=_positive(goal_reach, "--goal-reach"),
         retention_days=_positive(retention_days, "--retention-days"), platforms=list(platforms),
@@ -220,13 +192,12 @@ def campaign_list(obj: Context):
     if not campaigns:
         click.echo("no campaigns yet; add one with: groundswell campaign import campaigns.yaml")
         return
-    counts = dict(store.db.conn.execute(
-        "SELECT campaign_id, sum(mentions) FROM hourly GROUP BY campaign_id").fetchall())
+    counts = store.reads.mentions_by_campaign()
     rows = [("slug", "name", "status", "trackers", "mentions")]
     for c in campaigns:
         label = c.name + (" (demo)" if c.is_demo else "")
         rows.append((c.slug, label, c.status, str(len(c.trackers)), f"{counts.get(c.id, 0):,}"))
-    _table(rows)
+    table(rows)
 
 
 @campaign.command("show")
@@ -240,9 +211,8 @@ def campaign_show(obj: Context, slug):
     store = obj.store
     found = store.campaign(slug)
     click.echo(dump_campaigns([found]).rstrip())
-    mentions, first, last = store.db.conn.execute(
-        "SELECT coalesce(sum(mentions), 0), min(hour), max(hour) FROM hourly WHERE campaign_id = ?", [found.id]
-    ).fetchone()
+    mentions = store.reads.campaign_totals(found.id)
+    first, last = store.reads.data_bounds(found.id)
     click.echo(f"# {mentions:,} mentions matched" + (f", {first[:10]} to {last[:10]}" if mentions else ""))
 
 
@@ -297,8 +267,7 @@ def campaign_rematch(obj: Context, slug):
     """
     store = obj.store
     campaign = store.campaign(slug)
-    stored = store.db.conn.execute("SELECT count(*) FROM mentions WHERE is_demo = ?",
-                                   [int(campaign.is_demo)]).fetchone()[0]
+    stored = store.count_mentions(is_demo=campaign.is_demo)
     with click.progressbar(length=stored, label=f"matching stored posts against {slug}", file=sys.stderr) as bar:
         result = store.rematch(slug, on_batch=bar.update)
     click.echo(f"checked {result.received:,} stored post(s): {result.matched:,} newly matched {slug}")
@@ -306,7 +275,7 @@ def campaign_rematch(obj: Context, slug):
 
 def _hint_rematch(store: Store, slugs: list[str]) -> None:
     """Posts stored before a campaign existed are not in it until rematched: say so."""
-    if store.db.conn.execute("SELECT EXISTS (SELECT 1 FROM mentions WHERE is_demo = 0)").fetchone()[0]:
+    if store.count_mentions(is_demo=False, at_most=1):
         for slug in slugs:
             click.echo(f"posts already stored are matched only as they are seen again; "
                        f"to match them now: groundswell campaign rematch {slug}")
@@ -370,7 +339,7 @@ def demo(ctx, port, no_browser):
         ctx.invoke(demo_load)
     else:
         click.echo(f"{obj.db_path} already holds campaigns; opening the dashboard")
-    _run_dashboard(obj, port=port, open_browser=not no_browser)
+    run_dashboard(obj, port=port, open_browser=not no_browser)
 
 
 @demo.command("load")
@@ -386,7 +355,7 @@ def demo_load(obj: Context, seed, mentions, days, campaign_count, until):
 
     Example: groundswell demo load --seed 7 --mentions 50000 --days 60
     """
-    from collectors.demo import load_demo
+    from demo.data import load_demo
 
     if mentions < 1 or days < 1 or campaign_count < 1:
         raise ValidationError("--mentions, --days and --campaigns must be at least 1")
@@ -400,26 +369,10 @@ def demo_load(obj: Context, seed, mentions, days, campaign_count, until):
 
 # -- dashboard -------------------------------------------------------------------------------
 
-def _run_dashboard(obj: Context, *, port: int, open_browser: bool, address: str = "127.0.0.1") -> None:
-    import subprocess
-
-    obj.store.migrate()  # the dashboard reads a current schema
-    app = Path(__file__).resolve().parent.parent / "dashboard" / "streamlit_app.py"
-    env = {**os.environ, "GROUNDSWELL_DB": str(obj.db_path.resolve())}
-    command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(port),
-               "--server.address", address, "--server.headless", str(not open_browser).lower(),
-               "--browser.gatherUsageStats", "false", "--client.toolbarMode", "minimal"]
-    click.echo(f"dashboard on http://{address}:{port} (Ctrl-C stops it)")
-    try:
-        subprocess.run(command, env=env, check=False)
-    except KeyboardInterrupt:
-        pass
-
-
 @cli.command()
 @click.option("--port", default=8501, show_default=True)
 @click.option("--address", default="127.0.0.1", show_default=True,
-              help="Listen address; beyond localhost a password is required (GROUNDSWELL_DASHBOARD_PASSWORD).")
+              help="Listen address; beyond localhost at least one account is required (groundswell user add).")
 @click.option("--no-browser", is_flag=True, help="Do not open a browser window.")
 @pass_context
 def dashboard(obj: Context, port, address, no_browser):
@@ -427,10 +380,10 @@ def dashboard(obj: Context, port, address, no_browser):
 
     Example: groundswell dashboard --port 8502
     """
-    if address not in ("127.0.0.1", "localhost", "::1") and not os.environ.get("GROUNDSWELL_DASHBOARD_PASSWORD"):
-        raise ValidationError("the dashboard listens beyond localhost only with a password: "
-                              "set GROUNDSWELL_DASHBOARD_PASSWORD")
-    _run_dashboard(obj, port=port, open_browser=not no_browser, address=address)
+    if address not in ("127.0.0.1", "localhost", "::1") and not obj.store.has_users():
+        raise ValidationError(f"the dashboard listens on {address} (beyond localhost) only when accounts exist: "
+                              "add one with `groundswell user add NAME --role coordinator`")
+    run_dashboard(obj, port=port, open_browser=not no_browser, address=address)
 
 
 # -- status ----------------------------------------------------------------------------------
@@ -451,12 +404,6 @@ def status(obj: Context):
         click.echo("no collection runs yet; run: groundswell collect")
 
 
-def _table(rows: list[tuple[str, ...]]) -> None:
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
-
-
 def main() -> None:
     """Entry point: read .env, run the command; unexpected errors are one line unless debugging."""
     load_dotenv_file()
@@ -471,13 +418,8 @@ def main() -> None:
         sys.exit(1)
 
 
-from groundswell.collect_commands import collect, schedule, up  # noqa: E402
-
 cli.add_command(collect)
 cli.add_command(schedule)
 cli.add_command(up)
-
-from groundswell.planner_commands import COMMANDS as PLANNER_COMMANDS  # noqa: E402
-
-for planner_command in PLANNER_COMMANDS:
-    cli.add_command(planner_command)
+for command in (*PLANNER_COMMANDS, *POSTS_COMMANDS, *PRIVACY_COMMANDS, *USER_COMMANDS):
+    cli.add_command(command)

@@ -8,8 +8,9 @@ import sys
 
 import click
 
+from campaigns import clock
 from campaigns.errors import ValidationError
-from groundswell.cli import Context, _run_dashboard, _table, pass_context
+from groundswell.context import Context, pass_context, run_dashboard, table
 
 
 @click.command()
@@ -25,13 +26,14 @@ def collect(obj: Context, slug, source):
 
     Example: groundswell collect --campaign antisocial --source mastodon
     """
-    from collectors.runner import SOURCES, active_campaigns, make_collector, run_source
+    from collectors.registry import NAMES, make_collector
+    from collectors.runner import active_campaigns, run_source
 
     store, settings = obj.store, obj.settings
     campaigns_named = [store.campaign(slug)] if slug else None
     if campaigns_named and campaigns_named[0].is_demo:
         raise ValidationError(f"campaign '{slug}' is demo data; collectors do not write into it")
-    chosen = [source] if source else list(SOURCES)
+    chosen = [source] if source else list(NAMES)
     tasks, collectors, totals = [], {}, {}
     for name in chosen:
         collector = make_collector(name, settings, store)
@@ -62,7 +64,7 @@ def collect(obj: Context, slug, source):
     rows = [("source", "fetched", "new", "updated", "errors")]
     for name, row in totals.items():
         rows.append((name, f"{row['fetched']:,}", f"{row['new']:,}", f"{row['updated']:,}", str(len(row["errors"]))))
-    _table(rows)
+    table(rows)
     for name, row in totals.items():
         for error in row["errors"]:
             click.echo(f"{name} error: {error}")
@@ -98,7 +100,7 @@ def up(ctx, with_demo, port, no_browser):
     """
     obj: Context = ctx.obj
     if with_demo and not obj.store.campaigns():
-        from groundswell.cli import demo_load
+        from groundswell.context import demo_load
 
         ctx.invoke(demo_load)
     obj.store.migrate()
@@ -111,7 +113,7 @@ def up(ctx, with_demo, port, no_browser):
 
     signal.signal(signal.SIGTERM, interrupted)
     try:
-        _run_dashboard(obj, port=port, open_browser=not no_browser)
+        run_dashboard(obj, port=port, open_browser=not no_browser)
     finally:
         if scheduler.poll() is None:
             scheduler.send_signal(signal.SIGTERM)
@@ -124,26 +126,25 @@ def up(ctx, with_demo, port, no_browser):
 
 def source_status(obj: Context) -> None:
     """Per source: last run, result, mentions collected, next run, rate-limit and budget state."""
-    from campaigns import sources
-    from collectors.runner import SOURCES, make_collector
+    from collectors.registry import NAMES, make_collector
     from collectors.scheduler import next_runs
 
     store, settings = obj.store, obj.settings
-    runs = sources.last_runs(store)
-    states = sources.states(store)
-    counts = sources.mentions_by_platform(store)
+    runs = store.last_run_by_collector()
+    states = store.source_states()
+    counts = store.mention_counts_by_platform()
     upcoming = next_runs(settings)
     rows = [("source", "last run", "result", "new / fetched", "mentions", "next run", "limits")]
     needs: list[str] = []
-    for name in SOURCES:
+    for name in NAMES:
         missing = make_collector(name, settings, store).missing()
         run = runs.get(name) or {}
         state = states.get(name) or {}
         limits = []
-        if state.get("rate_limited_until") and state["rate_limited_until"] > sources.now_iso():
+        if state.get("rate_limited_until") and state["rate_limited_until"] > clock.now_iso():
             limits.append(f"rate limited until {state['rate_limited_until']}")
         if name == "x":
-            used = sources.usage(store, "x")
+            used = store.source_usage("x")
             limits.append(f"budget {used:,}/{settings.x_monthly_post_budget:,} posts this month")
         result = run.get("status", "never run")
         if missing:
@@ -154,10 +155,10 @@ def source_status(obj: Context) -> None:
             f"{run['new']:,} / {run['fetched']:,}" if run else "-", f"{counts.get(name, 0):,}",
             upcoming.get(name, "not scheduled"), "; ".join(limits) or "-",
         ))
-    _table(rows)
+    table(rows)
     for line in needs:
         click.echo(line)
-    for name in SOURCES:
+    for name in NAMES:
         run = runs.get(name) or {}
         if run.get("error"):
             click.echo(f"{name} last error: {run['error'][:300]}")

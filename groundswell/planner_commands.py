@@ -10,7 +10,7 @@ from campaigns import calendar_feed, planner
 from campaigns.errors import ValidationError
 from campaigns.model import Campaign, classify_term, parse_timezone
 from campaigns.share_links import links_for_action
-from groundswell.cli import Context, _table, pass_context
+from groundswell.context import Context, pass_context, table
 
 LIFECYCLE = click.Choice(planner.LIFECYCLE)
 campaign_option = click.option("--campaign", "slug", help="Campaign slug [default: the only campaign].")
@@ -33,11 +33,11 @@ def _cell(value) -> str:
     return str(value)
 
 
-def _frame_table(frame, columns: list[str], empty: str) -> None:
+def _frametable(frame, columns: list[str], empty: str) -> None:
     if frame.empty:
         click.echo(empty)
         return
-    _table([tuple(columns), *[tuple(_cell(row[c]) for c in columns) for _, row in frame.iterrows()]])
+    table([tuple(columns), *[tuple(_cell(row[c]) for c in columns) for _, row in frame.iterrows()]])
 
 
 def _local(stored, tz: str) -> str:
@@ -150,7 +150,7 @@ def narrative_list(obj: Context, slug):
     campaign = _campaign(obj, slug)
     frame = planner.narratives(obj.store, campaign.id)
     frame["first_seen"] = [_local(v, campaign.timezone) for v in frame["first_seen"]]
-    _frame_table(frame, ["id", "side", "risk", "decision", "first_seen", "trackers", "claim"],
+    _frametable(frame, ["id", "side", "risk", "decision", "first_seen", "trackers", "claim"],
                  "no narratives yet; add one with: groundswell narrative add")
 
 
@@ -266,7 +266,7 @@ def action_list(obj: Context, slug):
                                                                                           strict=True)]
     frame["volunteers"] = [f"{d}/{a}" for d, a in zip(frame["volunteers_done"], frame["assigned"], strict=True)]
     frame["goal"] = [g.replace(".0", "") for g in frame["goal"]]
-    _frame_table(frame, ["id", "kind", "status", "starts", "hashtags", "goal", "volunteers", "title"],
+    _frametable(frame, ["id", "kind", "status", "starts", "hashtags", "goal", "volunteers", "title"],
                  "no calls to action yet; add one with: groundswell action add")
 
 
@@ -420,7 +420,7 @@ def event_list(obj: Context, slug):
     frame = planner.events(obj.store, campaign.id)
     frame["starts"] = [_local(v, tz) for v, tz in zip(frame["starts_at"], frame["timezone"], strict=True)]
     frame["capacity"] = [_cell(c).replace(".0", "") for c in frame["capacity"]]
-    _frame_table(frame, ["id", "status", "starts", "title", "location", "signed_up", "capacity", "needs"],
+    _frametable(frame, ["id", "status", "starts", "title", "location", "signed_up", "capacity", "needs"],
                  "no events yet; add one with: groundswell event add")
 
 
@@ -525,7 +525,7 @@ def volunteer_list(obj: Context, slug):
     campaign = obj.store.campaign(slug) if slug else None
     frame = planner.volunteers(obj.store, campaign.id if campaign else None)
     frame["consent"] = ["yes" if c else "no" for c in frame["consent"]]
-    _frame_table(frame, ["id", "display_name", "timezone", "consent", "handles", "assignments", "done"],
+    _frametable(frame, ["id", "display_name", "timezone", "consent", "handles", "assignments", "done"],
                  "no volunteers yet; add one with: groundswell volunteer add NAME")
 
 
@@ -608,7 +608,7 @@ def assign_list(obj: Context, slug, volunteer_name):
     person = planner.find_volunteer(obj.store, volunteer_name) if volunteer_name else None
     frame = planner.assignments(obj.store, campaign.id, volunteer_id=person.id if person else None)
     frame["starts"] = [_local(v, campaign.timezone) for v in frame["starts_at"]]
-    _frame_table(frame, ["id", "volunteer", "kind", "subject_id", "title", "role", "status", "starts", "evidence_uid"],
+    _frametable(frame, ["id", "volunteer", "kind", "subject_id", "title", "role", "status", "starts", "evidence_uid"],
                  "no assignments yet; add one with: groundswell assign add NAME --action ID")
 
 
@@ -697,7 +697,7 @@ def demand_list(obj: Context, slug):
     frame = planner.demands(obj.store, campaign.id)
     frame["status"] = [planner.DEMAND_LABELS.get(s, s) for s in frame["status"]]
     frame["last_update"] = [_local(v, campaign.timezone)[:10] for v in frame["last_update"]]
-    _frame_table(frame, ["id", "status", "decision_maker", "due_at", "review_on", "last_update", "text"],
+    _frametable(frame, ["id", "status", "decision_maker", "due_at", "review_on", "last_update", "text"],
                  "no demands yet; add one with: groundswell demand add --text ...")
 
 

@@ -50,12 +50,12 @@ def demo_db(tmp_path_factory) -> Path:
 
     Tests that write must copy it (see `demo_copy`).
     """
-    from collectors.demo import load_demo
+    from demo.data import load_demo
 
     path = tmp_path_factory.mktemp("demo") / "demo.db"
     with Store.open(path) as seeded:
         load_demo(seeded, Settings(db_path=path), seed=3, mentions=6000, days=30, until=DEMO_UNTIL)
-        seeded.db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        seeded.checkpoint()
     return path
 
 

@@ -125,17 +125,13 @@ def test_a_read_only_database(tmp_path):
 
 def test_a_read_only_database_even_as_root(tmp_path):
     """Root ignores file modes, so open the database read-only through SQLite's own URI flag."""
-    import sqlite3
-
     db = tmp_path / "g.db"
     run(db, "init")
-    store = Store.open(db)
-    store.db.conn.close()
-    store.db.conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    store = Store.open(db, readonly=True)
     from campaigns.errors import StoreError
     from campaigns.model import Mention
 
-    store.db.conn.execute("SELECT 1")
+    assert store.campaigns() == []
     with pytest.raises(StoreError, match="cannot write to database"):
         store.upsert_mentions([Mention(platform="x", native_id="1", created_at="2026-03-01T00:00:00Z")])
 

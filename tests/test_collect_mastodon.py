@@ -88,8 +88,7 @@ def test_rate_limit_beyond_the_bound_stops_the_source_and_says_until_when(store,
     with api:
         result = collect(store, settings, campaign, api.url, [])
     assert result.status == "rate_limited"
-    from campaigns.sources import states
-    assert states(store)["mastodon"]["rate_limited_until"][:13] == reset[:13]
+    assert store.source_states()["mastodon"]["rate_limited_until"][:13] == reset[:13]
 
 
 def test_server_error_is_retried_with_backoff(store, settings, campaign):

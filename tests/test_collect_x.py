@@ -10,7 +10,6 @@ import pytest
 import responses
 from fake_api import fixture_json
 
-from campaigns import sources
 from campaigns.model import Campaign, Tracker
 from collectors.runner import run_source
 from collectors.x import MAX_QUERY, XCollector, build_queries
@@ -78,7 +77,7 @@ def test_pages_through_next_tokens_and_counts_posts_against_the_budget(store, se
     sent = [parse_qs(urlparse(call.request.url).query) for call in responses.calls]
     assert "next_token" not in sent[0] and sent[1]["next_token"] == ["b26v89c19zqg8o3fpdv5h0jf3cy2"]
     assert sent[0]["expansions"] == ["author_id,referenced_tweets.id,referenced_tweets.id.author_id"]
-    assert sources.usage(store, "x") == 31
+    assert store.source_usage("x") == 31
     row = store.mention("x:1860000000000000125")
     assert (row["author_followers"], row["impressions"], row["likes"]) == (1, 165, 6)
     retweet = store.mention("x:1860000000000000130")
@@ -105,7 +104,7 @@ def test_budget_stops_collection_before_it_is_passed(store, settings, campaign):
     assert result.status == "partial" and "budget reached" in result.errors[0]
     assert len(responses.calls) == 2  # 11 + 10 read; 4 left is below a page
     assert parse_qs(urlparse(responses.calls[1].request.url).query)["max_results"] == ["14"]
-    assert "budget reached" in sources.states(store)["x"]["note"]
+    assert "budget reached" in store.source_states()["x"]["note"]
 
 
 @responses.activate

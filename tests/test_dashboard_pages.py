@@ -11,7 +11,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from campaigns.metrics import Filters, distinct_totals, net_sentiment, spikes
+from campaigns.metrics import Filters, net_sentiment
 from campaigns.model import Campaign, Mention
 from campaigns.store import Store
 from dashboard import charts
@@ -77,7 +77,7 @@ def test_overview_tiles_equal_sql_for_every_campaign(demo_db, monkeypatch):
             assert mentions > 0
             assert metric(at, "Mentions", nth) == f"{mentions:,}"
             assert metric(at, "Unique authors", nth) == f"{authors:,}"
-            _, reach = distinct_totals(opened.db.conn, Filters(campaign.id, start, end))
+            _, reach = opened.reads.distinct_totals(Filters(campaign.id, start, end))
             assert metric(at, "Potential reach", nth) == f"{reach:,}"
     assert "demo data" in " ".join(s.value for s in at.subheader)
     assert at.warning[0].value.startswith("Demo data")
@@ -107,7 +107,7 @@ def test_traction_tiles_and_charts_match_the_store(demo_db, monkeypatch):
         assert drawn[f"{platform} reposts"] == reposts
     assert "Time (Europe/London)" in spec["layout"]["xaxis"]["title"]["text"]
 
-    found = spikes(Store.open(demo_db).db.conn, Filters(campaign_id, start, end))
+    found = Store.open(demo_db).reads.spikes(Filters(campaign_id, start, end))
     assert len(found) > 0, "the demo data has bursts"
     # Spike markers; the planner's actions, events and opposing pushes are marked beside them.
     marker_lines = [s for s in spec["layout"].get("shapes", [])
@@ -127,7 +127,7 @@ def test_traction_tiles_and_charts_match_the_store(demo_db, monkeypatch):
     assert tags["y"][-1] == f"#{top_tag}" and tags["x"][-1] == count
 
     reach = figure(at, "reach")["data"][0]["y"]
-    _, total_reach = distinct_totals(Store.open(demo_db).db.conn, Filters(campaign_id, start, end))
+    _, total_reach = Store.open(demo_db).reads.distinct_totals(Filters(campaign_id, start, end))
     assert reach[-1] == total_reach
     assert metric(at, "Potential reach") == f"{total_reach:,}"
     assert len(at.get("download_button")) >= 7
@@ -226,7 +226,17 @@ def test_campaign_with_no_mentions_shows_zeros_and_na(demo_copy):
             assert "rests on 0 scored posts" in [c.value for c in at.caption]
 
 
+def test_a_missing_database_is_named_with_how_to_create_it(db_path):
+    at = AppTest.from_file(ENTRY, default_timeout=30)
+    at.run()
+    assert not at.exception, at.exception
+    assert not db_path.exists(), "the dashboard must never create a database"
+    message = " ".join(e.value for e in at.error)
+    assert str(db_path) in message and "groundswell init" in message
+
+
 def test_every_page_works_on_an_empty_database(db_path):
+    Store.open(db_path).close()
     at = app(preset=None)
     for name in ("overview", "traction", "sentiment", "sources"):
         page(at, name)
@@ -274,8 +284,7 @@ def test_sources_says_how_to_collect_when_nothing_ran(demo_db, monkeypatch):
     assert any("groundswell collect" in i.value for i in at.info)
 
 
-def test_password_gate(demo_db, monkeypatch):
-    monkeypatch.setenv("GROUNDSWELL_DB", str(demo_db))
+def test_password_gate(demo_copy, monkeypatch):
     monkeypatch.setenv("GROUNDSWELL_DASHBOARD_PASSWORD", "correct horse")
     at = AppTest.from_file(ENTRY, default_timeout=30).run()
     assert not at.metric and not at.sidebar.selectbox

@@ -46,9 +46,9 @@ def test_the_demo_has_bursts_an_opposing_side_and_abuse_at_protected_accounts(de
     store = Store.open(demo_db)
     antisocial = store.campaign("antisocial")
     window = metrics.Filters(antisocial.id, "2026-10-21T12:00:00Z", "2026-11-20T12:00:00Z")
-    kpis = metrics.kpis(store.db.conn, window)
+    kpis = store.reads.kpis(window)
     assert kpis.ours > kpis.opposing > 0
-    assert metrics.spikes(store.db.conn, window).shape[0] > 0
+    assert store.reads.spikes(window).shape[0] > 0
     abusive_at_protected = store.db.conn.execute(
         "SELECT count(*) FROM mention_matches WHERE campaign_id = ? AND side = 'protect' AND abuse >= 0.5",
         [antisocial.id]).fetchone()[0]

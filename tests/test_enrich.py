@@ -5,8 +5,9 @@ import math
 import pytest
 
 from campaigns.model import Mention
+from campaigns.privacy import pseudonym
 from campaigns.settings import Settings
-from collectors.enrich import enrich, pseudonym, score_abuse, score_sentiment, score_texts
+from collectors.enrich import enrich, score_abuse, score_sentiment, score_texts
 
 
 def test_scores_are_in_range_and_point_the_right_way():

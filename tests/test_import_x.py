@@ -63,7 +63,7 @@ def test_import_stores_and_matches(campaign_db):
     # "und" is no language: it was detected from the text.
     assert store.mention("x:998")["lang"] == "en"
     campaign = store.campaign("antisocial")
-    kpis = metrics.kpis(store.db.conn, metrics.Filters(campaign.id, "2026-03-01T00:00:00Z", "2026-03-03T00:00:00Z"))
+    kpis = store.reads.kpis(metrics.Filters(campaign.id, "2026-03-01T00:00:00Z", "2026-03-03T00:00:00Z"))
     assert (kpis.mentions, kpis.reposts, kpis.unique_authors) == (5, 1, 3)
     assert kpis.engagement == 37 + 7 + 3 + 12
     assert kpis.potential_reach == 1200 + 90 + 4000

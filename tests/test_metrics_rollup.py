@@ -28,7 +28,7 @@ def test_series_equals_summing_every_rollup_row(demo_db, bucket, by):
         campaign = store.campaign("antisocial")
         conn = store.db.conn
         filters = Filters(campaign.id, "2026-10-25T00:00:00Z", "2026-11-20T12:00:00Z")
-        got = metrics.series(conn, filters, campaign.timezone, bucket, by)
+        got = store.reads.series(filters, campaign.timezone, bucket, by)
         expected = _reference(conn, filters, campaign.timezone, bucket, by)
     assert len(got) > 20 and got["mentions"].sum() > 1000
     pd.testing.assert_frame_equal(got[expected.columns].reset_index(drop=True), expected,
@@ -39,7 +39,7 @@ def test_spikes_rest_on_the_hourly_totals(demo_db):
     with Store.open(demo_db) as store:
         campaign = store.campaign("antisocial")
         filters = Filters(campaign.id, "2026-10-28T00:00:00Z", "2026-11-20T12:00:00Z")
-        found = metrics.spikes(store.db.conn, filters)
+        found = store.reads.spikes(filters)
         assert len(found) >= 1
         for hour, mentions in zip(found["hour"], found["mentions"], strict=True):
             stamp = hour.strftime("%Y-%m-%dT%H:00:00Z")
@@ -51,7 +51,7 @@ def test_spikes_rest_on_the_hourly_totals(demo_db):
 
 def test_hourly_frame_refuses_a_column_that_is_not_in_the_rollup(demo_db):
     with Store.open(demo_db) as store, pytest.raises(ValueError, match="not a roll-up column"):
-        metrics.hourly_frame(store.db.conn, Filters(1, "2026-11-01T00:00:00Z", "2026-11-02T00:00:00Z"),
+        store.reads.hourly_frame(Filters(1, "2026-11-01T00:00:00Z", "2026-11-02T00:00:00Z"),
                              by=("author_key",))
 
 
@@ -62,12 +62,11 @@ def test_distinct_series_counts_each_bucket_as_distinct_totals_does(demo_db, buc
 
     with Store.open(demo_db) as store:
         campaign = store.campaign("antisocial")
-        conn = store.db.conn
         filters = Filters(campaign.id, "2026-11-10T00:00:00Z", "2026-11-14T06:00:00Z", **narrowed)
-        got = metrics.distinct_series(conn, filters, campaign.timezone, bucket)
+        got = store.reads.distinct_series(filters, campaign.timezone, bucket)
         spans = metrics.local_buckets(to_datetime(filters.start), to_datetime(filters.end),
                                       campaign.timezone, bucket)
-        expected = [metrics.distinct_totals(conn, filters.shifted(iso_utc(a), iso_utc(b))) for a, b in spans]
+        expected = [store.reads.distinct_totals(filters.shifted(iso_utc(a), iso_utc(b))) for a, b in spans]
     # The frame holds unknown reach as NaN, as it always has (a float column).
     reach = [None if pd.isna(value) else int(value) for value in got["potential_reach"]]
     assert list(zip(got["unique_authors"], reach, strict=True)) == expected
@@ -94,8 +93,8 @@ def test_a_window_without_data_gives_an_empty_series_with_every_column(demo_db):
     with Store.open(demo_db) as store:
         campaign = store.campaign("antisocial")
         filters = Filters(campaign.id, "2020-01-01T00:00:00Z", "2020-01-09T00:00:00Z")
-        days = metrics.series(store.db.conn, filters, campaign.timezone, "day", ("side",))
-        hours = metrics.series(store.db.conn, filters, campaign.timezone, "hour", ("side",))
+        days = store.reads.series(filters, campaign.timezone, "day", ("side",))
+        hours = store.reads.series(filters, campaign.timezone, "hour", ("side",))
     assert days.empty and hours.empty
     assert list(days.columns) == list(hours.columns)
     assert str(days["bucket"].dtype.tz) == campaign.timezone

@@ -2,8 +2,8 @@
 
 import sqlite_utils
 
-from campaigns.migrations import migrations
 from campaigns.store import Store
+from campaigns.store.migrations import migrations
 
 
 def test_migrations_on_empty_database_then_again(tmp_path):

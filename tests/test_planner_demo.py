@@ -6,7 +6,8 @@ from datetime import timedelta
 from campaigns import planner
 from campaigns.model import iso_utc
 from campaigns.store import Store
-from collectors.demo import demo_campaigns, moment_time
+from demo.data import demo_campaigns
+from demo.moments import moment_time
 from tests.conftest import DEMO_UNTIL
 
 

@@ -145,14 +145,14 @@ def test_kpis_match_sql_over_whole_hours_and_partial_windows(store):
         mention(5, "#AntiSocialMedia rss", platform="rss", author_key=None, author_followers=None,
                 created_at="2026-03-02T12:30:00Z"),
     ])
-    whole = metrics.kpis(store.db.conn, metrics.Filters(campaign.id, "2026-03-02T10:00:00Z", "2026-03-02T13:00:00Z"))
+    whole = store.reads.kpis(metrics.Filters(campaign.id, "2026-03-02T10:00:00Z", "2026-03-02T13:00:00Z"))
     assert (whole.mentions, whole.unique_authors, whole.ours, whole.opposing) == (5, 3, 4, 1)
     # Author "a" once, with the largest follower count in the window; the subreddit once.
     assert whole.potential_reach == 120 + 50 + 300_000
     assert whole.share_of_voice == 4 / 5
-    partial = metrics.kpis(store.db.conn, metrics.Filters(campaign.id, "2026-03-02T11:30:00Z", "2026-03-02T12:10:00Z"))
+    partial = store.reads.kpis(metrics.Filters(campaign.id, "2026-03-02T11:30:00Z", "2026-03-02T12:10:00Z"))
     assert (partial.mentions, partial.unique_authors, partial.potential_reach) == (2, 2, 50 + 300_000)
-    rss_only = metrics.kpis(store.db.conn, metrics.Filters(campaign.id, "2026-03-02T12:20:00Z", "2026-03-02T12:40:00Z",
+    rss_only = store.reads.kpis(metrics.Filters(campaign.id, "2026-03-02T12:20:00Z", "2026-03-02T12:40:00Z",
                                                            platforms=("rss",)))
     assert (rss_only.mentions, rss_only.potential_reach) == (1, None)
 
@@ -162,10 +162,10 @@ def test_unique_authors_over_a_range_are_not_the_sum_of_days(store):
     store.upsert_mentions([mention(i, "#AntiSocialMedia", author_key="same", created_at=f"2026-03-0{i}T10:00:00Z")
                            for i in range(1, 5)])
     filters = metrics.Filters(campaign.id, "2026-03-01T00:00:00Z", "2026-03-05T00:00:00Z")
-    days = metrics.distinct_series(store.db.conn, filters, "UTC", "day")
+    days = store.reads.distinct_series(filters, "UTC", "day")
     assert list(days["unique_authors"]) == [1, 1, 1, 1]
-    assert metrics.kpis(store.db.conn, filters).unique_authors == 1
-    assert metrics.kpis(store.db.conn, filters).potential_reach == 100
+    assert store.reads.kpis(filters).unique_authors == 1
+    assert store.reads.kpis(filters).potential_reach == 100
 
 
 def test_local_day_buckets_follow_the_campaign_time_zone_across_dst(store):
@@ -183,7 +183,7 @@ def test_spikes_need_three_sigmas_and_ten_mentions(store):
              for i in range(8 * 24)]
     burst = [mention(10_000 + i, "#AntiSocialMedia", created_at="2026-03-09T01:10:00Z") for i in range(12)]
     store.upsert_mentions(quiet + burst)
-    found = metrics.spikes(store.db.conn, metrics.Filters(campaign.id, "2026-03-08T00:00:00Z", "2026-03-10T00:00:00Z"))
+    found = store.reads.spikes(metrics.Filters(campaign.id, "2026-03-08T00:00:00Z", "2026-03-10T00:00:00Z"))
     assert [str(h) for h in found["hour"]] == ["2026-03-09 01:00:00+00:00"]
     assert found["mentions"].tolist() == [12]
 
@@ -221,11 +221,11 @@ def test_short_and_long_windows_count_the_same_whichever_index_serves_them(store
     conn = store.db.conn
     whole = metrics.Filters(campaign.id, "2026-03-01T00:00:00Z", "2026-03-29T00:00:00Z", sides=("ours",))
     short = whole.shifted("2026-03-10T00:00:00Z", "2026-03-12T00:00:00Z")
-    assert metrics.is_long_window(conn, whole) and not metrics.is_long_window(conn, short)
+    assert store.reads.is_long_window(whole) and not store.reads.is_long_window(short)
     answers = {}
     for share in (0.0, 2.0):  # every window long, then every window short
         monkeypatch.setattr(metrics, "LONG_WINDOW_SHARE", share)
-        answers[share] = [metrics.distinct_totals(conn, f) for f in (whole, short)]
+        answers[share] = [store.reads.distinct_totals(f) for f in (whole, short)]
     assert answers[0.0] == answers[2.0]
     plan = " ".join(row[3] for row in conn.execute(
         "EXPLAIN QUERY PLAN SELECT count(DISTINCT author_key) FROM mention_matches INDEXED BY mention_matches_authors"

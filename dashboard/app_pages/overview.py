@@ -7,16 +7,16 @@ import streamlit as st
 
 from campaigns.metrics import pct_change
 from campaigns.model import iso_utc, to_datetime
-from dashboard import queries, ui
+from dashboard import data, ui
 from dashboard.selection import Selection, format_change, format_count, next_hour
 
 
 def campaign_row(chosen: Selection, campaign) -> dict:
     """Draw one campaign's tiles and return its numbers for the CSV."""
     filters = chosen.filters(campaign.id)
-    now = queries.kpis(chosen.db_path, filters)
-    before = queries.kpis(chosen.db_path, chosen.previous(campaign.id))
-    daily = queries.series(chosen.db_path, filters, campaign.timezone, chosen.bucket, ())
+    now = data.kpis(chosen.db_path, filters)
+    before = data.kpis(chosen.db_path, chosen.previous(campaign.id))
+    daily = data.series(chosen.db_path, filters, campaign.timezone, chosen.bucket, ())
     sparkline = daily["mentions"].tolist()
     with st.container(border=True):
         title = campaign.name + (" · demo data" if campaign.is_demo else "")
@@ -36,7 +36,7 @@ def campaign_row(chosen: Selection, campaign) -> dict:
                           format_change(pct_change(now.engagement, before.engagement)))
         ui.net_sentiment_tile(columns[4], now, before)
         goals = goal_bars(chosen, campaign)
-        alerts = queries.open_alerts(chosen.db_path, campaign.id)
+        alerts = data.open_alerts(chosen.db_path, campaign.id)
         if len(alerts):
             st.caption(f"{len(alerts)} open alert(s); newest: {alerts.iloc[0]['kind']} at {alerts.iloc[0]['at']}")
     return {"campaign": campaign.slug, "name": campaign.name, "demo": campaign.is_demo,
@@ -55,7 +55,7 @@ def goal_bars(chosen: Selection, campaign) -> dict:
     # To the end of the current hour: a whole-hour window is summed from the roll-up and stays
     # one cache entry for the hour, where 'now' to the second would be neither.
     since = chosen.filters(campaign.id, sides=("ours",)).shifted(iso_utc(start), iso_utc(next_hour(chosen.now)))
-    totals = queries.kpis(chosen.db_path, since)
+    totals = data.kpis(chosen.db_path, since)
     shown = {}
     columns = st.columns(2)
     for column, label, value, goal in ((columns[0], "mentions", totals.mentions, campaign.goal_mentions),
@@ -80,7 +80,7 @@ def main() -> None:
         return
     ui.page_header("Overview", chosen, campaign_wide=True)
     tiles(chosen)
-    alerts = queries.open_alerts(chosen.db_path)
+    alerts = data.open_alerts(chosen.db_path)
     st.subheader("Open alerts")
     if alerts.empty:
         st.caption("No open alerts.")

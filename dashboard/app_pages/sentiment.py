@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from campaigns.metrics import net_sentiment, pct_change
-from dashboard import charts, queries, ui
+from dashboard import charts, data, ui
 from dashboard.selection import Selection, format_change, format_count, format_share
 
 COUNTS = ["mentions", "pos", "neu", "neg", "abusive", "scored"]
@@ -18,8 +18,8 @@ def abuse_share(abusive: int, mentions: int) -> float | None:
 
 @st.fragment(run_every=ui.REFRESH_EVERY)
 def kpi_tiles(chosen: Selection) -> None:
-    now = queries.kpis(chosen.db_path, chosen.filters())
-    before = queries.kpis(chosen.db_path, chosen.previous())
+    now = data.kpis(chosen.db_path, chosen.filters())
+    before = data.kpis(chosen.db_path, chosen.previous())
     columns = st.columns(5)
     ui.net_sentiment_tile(columns[0], now, before)
     columns[1].metric("Positive", format_count(now.positive),
@@ -35,7 +35,7 @@ def kpi_tiles(chosen: Selection) -> None:
 def by_group(chosen: Selection, group: str):
     """Sentiment counts per platform or side over the whole range (counts add across hours)."""
     sides = () if group == "side" else None
-    frame = queries.series(chosen.db_path, chosen.filters(sides=sides), chosen.tz, chosen.bucket, (group,))
+    frame = data.series(chosen.db_path, chosen.filters(sides=sides), chosen.tz, chosen.bucket, (group,))
     totals = frame.groupby(group, as_index=False)[COUNTS].sum()
     totals["net_sentiment"] = [net_sentiment(p, n) for p, n in zip(totals["pos"], totals["neg"], strict=True)]
     return totals
@@ -50,13 +50,13 @@ def main() -> None:
     name = chosen.campaign.slug
     kpi_tiles(chosen)
 
-    overall = queries.series(path, filters, tz, bucket, ())
+    overall = data.series(path, filters, tz, bucket, ())
     ui.chart(charts.net_sentiment_over_time(overall, tz, bucket),
              overall[["bucket", "net_sentiment", "pos", "neg", "neu", "scored"]], f"{name} net sentiment", "net")
 
     left, right = st.columns(2)
     with left:
-        histogram = queries.sentiment_histogram(path, filters)
+        histogram = data.sentiment_histogram(path, filters)
         ui.chart(charts.sentiment_distribution(histogram, chosen.label()), histogram,
                  f"{name} sentiment distribution", "distribution")
     with right:
@@ -76,9 +76,9 @@ def main() -> None:
 
     st.subheader("Most negative posts")
     st.caption("Original posts with the lowest VADER score in the range. Times in UTC.")
-    ui.posts_table(queries.extreme_posts(path, filters, "negative"), f"{name} most negative posts", "negative")
+    ui.posts_table(data.extreme_posts(path, filters, "negative"), f"{name} most negative posts", "negative")
     st.subheader("Most positive posts")
-    ui.posts_table(queries.extreme_posts(path, filters, "positive"), f"{name} most positive posts", "positive")
+    ui.posts_table(data.extreme_posts(path, filters, "positive"), f"{name} most positive posts", "positive")
 
 
 main()

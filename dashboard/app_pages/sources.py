@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from campaigns.model import iso_utc
-from dashboard import charts, queries, ui
+from dashboard import charts, data, ui
 from dashboard.selection import next_hour
 
 SUMMARY_DAYS = 30
@@ -30,8 +30,8 @@ def main() -> None:
     with right.popover("What these columns mean"):
         st.markdown(RUN_DEFINITIONS)
     path = chosen.db_path
-    summary = queries.source_summary(path, iso_utc(next_hour(chosen.now)), SUMMARY_DAYS)
-    runs = queries.last_runs(path, 200)
+    summary = data.source_summary(path, iso_utc(next_hour(chosen.now)), SUMMARY_DAYS)
+    runs = data.last_runs(path, 200)
     slugs = {c.id: c.slug for c in chosen.campaigns}
     runs.insert(2, "campaign", runs.pop("campaign_id").map(slugs))
     if runs.empty:

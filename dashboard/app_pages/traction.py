@@ -7,7 +7,7 @@ import streamlit as st
 
 from campaigns.metrics import pct_change, share_of_voice
 from campaigns.model import iso_utc, to_datetime
-from dashboard import charts, planner_data, queries, ui
+from dashboard import charts, data, planner_data, ui
 from dashboard.selection import Selection, format_change, format_count, format_share
 
 REFRESH = ui.REFRESH_EVERY
@@ -16,8 +16,8 @@ REFRESH = ui.REFRESH_EVERY
 @st.fragment(run_every=REFRESH)
 def kpi_tiles(chosen: Selection) -> None:
     """The headline numbers for the range, against the range before it; they refresh on their own."""
-    now = queries.kpis(chosen.db_path, chosen.filters())
-    before = queries.kpis(chosen.db_path, chosen.previous())
+    now = data.kpis(chosen.db_path, chosen.filters())
+    before = data.kpis(chosen.db_path, chosen.previous())
     columns = st.columns(5)
     columns[0].metric("Mentions", format_count(now.mentions), format_change(pct_change(now.mentions, before.mentions)),
                       help=f"{now.originals:,} original, {now.reposts:,} reposts")
@@ -30,7 +30,7 @@ def kpi_tiles(chosen: Selection) -> None:
                       format_change(pct_change(now.engagement, before.engagement)),
                       help="Likes + reposts + replies + quotes of original posts."
                       + (f" Measured impressions: {now.impressions:,}." if now.impressions is not None else ""))
-    everyone = queries.kpis(chosen.db_path, chosen.filters(sides=()))
+    everyone = data.kpis(chosen.db_path, chosen.filters(sides=()))
     columns[4].metric("Share of voice", format_share(everyone.share_of_voice),
                       help=f"ours {everyone.ours:,} / (ours + opposing {everyone.opposing:,}), whatever side is chosen")
 
@@ -43,7 +43,7 @@ def goal_progress(chosen: Selection) -> None:
         return
     start = to_datetime(campaign.starts_at, campaign.timezone).replace(minute=0, second=0)
     since_start = chosen.filters(sides=("ours",)).shifted(iso_utc(start), iso_utc(chosen.end))
-    totals = queries.kpis(chosen.db_path, since_start)
+    totals = data.kpis(chosen.db_path, since_start)
     for label, value, goal in (("Our mentions", totals.mentions, campaign.goal_mentions),
                                ("Our potential reach", totals.potential_reach, campaign.goal_reach)):
         if goal:
@@ -62,10 +62,10 @@ def main() -> None:
     goal_progress(chosen)
     name = chosen.campaign.slug
 
-    by_platform = queries.series(path, filters, tz, bucket, ("platform",))
+    by_platform = data.series(path, filters, tz, bucket, ("platform",))
     # Calls to action, events and opposing pushes from the planner, marked where they began.
     planned = planner_data.markers(path, chosen.campaign.id, chosen.start, chosen.end)
-    spikes = queries.spikes(path, filters)
+    spikes = data.spikes(path, filters)
     figure = charts.mentions_over_time(by_platform, tz, bucket)
     charts.add_markers(figure, charts.spike_markers(spikes), tz)
     charts.add_markers(figure, planned, tz)
@@ -77,14 +77,14 @@ def main() -> None:
 
     left, right = st.columns(2)
     with left:
-        reach = queries.cumulative_potential_reach(path, filters, tz, "hour" if bucket == "hour" else "day")
+        reach = data.cumulative_potential_reach(path, filters, tz, "hour" if bucket == "hour" else "day")
         ui.chart(charts.add_markers(charts.reach_over_time(reach, tz, chosen.campaign.goal_reach), planned, tz), reach,
                  f"{name} potential reach cumulative", "reach")
     with right:
         ui.chart(charts.add_markers(charts.engagement_over_time(by_platform, tz, bucket), planned, tz),
                  by_platform[["bucket", "platform", "engagement"]], f"{name} engagement", "engagement")
 
-    by_side = queries.series(path, chosen.filters(sides=()), tz, bucket, ("side",))
+    by_side = data.series(path, chosen.filters(sides=()), tz, bucket, ("side",))
     voice = by_side.pivot_table(index="bucket", columns="side", values="mentions", aggfunc="sum", fill_value=0)
     voice = voice.reindex(columns=["ours", "opposing"], fill_value=0).reset_index()
     voice["share_of_voice"] = [share_of_voice(o, p) for o, p in zip(voice["ours"], voice["opposing"], strict=True)]
@@ -96,15 +96,15 @@ def main() -> None:
     left, right = st.columns(2)
     tracked = tuple(t.value.lower() for t in chosen.campaign.trackers if t.kind == "hashtag")
     with left:
-        tags = queries.top_hashtags(path, filters, tracked)
+        tags = data.top_hashtags(path, filters, tracked)
         ui.chart(charts.hashtags_bar(tags, chosen.label()), tags, f"{name} hashtags", "hashtags")
     with right:
-        amplifiers = queries.top_amplifiers(path, filters)
+        amplifiers = data.top_amplifiers(path, filters)
         ui.chart(charts.amplifiers_bar(amplifiers, chosen.label()), amplifiers, f"{name} amplifiers", "amplifiers")
 
     st.subheader("Top posts by engagement")
     st.caption("Original posts only; a repost's engagement belongs to its original. Times in UTC.")
-    ui.posts_table(queries.top_posts(path, filters), f"{name} top posts", "top_posts")
+    ui.posts_table(data.top_posts(path, filters), f"{name} top posts", "top_posts")
     if len(spikes):
         st.subheader("Spikes")
         table = spikes.assign(hour=pd.to_datetime(spikes["hour"], utc=True).dt.tz_convert(tz))

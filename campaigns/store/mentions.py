@@ -1,23 +1,18 @@
-"""The SQLite store: open and migrate, campaigns, idempotent mention upserts with the hourly roll-up."""
+"""Mentions: idempotent upserts that match campaigns and move the hourly roll-up, rematch, lookups."""
 
 from __future__ import annotations
 
-import json
-import os
 import sqlite3
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from pathlib import Path
 
-import sqlite_utils
-
-from campaigns.errors import StoreError, UnknownCampaign
+from campaigns.clock import now_iso
+from campaigns.errors import StoreError
 from campaigns.matching import Matcher
-from campaigns.metrics import is_abusive, sentiment_class
-from campaigns.migrations import migrations
-from campaigns.model import Campaign, Mention, Tracker, classify_term
+from campaigns.metrics import ROLLUP_SUMS, is_abusive, sentiment_class
+from campaigns.model import Mention
+from campaigns.privacy import is_forgotten
 
 MENTION_COLUMNS = (
     "uid", "platform", "native_id", "url", "created_at", "collected_at", "author_key",
@@ -26,33 +21,30 @@ MENTION_COLUMNS = (
     "engagement", "sentiment", "abuse", "raw_ref", "is_demo",
 )
 # Counts and scores take the newest value a platform reports; a NULL (not reported this time)
-# keeps what was stored.
+# keeps what was stored. What a purge or a forget removed stays removed when a post is seen again.
 _UPSERT_MENTION = (
     f"INSERT INTO mentions ({', '.join(MENTION_COLUMNS)}) VALUES ({', '.join('?' * len(MENTION_COLUMNS))}) "
     "ON CONFLICT(uid) DO UPDATE SET collected_at = excluded.collected_at, "
     + ", ".join(
+        f"{c} = CASE WHEN purged_at IS NULL THEN coalesce(excluded.{c}, {c}) END"
+        for c in ("url", "author_key", "text", "raw_ref")
+    )
+    + ", "
+    + ", ".join(
         f"{c} = coalesce(excluded.{c}, {c})"
-        for c in ("url", "author_key", "author_followers", "audience_key", "audience_size", "text",
+        for c in ("author_followers", "audience_key", "audience_size",
                   "lang", "reposted_uid", "reply_to_uid", "likes", "reposts", "replies", "quotes",
-                  "impressions", "sentiment", "abuse", "raw_ref")
+                  "impressions", "sentiment", "abuse")
     )
     + ", engagement = excluded.engagement"
 )
-_HOURLY_COLUMNS = ("mentions", "reposts", "engagement", "sentiment_sum", "scored", "pos", "neg",
-                   "neu", "abusive", "impressions", "impressions_known")
+_HOURLY_COLUMNS = ROLLUP_SUMS
 _UPSERT_HOURLY = (
     f"INSERT INTO hourly (campaign_id, hour, platform, side, {', '.join(_HOURLY_COLUMNS)}) "
     f"VALUES (?, ?, ?, ?, {', '.join('?' * len(_HOURLY_COLUMNS))}) "
     "ON CONFLICT(campaign_id, hour, platform, side) DO UPDATE SET "
     + ", ".join(f"{c} = {c} + excluded.{c}" for c in _HOURLY_COLUMNS)
 )
-DEFAULT_DB = "groundswell.db"
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def hour_of(created_at: str) -> str:
     """The roll-up bucket of a stored instant: '2026-03-01T14:27:03Z' -> '2026-03-01T14:00:00Z'."""
     return created_at[:13] + ":00:00Z"
@@ -67,14 +59,15 @@ class UpsertResult:
     updated: int = 0
     matched: int = 0
     unmatched: int = 0
+    forgotten: int = 0       # left out: their author asked to be forgotten
 
     def add(self, other: UpsertResult) -> UpsertResult:
-        for name in ("received", "new", "updated", "matched", "unmatched"):
+        for name in ("received", "new", "updated", "matched", "unmatched", "forgotten"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         return self
 
 
-def _contribution(is_new_match: bool, is_repost: bool, engagement: int, sentiment, abuse, impressions):
+def contribution(is_new_match: bool, is_repost: bool, engagement: int, sentiment, abuse, impressions):
     cls = sentiment_class(sentiment)
     return [
         1 if is_new_match else 0,
@@ -91,178 +84,16 @@ def _contribution(is_new_match: bool, is_repost: bool, engagement: int, sentimen
     ]
 
 
-def resolve_db_path(path: str | os.PathLike | None = None) -> Path:
-    """--db, else GROUNDSWELL_DB, else ./groundswell.db."""
-    return Path(path or os.environ.get("GROUNDSWELL_DB") or DEFAULT_DB)
 
-
-class Store:
-    """One SQLite database holding every campaign, mention and plan. Writes go through here."""
-
-    def __init__(self, db: sqlite_utils.Database, path: Path | None = None):
-        self.db = db
-        self.path = path
-        self._matcher: Matcher | None = None
-        self._matcher_version: tuple | None = None
-        self.applied_migrations: list[str] = []
-
-    # -- opening ---------------------------------------------------------------------------
-
-    @classmethod
-    def open(cls, path: str | os.PathLike | None = None, *, migrate: bool = True) -> Store:
-        """Open (creating it if needed) and migrate the database; WAL mode, foreign keys on."""
-        db_path = resolve_db_path(path)
-        if str(db_path) != ":memory:":
-            if db_path.is_dir():
-                raise StoreError(f"cannot open database {db_path}: it is a folder")
-            if not db_path.parent.exists():
-                raise StoreError(f"cannot open database {db_path}: folder {db_path.parent} does not exist")
-            if db_path.exists() and not os.access(db_path, os.R_OK):
-                raise StoreError(f"cannot open database {db_path}: permission denied")
-        try:
-            conn = sqlite3.connect(str(db_path), timeout=30, check_same_thread=False)
-            conn.execute("PRAGMA busy_timeout = 30000")
-            db = sqlite_utils.Database(conn)
-            if str(db_path) != ":memory:":
-                db.enable_wal()
-            conn.execute("PRAGMA foreign_keys = ON")
-            conn.execute("PRAGMA synchronous = NORMAL")
-            store = cls(db, db_path)
-            if migrate:
-                store.applied_migrations = store.migrate()
-            else:
-                conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        except sqlite3.DatabaseError as error:
-            raise StoreError(f"cannot open database {db_path}: {error}") from None
-        return store
-
-    def migrate(self) -> list[str]:
-        """Apply pending migrations; returns the names applied (none on a current database)."""
-        pending = [m.name for m in migrations.pending(self.db)]
-        if pending:
-            try:
-                migrations.apply(self.db)
-            except sqlite3.OperationalError as error:
-                raise StoreError(f"cannot migrate database {self.path}: {error}") from None
-        return pending
-
-    def close(self) -> None:
-        self.db.conn.close()
-
-    def __enter__(self) -> Store:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    # -- campaigns -------------------------------------------------------------------------
-
-    def save_campaign(self, campaign: Campaign) -> Campaign:
-        """Insert a campaign or replace the one with its slug; trackers are replaced to match.
-
-        Trackers keep their ids when they are unchanged, so mentions already matched keep
-        pointing at them.
-        """
-        campaign.validate()
-        now = now_iso()
-        row = {
-            "slug": campaign.slug, "name": campaign.name, "description": campaign.description or "",
-            "status": campaign.status, "starts_at": campaign.starts_at, "ends_at": campaign.ends_at,
-            "timezone": campaign.timezone, "goal_mentions": campaign.goal_mentions,
-            "goal_reach": campaign.goal_reach, "retention_days": campaign.retention_days,
-            "platforms": json.dumps(campaign.platforms), "exclude": json.dumps(campaign.exclude),
-            "feeds": json.dumps(campaign.feeds), "is_demo": int(campaign.is_demo), "updated_at": now,
-        }
-        conn = self.db.conn
-        with conn:
-            existing = conn.execute("SELECT id FROM campaigns WHERE slug = ?", [campaign.slug]).fetchone()
-            if existing:
-                campaign_id = existing[0]
-                conn.execute(
-                    f"UPDATE campaigns SET {', '.join(f'{k} = ?' for k in row)} WHERE id = ?",
-                    [*row.values(), campaign_id],
-                )
-            else:
-                row["created_at"] = now
-                cursor = conn.execute(
-                    f"INSERT INTO campaigns ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
-                    list(row.values()),
-                )
-                campaign_id = cursor.lastrowid
-            kept = {
-                (kind, value, side): tracker_id
-                for tracker_id, kind, value, side in conn.execute(
-                    "SELECT id, kind, value, side FROM trackers WHERE campaign_id = ?", [campaign_id]
-                )
-            }
-            wanted = [(t.kind, t.value, t.side) for t in campaign.trackers]
-            for key, tracker_id in kept.items():
-                if key not in wanted:
-                    conn.execute("DELETE FROM trackers WHERE id = ?", [tracker_id])
-            for position, key in enumerate(dict.fromkeys(wanted)):
-                if key in kept:
-                    conn.execute("UPDATE trackers SET position = ? WHERE id = ?", [position, kept[key]])
-                else:
-                    conn.execute(
-                        "INSERT INTO trackers (campaign_id, kind, value, side, position) VALUES (?, ?, ?, ?, ?)",
-                        [campaign_id, *key, position],
-                    )
-        self._matcher = None
-        return self.campaign(campaign.slug)
-
-    def campaign(self, slug: str) -> Campaign:
-        """The campaign with this slug, or UnknownCampaign."""
-        row = self.db.conn.execute("SELECT * FROM campaigns WHERE slug = ?", [slug]).fetchone()
-        if row is None:
-            raise UnknownCampaign(slug)
-        return self._campaign_from_row(row)
-
-    def campaign_by_id(self, campaign_id: int) -> Campaign:
-        row = self.db.conn.execute("SELECT * FROM campaigns WHERE id = ?", [campaign_id]).fetchone()
-        if row is None:
-            raise UnknownCampaign(str(campaign_id))
-        return self._campaign_from_row(row)
-
-    def campaigns(self, *, include_archived: bool = True) -> list[Campaign]:
-        """Every campaign, in the order they were created."""
-        sql = "SELECT * FROM campaigns"
-        if not include_archived:
-            sql += " WHERE status != 'archived'"
-        return [self._campaign_from_row(row) for row in self.db.conn.execute(sql + " ORDER BY id")]
-
-    def _campaign_from_row(self, row) -> Campaign:
-        names = [d[0] for d in self.db.conn.execute("SELECT * FROM campaigns LIMIT 0").description]
-        data = dict(zip(names, row, strict=True))
-        trackers = [
-            Tracker(kind=kind, value=value, side=side, id=tracker_id, campaign_id=data["id"])
-            for tracker_id, kind, value, side in self.db.conn.execute(
-                "SELECT id, kind, value, side FROM trackers WHERE campaign_id = ? ORDER BY position, id",
-                [data["id"]],
-            )
-        ]
-        return Campaign(
-            id=data["id"], slug=data["slug"], name=data["name"], description=data["description"],
-            status=data["status"], starts_at=data["starts_at"], ends_at=data["ends_at"],
-            timezone=data["timezone"], goal_mentions=data["goal_mentions"],
-            goal_reach=data["goal_reach"], retention_days=data["retention_days"],
-            platforms=json.loads(data["platforms"]), exclude=json.loads(data["exclude"]),
-            feeds=json.loads(data["feeds"]), is_demo=bool(data["is_demo"]), trackers=trackers,
-        )
-
-    def add_tracker(self, slug: str, term: str, side: str) -> Campaign:
-        campaign = self.campaign(slug)
-        kind, value = classify_term(term)
-        campaign.trackers.append(Tracker(kind=kind, value=value, side=side))
-        return self.save_campaign(campaign)
-
-    # -- mentions --------------------------------------------------------------------------
+class MentionVerbs:
+    """Verbs on mentions, their matches, trackers and hashtags, and the roll-up (mixed into Store)."""
 
     def matcher(self) -> Matcher:
         """The compiled trackers of every campaign that is listening (all but archived ones).
 
         Rebuilt when any campaign or tracker changed, also from another process.
         """
-        version = tuple(self.db.conn.execute(
+        version = tuple(self.conn.execute(
             "SELECT (SELECT count(*) || max(updated_at) FROM campaigns),"
             " (SELECT count(*) || '/' || coalesce(max(id), 0) FROM trackers)"
         ).fetchone())
@@ -292,9 +123,15 @@ class Store:
         for mention in mentions:
             batch[mention.uid] = mention
         result = UpsertResult(received=len(batch))
+        forgotten = self.forgotten_digests()
+        if forgotten:
+            # People who asked to be forgotten are not stored again, whatever route their posts take.
+            for uid in [uid for uid, m in batch.items() if is_forgotten(m, forgotten)]:
+                del batch[uid]
+                result.forgotten += 1
         if not batch and cursor is None:
             return result
-        conn = self.db.conn
+        conn = self.conn
         matcher = self.matcher()
         only = set(campaign_ids) if campaign_ids is not None else None
         uids = list(batch)
@@ -364,12 +201,12 @@ class Store:
                     for tag in tags:
                         tag_rows.append((uid, match.campaign_id, tag, m.created_at))
                     bump((match.campaign_id, hour, m.platform, match.side),
-                         _contribution(True, m.is_repost, engagement, sentiment, abuse, impressions))
+                         contribution(True, m.is_repost, engagement, sentiment, abuse, impressions))
                 else:
                     # Seen again: move the roll-up by what changed, on the side it was counted.
                     side = previous[2]
-                    before = _contribution(False, m.is_repost, old[1], old[2], old[3], old[4])
-                    after = _contribution(False, m.is_repost, engagement, sentiment, abuse, impressions)
+                    before = contribution(False, m.is_repost, old[1], old[2], old[3], old[4])
+                    after = contribution(False, m.is_repost, engagement, sentiment, abuse, impressions)
                     delta = [a - b for a, b in zip(after, before, strict=True)]
                     if any(delta):
                         bump((match.campaign_id, hour, m.platform, side), delta)
@@ -412,7 +249,7 @@ class Store:
         a post no campaign wanted is matched on its text alone.
         """
         campaign = self.campaign(slug)
-        conn = self.db.conn
+        conn = self.conn
         total = UpsertResult()
         after = ""
         while True:
@@ -448,8 +285,8 @@ class Store:
         each lookup stays on mention_hashtags' primary key (campaign_id, mention_uid, tag)."""
         found: dict[str, set[str]] = defaultdict(set)
         marks = ", ".join("?" * len(uids))
-        for (campaign_id,) in self.db.conn.execute("SELECT id FROM campaigns").fetchall():
-            for uid, tag in self.db.conn.execute(
+        for (campaign_id,) in self.conn.execute("SELECT id FROM campaigns").fetchall():
+            for uid, tag in self.conn.execute(
                 f"SELECT mention_uid, tag FROM mention_hashtags WHERE campaign_id = ? AND mention_uid IN ({marks})",
                 [campaign_id, *uids],
             ):
@@ -457,65 +294,21 @@ class Store:
         return found
 
     def mention(self, uid: str) -> dict | None:
-        row = self.db.conn.execute("SELECT * FROM mentions WHERE uid = ?", [uid]).fetchone()
+        row = self.conn.execute("SELECT * FROM mentions WHERE uid = ?", [uid]).fetchone()
         if row is None:
             return None
-        names = [d[0] for d in self.db.conn.execute("SELECT * FROM mentions LIMIT 0").description]
+        names = [d[0] for d in self.conn.execute("SELECT * FROM mentions LIMIT 0").description]
         return dict(zip(names, row, strict=True))
 
+    def count_mentions(self, *, is_demo: bool, at_most: int | None = None) -> int:
+        """Stored mentions that are demo posts (or collected ones), counting no further than `at_most`."""
+        if at_most is not None:
+            return self.conn.execute("SELECT count(*) FROM (SELECT 1 FROM mentions WHERE is_demo = ? LIMIT ?)",
+                                     [int(is_demo), at_most]).fetchone()[0]
+        return self.conn.execute("SELECT count(*) FROM mentions WHERE is_demo = ?", [int(is_demo)]).fetchone()[0]
+
     def count(self, table: str) -> int:
-        return self.db.conn.execute(f"SELECT count(*) FROM [{table}]").fetchone()[0]
-
-    # -- collection runs and cursors -------------------------------------------------------
-
-    def start_run(self, collector: str, campaign_id: int | None = None) -> int:
-        with self.db.conn:
-            cursor = self.db.conn.execute(
-                "INSERT INTO collection_runs (collector, campaign_id, started_at) VALUES (?, ?, ?)",
-                [collector, campaign_id, now_iso()],
-            )
-        return cursor.lastrowid
-
-    def finish_run(self, run_id: int, *, status: str, fetched: int = 0, new: int = 0, updated: int = 0,
-                   error: str | None = None, cost_units: int = 0) -> None:
-        with self.db.conn:
-            self.db.conn.execute(
-                "UPDATE collection_runs SET finished_at = ?, status = ?, fetched = ?, new = ?, "
-                "updated = ?, error = ?, cost_units = ? WHERE id = ?",
-                [now_iso(), status, fetched, new, updated, error, cost_units, run_id],
-            )
-
-    def cursor(self, collector: str, scope: str) -> dict | None:
-        """Where the last run of `collector` for `scope` (a tracker, query or feed) stopped."""
-        row = self.db.conn.execute(
-            "SELECT since_id, cursor, last_seen_at FROM cursors WHERE collector = ? AND scope = ?",
-            [collector, scope],
-        ).fetchone()
-        return None if row is None else {"since_id": row[0], "cursor": row[1], "last_seen_at": row[2]}
-
-    def save_cursor(self, collector: str, scope: str, values: dict) -> None:
-        with self.db.conn:
-            self._save_cursor(collector, scope, values)
-
-    def _save_cursor(self, collector: str, scope: str, values: dict) -> None:
-        self.db.conn.execute(
-            "INSERT INTO cursors (collector, scope, since_id, cursor, last_seen_at, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(collector, scope) DO UPDATE SET "
-            "since_id = excluded.since_id, cursor = excluded.cursor, "
-            "last_seen_at = excluded.last_seen_at, updated_at = excluded.updated_at",
-            [collector, scope, values.get("since_id"), values.get("cursor"), values.get("last_seen_at"),
-             now_iso()],
-        )
-
-    # -- audit -----------------------------------------------------------------------------
-
-    def audit(self, who: str, what: str, detail: str = "") -> None:
-        """Record a sensitive act (an export, a reveal of hidden text, a purge)."""
-        with self.db.conn:
-            self.db.conn.execute(
-                "INSERT INTO audit_log (at, who, what, detail) VALUES (?, ?, ?, ?)",
-                [now_iso(), who, what, detail],
-            )
+        return self.conn.execute(f"SELECT count(*) FROM [{table}]").fetchone()[0]
 
 
 def _chunks(items: list, size: int) -> Iterator[list]:

@@ -16,30 +16,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from campaigns import clock
 from campaigns.model import Campaign, Mention, Tracker, iso_utc
+from campaigns.privacy import pseudonym
 from campaigns.settings import Settings
 from campaigns.store import Store, UpsertResult
-from collectors.demo_plan import load_plan
-from collectors.enrich import pseudonym, score_texts
+from collectors.enrich import score_texts
+from demo.moments import Moment, moment_time
+from demo.plan import load_plan
 
 PLATFORM_WEIGHTS = {"x": 0.42, "bluesky": 0.22, "mastodon": 0.2, "reddit": 0.16}
 SUBREDDITS = {"r/unitedkingdom": 4_600_000, "r/GreatBritishMemes": 1_100_000, "r/UniUK": 310_000,
               "r/london": 1_400_000, "r/CasualUK": 2_900_000, "r/LabourUK": 95_000}
 REPOST_SHARE = {"x": 0.35, "bluesky": 0.25, "mastodon": 0.3, "reddit": 0.0}
-
-
-@dataclass(frozen=True)
-class Moment:
-    """Something that happened in a demo campaign and moved the numbers: an action we called,
-    an event we held, or a push by the other side. `at` is a fraction of the demo period."""
-
-    at: float
-    local_hour: int
-    kind: str            # "action", "event" or "opposing"
-    title: str
-    tag: str             # the hashtag the burst carries
-    lift: float          # extra mentions per hour at the peak, as a multiple of the base rate
-    hours: float         # how long the burst takes to decay to a third
 
 
 @dataclass
@@ -233,12 +222,6 @@ def _trackers(**sides: list[str]) -> list[Tracker]:
     return [Tracker(*classify_term(term), side=side) for side, terms in sides.items() for term in terms]
 
 
-def moment_time(moment: Moment, starts: datetime, ends: datetime, tz: str) -> datetime:
-    """When a moment happened, in UTC: its fraction of the period, at its local hour."""
-    day = (starts + (ends - starts) * moment.at).astimezone(ZoneInfo(tz))
-    return day.replace(hour=moment.local_hour, minute=0, second=0, microsecond=0).astimezone(UTC)
-
-
 def _hour_weights(demo: DemoCampaign, hours: list[datetime], starts: datetime, ends: datetime):
     """Relative mention rate per hour: a daily rhythm, quieter weekends, and decaying bursts."""
     zone = ZoneInfo(demo.campaign.timezone)
@@ -384,7 +367,7 @@ def load_demo(store: Store, settings: Settings, *, seed: int = 7, mentions: int 
               campaigns: int = 3, until: datetime | None = None,
               on_batch: Callable[[int], None] | None = None) -> DemoResult:
     """Write the demo campaigns and their mentions through the store, scored as real data would be."""
-    ends = (until or datetime.now(UTC)).astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    ends = (until or clock.now()).astimezone(UTC).replace(minute=0, second=0, microsecond=0)
     starts = ends - timedelta(days=days)
     demos = demo_campaigns(starts, ends)[:campaigns] + extra_campaigns(campaigns, starts)
     saved = [store.save_campaign(d.campaign) for d in demos]

@@ -15,9 +15,10 @@ from datetime import datetime, timedelta
 
 from campaigns import planner
 from campaigns.model import Campaign, iso_utc
+from campaigns.privacy import author_key_of
 from campaigns.settings import Settings
 from campaigns.store import Store
-from collectors.runner import author_key_of
+from demo.moments import moment_time
 
 
 @dataclass(frozen=True)
@@ -161,7 +162,6 @@ def _evidence(conn, campaign_id: int, at: str) -> str | None:
 def load_plan(store: Store, settings: Settings, demos, saved: list[Campaign], starts: datetime,
               ends: datetime) -> None:
     """Write the plan of every demo campaign, then mark done what the demo's posts show was done."""
-    from collectors.demo import moment_time
 
     conn = store.db.conn
     for demo, campaign in zip(demos, saved, strict=True):

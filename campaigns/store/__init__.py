@@ -1,0 +1,139 @@
+"""The one door to the database: Store opens it (writable or read-only) and holds every verb on it.
+
+Every SQL statement of the product lives in this package, one module per table family; the
+rest of the house calls verbs and never sees a connection.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+import sqlite_utils
+
+from campaigns.clock import now_iso
+from campaigns.errors import StoreError
+from campaigns.matching import Matcher
+from campaigns.settings import DEFAULT_DB, resolve_db_path
+from campaigns.store.audit import AuditVerbs
+from campaigns.store.campaigns import CampaignVerbs
+from campaigns.store.mentions import MENTION_COLUMNS, MentionVerbs, UpsertResult, hour_of
+from campaigns.store.migrations import migrations
+from campaigns.store.plan import Plan
+from campaigns.store.posts import Posts
+from campaigns.store.reads import Reads
+from campaigns.store.retention import ForgetResult, PurgeResult, RetentionVerbs
+from campaigns.store.runs import RunVerbs
+from campaigns.store.users import UserVerbs
+
+# Raised by SQLite itself; the verbs turn what a user can cause into StoreError, and the command
+# line treats anything else under this name as one line too.
+DatabaseError = sqlite3.Error
+
+__all__ = ["DatabaseError", "ForgetResult", "PurgeResult", "DEFAULT_DB", "MENTION_COLUMNS", "Store", "StoreError", "UpsertResult", "hour_of", "now_iso",
+           "resolve_db_path"]
+
+
+class Store(CampaignVerbs, MentionVerbs, RunVerbs, RetentionVerbs, UserVerbs, AuditVerbs):
+    """One SQLite database holding every campaign, mention and plan.
+
+    Verbs on campaigns, mentions, runs and the audit log are methods; the plan's are on
+    `store.plan`, the dashboard's reads on `store.reads`, the posts stream's on `store.posts`.
+    """
+
+    def __init__(self, db: sqlite_utils.Database, path: Path | None = None, *, readonly: bool = False):
+        self.db = db
+        self.conn: sqlite3.Connection = db.conn
+        self.path = path
+        self.readonly = readonly
+        self._matcher: Matcher | None = None
+        self._matcher_version: tuple | None = None
+        self.applied_migrations: list[str] = []
+        self._forgotten: set[str] | None = None
+        self.plan = Plan(self)
+        self.reads = Reads(self)
+        self.posts = Posts(self)
+
+    # -- opening ---------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: str | os.PathLike | None = None, *, migrate: bool = True, create: bool = True,
+             readonly: bool = False) -> Store:
+        """Open the database; WAL mode, foreign keys on.
+
+        Writable (the default): created when `create` and migrated when `migrate`. Read-only
+        (`readonly=True`, the dashboard's way): the file must exist with a current schema,
+        nothing is migrated, and any write fails.
+        """
+        db_path = resolve_db_path(path)
+        memory = str(db_path) == ":memory:"
+        if not memory:
+            if db_path.is_dir():
+                raise StoreError(f"cannot open database {db_path}: it is a folder")
+            if not db_path.parent.exists():
+                raise StoreError(f"cannot open database {db_path}: folder {db_path.parent} does not exist")
+            if db_path.exists() and not os.access(db_path, os.R_OK):
+                raise StoreError(f"cannot open database {db_path}: permission denied")
+            if not db_path.exists() and (readonly or not create):
+                raise StoreError(
+                    f"no database at {db_path.resolve()}: create one with `groundswell init` "
+                    "(or `groundswell demo load` for demo data), or point --db / GROUNDSWELL_DB at yours")
+        try:
+            if readonly:
+                conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=30,
+                                       check_same_thread=False)
+            else:
+                conn = sqlite3.connect(str(db_path), timeout=30, check_same_thread=False)
+            conn.execute("PRAGMA busy_timeout = 30000")
+            db = sqlite_utils.Database(conn)
+            if not readonly and not conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+                # A new file: freed pages can go back to the file system after a purge without
+                # rewriting the whole database (this must be set before the first table).
+                conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
+            if not memory and not readonly:
+                db.enable_wal()
+            conn.execute("PRAGMA foreign_keys = ON")
+            if not readonly:
+                conn.execute("PRAGMA synchronous = NORMAL")
+            store = cls(db, db_path, readonly=readonly)
+            if readonly:
+                pending = [m.name for m in migrations.pending(db)]
+                if pending:
+                    raise StoreError(
+                        f"database {db_path} needs its schema brought up to date: run `groundswell init` "
+                        f"(pending: {', '.join(pending)})")
+            elif migrate:
+                store.applied_migrations = store.migrate()
+            else:
+                conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.DatabaseError as error:
+            raise StoreError(f"cannot open database {db_path}: {error}") from None
+        return store
+
+    def migrate(self) -> list[str]:
+        """Apply pending migrations; returns the names applied (none on a current database)."""
+        pending = [m.name for m in migrations.pending(self.db)]
+        if pending:
+            try:
+                migrations.apply(self.db)
+            except sqlite3.OperationalError as error:
+                raise StoreError(f"cannot migrate database {self.path}: {error}") from None
+        return pending
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def checkpoint(self) -> None:
+        """Fold the WAL into the database file (before copying it, or after a bulk load)."""
+        self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def table_exists(self, name: str) -> bool:
+        return self.conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [name]).fetchone() is not None

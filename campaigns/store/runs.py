@@ -1,0 +1,160 @@
+"""Collection runs, cursors and source state: what each source did, spent and cached, and where it resumes."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from campaigns import clock
+from campaigns.clock import now_iso
+from campaigns.model import iso_utc
+
+
+def _this_month() -> str:
+    return clock.now().strftime("%Y-%m")
+
+
+class RunVerbs:
+    """Verbs on collection_runs, cursors, source_usage, source_state and author_profiles (mixed into Store)."""
+
+    def start_run(self, collector: str, campaign_id: int | None = None) -> int:
+        with self.conn:
+            cursor = self.conn.execute(
+                "INSERT INTO collection_runs (collector, campaign_id, started_at) VALUES (?, ?, ?)",
+                [collector, campaign_id, now_iso()],
+            )
+        return cursor.lastrowid
+
+    def finish_run(self, run_id: int, *, status: str, fetched: int = 0, new: int = 0, updated: int = 0,
+                   error: str | None = None, cost_units: int = 0) -> None:
+        with self.conn:
+            self.conn.execute(
+                "UPDATE collection_runs SET finished_at = ?, status = ?, fetched = ?, new = ?, "
+                "updated = ?, error = ?, cost_units = ? WHERE id = ?",
+                [now_iso(), status, fetched, new, updated, error, cost_units, run_id],
+            )
+
+    def cursor(self, collector: str, scope: str) -> dict | None:
+        """Where the last run of `collector` for `scope` (a tracker, query or feed) stopped."""
+        row = self.conn.execute(
+            "SELECT since_id, cursor, last_seen_at FROM cursors WHERE collector = ? AND scope = ?",
+            [collector, scope],
+        ).fetchone()
+        return None if row is None else {"since_id": row[0], "cursor": row[1], "last_seen_at": row[2]}
+
+    def save_cursor(self, collector: str, scope: str, values: dict) -> None:
+        with self.conn:
+            self._save_cursor(collector, scope, values)
+
+    def _save_cursor(self, collector: str, scope: str, values: dict) -> None:
+        self.conn.execute(
+            "INSERT INTO cursors (collector, scope, since_id, cursor, last_seen_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(collector, scope) DO UPDATE SET "
+            "since_id = excluded.since_id, cursor = excluded.cursor, "
+            "last_seen_at = excluded.last_seen_at, updated_at = excluded.updated_at",
+            [collector, scope, values.get("since_id"), values.get("cursor"), values.get("last_seen_at"),
+             now_iso()],
+        )
+
+    def source_usage(self, collector: str, month: str | None = None) -> int:
+        """Units `collector` used in a month (default this one)."""
+        row = self.conn.execute(
+            "SELECT units FROM source_usage WHERE collector = ? AND month = ?", [collector, month or _this_month()]
+        ).fetchone()
+        return row[0] if row else 0
+
+
+    def add_source_usage(self, collector: str, units: int, month: str | None = None) -> None:
+        if units <= 0:
+            return
+        with self.conn:
+            self.conn.execute(
+                "INSERT INTO source_usage (collector, month, units, updated_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(collector, month) DO UPDATE SET units = units + excluded.units, "
+                "updated_at = excluded.updated_at",
+                [collector, month or _this_month(), units, now_iso()],
+            )
+
+
+    def set_source_state(self, collector: str, *, rate_limited_until: str | None = None,
+                  note: str | None = None) -> None:
+        """Record what a source last reported about itself (None clears it)."""
+        with self.conn:
+            self.conn.execute(
+                "INSERT INTO source_state (collector, rate_limited_until, note, updated_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(collector) DO UPDATE SET rate_limited_until = excluded.rate_limited_until, "
+                "note = excluded.note, updated_at = excluded.updated_at",
+                [collector, rate_limited_until, note, now_iso()],
+            )
+
+
+    def source_states(self) -> dict[str, dict]:
+        return {
+            row[0]: {"rate_limited_until": row[1], "note": row[2], "updated_at": row[3]}
+            for row in self.conn.execute(
+                "SELECT collector, rate_limited_until, note, updated_at FROM source_state")
+        }
+
+
+    def cached_followers(self, platform: str, author_ids: list[str],
+                         max_age: timedelta = timedelta(days=1)) -> dict[str, int | None]:
+        """Follower counts fetched within `max_age`, by author id; authors not here need a lookup."""
+        if not author_ids:
+            return {}
+        oldest = iso_utc(clock.now() - max_age)
+        found: dict[str, int | None] = {}
+        for start in range(0, len(author_ids), 500):
+            chunk = author_ids[start:start + 500]
+            marks = ", ".join("?" * len(chunk))
+            for author_id, followers in self.conn.execute(
+                f"SELECT author_id, followers FROM author_profiles WHERE platform = ? AND fetched_at >= ? "
+                f"AND author_id IN ({marks})", [platform, oldest, *chunk],
+            ):
+                found[author_id] = followers
+        return found
+
+
+    def save_followers(self, platform: str, profiles: dict[str, tuple[str | None, int | None]]) -> None:
+        """Cache (handle, followers) by author id."""
+        now = now_iso()
+        with self.conn:
+            self.conn.executemany(
+                "INSERT INTO author_profiles (platform, author_id, handle, followers, fetched_at) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT(platform, author_id) DO UPDATE SET handle = excluded.handle, "
+                "followers = excluded.followers, fetched_at = excluded.fetched_at",
+                [(platform, author_id, handle, followers, now) for author_id, (handle, followers) in profiles.items()],
+            )
+
+
+    def last_run_by_collector(self) -> dict[str, dict]:
+        """The latest run of each collector, with its counts."""
+        names = ("collector", "started_at", "finished_at", "status", "fetched", "new", "updated", "error")
+        rows = self.conn.execute(
+            "SELECT collector, started_at, finished_at, status, fetched, new, updated, error FROM collection_runs "
+            "WHERE id IN (SELECT max(id) FROM collection_runs GROUP BY collector)"
+        ).fetchall()
+        return {row[0]: dict(zip(names, row, strict=True)) for row in rows}
+
+
+    def mention_counts_by_platform(self) -> dict[str, int]:
+        return dict(self.conn.execute("SELECT platform, count(*) FROM mentions GROUP BY platform").fetchall())
+
+
+    def recent_native_ids(self, platform: str, hours: int = 48, limit: int = 10_000) -> list[str]:
+        """Native ids of a platform's non-repost mentions created in the last `hours`, newest first."""
+        since = iso_utc(clock.now() - timedelta(hours=hours))
+        return [row[0] for row in self.conn.execute(
+            "SELECT native_id FROM mentions WHERE platform = ? AND created_at >= ? AND is_repost = 0 "
+            "AND is_demo = 0 ORDER BY created_at DESC LIMIT ?", [platform, since, limit])]
+
+
+    def close_interrupted_runs(self, collector: str, campaign_id: int | None) -> int:
+        """Mark runs left 'running' by a process that was killed as errors; a live run overwrites
+        this when it finishes, since it finishes by its own id."""
+        with self.conn:
+            cursor = self.conn.execute(
+                "UPDATE collection_runs SET status = 'error', finished_at = ?, "
+                "error = 'interrupted: the process stopped during the run; its stored pages are kept' "
+                "WHERE collector = ? AND campaign_id IS ? AND status = 'running'",
+                [now_iso(), collector, campaign_id],
+            )
+        return cursor.rowcount

@@ -1,0 +1,1 @@
+"""The generated demo data set and its plan: a living campaign before any collector has run."""
