@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from campaigns.errors import ImportFormatError
@@ -13,6 +13,7 @@ from campaigns.model import Mention
 from campaigns.settings import Settings
 from campaigns.store import Store, UpsertResult
 from collectors import bluesky, mastodon, reddit, x
+from collectors.base import Rejected, map_record
 from collectors.enrich import enrich_stream
 
 
@@ -51,21 +52,57 @@ def _is_json(line: str) -> bool:
     return True
 
 
-def read_x(path: Path) -> Iterator[list[Mention]]:
+def _guarded(path: Path, number: int, document, mapper: Callable[[object], list[Mention]],
+             label: str | None = None) -> Iterator[list[Mention] | Rejected]:
+    """One line of a file mapped. When it cannot be, a line holding several records (a page of
+    tweets, an array of statuses) is mapped record by record, so a bad one costs itself; each
+    that cannot be read is yielded as a Rejected naming the file and line."""
+    expected = f" (expected {label})" if label else ""
+    outcome = map_record(document, mapper)
+    if not isinstance(outcome, Rejected):
+        yield outcome
+        return
+    parts = _records_of(document)
+    if parts is None:
+        outcome.where, outcome.reason = f"{path} line {number}", outcome.reason + expected
+        yield outcome
+        return
+    for position, (part, record) in enumerate(parts, start=1):
+        one = map_record(part, mapper, position, record=record)
+        if isinstance(one, Rejected):
+            one.where, one.reason = f"{path} line {number}, record {position}", one.reason + expected
+        yield one
+
+
+def _records_of(document) -> list[tuple] | None:
+    """A document of several records as (document of one record, that record) pairs, each of the
+    same shape so the same mapper reads it; None when it holds one record or a shape not known here."""
+    records: list[tuple] | None = None
+    if isinstance(document, list):
+        records = [([item], item) for item in document]
+    elif isinstance(document, dict):
+        for key in ("data", "statuses", "posts", "feed"):  # X pages, Mastodon and Bluesky answers
+            if isinstance(document.get(key), list):
+                records = [({**document, key: [item]}, item) for item in document[key]]
+                break
+        else:
+            inner = document.get("data")
+            if document.get("kind") == "Listing" and isinstance(inner, dict) and isinstance(inner.get("children"), list):
+                records = [({**document, "data": {**inner, "children": [child]}}, child)
+                           for child in inner["children"]]
+    return records if records and len(records) > 1 else None
+
+
+def read_x(path: Path) -> Iterator[list[Mention] | Rejected]:
     """X API v2 search pages, one per line as twarc2 saves them, or a single page."""
     for number, page in _json_documents(path):
-        try:
-            yield x.map_page(page)
-        except ImportFormatError as error:
-            raise ImportFormatError(f"{path}: line {number}: {error}") from None
+        yield from _guarded(path, number, page, x.map_page)
 
 
-def _each_document(path: Path, label: str, mapper: Callable[[object], list[Mention]]) -> Iterator[list[Mention]]:
+def _each_document(path: Path, label: str, mapper: Callable[[object], list[Mention]]
+                   ) -> Iterator[list[Mention] | Rejected]:
     for number, document in _json_documents(path):
-        try:
-            yield mapper(document)
-        except ImportFormatError as error:
-            raise ImportFormatError(f"{path}: line {number}: {error} (expected {label})") from None
+        yield from _guarded(path, number, document, mapper, label)
 
 
 def _reddit_document(document) -> list[Mention]:
@@ -155,10 +192,7 @@ def read_4cat(path: Path) -> Iterator[list[Mention]]:
     for number, document in _json_documents(path):
         if not isinstance(document, dict):
             raise ImportFormatError(f"{path}: line {number}: not a 4CAT NDJSON item")
-        try:
-            yield [_fourcat_item(document)]
-        except ImportFormatError as error:
-            raise ImportFormatError(f"{path}: line {number}: {error}") from None
+        yield from _guarded(path, number, document, lambda item: [_fourcat_item(item)])
 
 
 def _int(value) -> int | None:
@@ -204,17 +238,28 @@ def _flat_row(row: dict, platform: str | None = None) -> Mention:
     )
 
 
-def _csv_batches(path: Path, mapper: Callable[[dict], Mention], size: int = 1000) -> Iterator[list[Mention]]:
+def _csv_batches(path: Path, mapper: Callable[[dict], Mention], size: int = 1000
+                 ) -> Iterator[list[Mention] | Rejected]:
     with path.open(encoding="utf-8-sig", newline="") as handle:
         reader = csv.DictReader(handle)
         if not reader.fieldnames:
             raise ImportFormatError(f"{path}: empty CSV file")
         batch = []
-        for number, row in enumerate(reader, start=2):
+        while True:
+            line = reader.reader.line_num + 1  # where this record starts (it may span lines)
             try:
-                batch.append(mapper(row))
-            except ImportFormatError as error:
-                raise ImportFormatError(f"{path}: row {number}: {error}") from None
+                row = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as error:  # a field beyond csv's limit: this row only; the reader goes on
+                yield Rejected(reason=f"{error}", where=f"{path} line {line}", digest=f"{path}:{line}")
+                continue
+            outcome = map_record(row, mapper)
+            if isinstance(outcome, Rejected):
+                outcome.where = f"{path} line {line}"
+                yield outcome
+                continue
+            batch.extend(outcome)
             if len(batch) >= size:
                 yield batch
                 batch = []
@@ -252,6 +297,14 @@ READERS: dict[str, Callable[[Path], Iterator[list[Mention]]]] = {
 class ImportResult:
     batches: int
     totals: UpsertResult
+    rejected: list[Rejected] = field(default_factory=list)  # records skipped, each with file, line and why
+
+
+# csv's own limit on a field is 128 kB, which a long post or article body passes; a field beyond
+# this still costs its row only.
+CSV_FIELD_LIMIT = 10 * 1024 * 1024
+# A file whose first records all fail is taken for the wrong format, not a file of bad records.
+FIRST_UNREADABLE = 1000
 
 
 def import_file(
@@ -276,18 +329,31 @@ def import_file(
         raise ImportFormatError(f"unknown format '{fmt}' (one of: {', '.join(sorted(READERS))})")
     if not path.is_file():
         raise ImportFormatError(f"no such file: {path}")
+    if batch_size < 1:
+        raise ImportFormatError(f"the batch size must be at least 1, not {batch_size}")
+    csv.field_size_limit(max(csv.field_size_limit(), CSV_FIELD_LIMIT))
     totals = UpsertResult()
     batches = 0
     failure: ImportFormatError | None = None
+    rejected: list[Rejected] = []
+    readable = 0
+    source = f"import:{fmt}"
 
     def read() -> Iterator[list[Mention]]:
         # A break in the file ends the batches here, so the whole ones read before it (some
-        # perhaps still being scored) are stored before the error is raised.
-        nonlocal failure
+        # perhaps still being scored) are stored before the error is raised. A record that
+        # cannot be read is set aside and the rest go on.
+        nonlocal failure, readable
         pending: list[Mention] = []
         try:
-            for mentions in READERS[fmt](path):
-                pending.extend(mentions)
+            for item in READERS[fmt](path):
+                if isinstance(item, Rejected):
+                    rejected.append(item)
+                    if not readable and len(rejected) >= FIRST_UNREADABLE:
+                        return
+                    continue
+                readable += len(item)
+                pending.extend(item)
                 if len(pending) >= batch_size:
                     yield pending
                     pending = []
@@ -300,12 +366,29 @@ def import_file(
         if pending:
             yield pending
 
+    kept = 0
+
+    def keep_rejected() -> None:
+        nonlocal kept
+        store.quarantine(source, [{"location": r.where, "field": r.field, "value": r.value, "reason": r.reason,
+                                   "digest": r.digest or r.where} for r in rejected[kept:]])
+        kept = len(rejected)
+
     for batch in enrich_stream(read(), settings, workers=workers):
         result = store.upsert_mentions(batch, campaign_ids=campaign_ids)
         totals.add(result)
         batches += 1
+        keep_rejected()
         if on_batch:
             on_batch(result)
+    if rejected and not readable:
+        # Nothing in it could be read: the wrong format, or one bad record. Nothing is stored.
+        first = rejected[0]
+        more = f" ({len(rejected):,} record(s) could not be read" + (
+            ", the first ones" if len(rejected) >= FIRST_UNREADABLE else "") + "; is it --format " + fmt + "?)"
+        raise failure or ImportFormatError(f"{first.line()}" + (more if len(rejected) > 1 else ""))
+    if rejected:
+        keep_rejected()
     if failure is not None:
         raise failure
-    return ImportResult(batches=batches, totals=totals)
+    return ImportResult(batches=batches, totals=totals, rejected=rejected)

@@ -285,7 +285,7 @@ def _hint_rematch(store: Store, slugs: list[str]) -> None:
               help="x/twarc (X API v2 pages), reddit (listings), mastodon (statuses), bluesky (postViews), "
                    "4cat (NDJSON or CSV export), csv (the plain CSV in the README).")
 @click.option("--campaign", "slug", help="Match only against this campaign's trackers.")
-@click.option("--batch-size", default=1000, show_default=True, help="Posts per transaction.")
+@click.option("--batch-size", default=1000, show_default=True, help="Posts per transaction (at least 1).")
 @pass_context
 def import_command(obj: Context, file, fmt, slug, batch_size):
     """Load posts saved by other tools; a rerun updates counts and duplicates nothing.
@@ -297,6 +297,8 @@ def import_command(obj: Context, file, fmt, slug, batch_size):
 
     if fmt not in READERS:
         raise ImportFormatError(f"unknown format '{fmt}' (one of: {', '.join(sorted(READERS))})")
+    if batch_size < 1:
+        raise ValidationError(f"--batch-size must be at least 1, not {batch_size}")
     store = obj.store
     campaign_ids = [store.campaign(slug).id] if slug else None
     stored = 0
@@ -315,6 +317,16 @@ def import_command(obj: Context, file, fmt, slug, batch_size):
     totals = result.totals
     click.echo(f"imported {totals.received:,} post(s) from {file}: {totals.new:,} new, {totals.updated:,} updated, "
                f"{totals.matched:,} campaign match(es), {totals.unmatched:,} matched no campaign")
+    if result.rejected:
+        click.echo(f"skipped {len(result.rejected):,} record(s) that could not be read; they are kept in "
+                   "quarantine (groundswell status lists them):", err=True)
+        for rejected in result.rejected[:SKIPPED_SHOWN]:
+            click.echo(f"  {rejected.line()}", err=True)
+        if len(result.rejected) > SKIPPED_SHOWN:
+            click.echo(f"  ... and {len(result.rejected) - SKIPPED_SHOWN:,} more", err=True)
+
+
+SKIPPED_SHOWN = 20
 
 
 # -- demo ------------------------------------------------------------------------------------

@@ -83,12 +83,15 @@ def test_a_csv_without_required_columns_is_one_line(campaign_db, tmp_path):
     assert "the CSV header lacks platform, created_at" in result.output
 
 
-def test_a_bad_row_names_its_row_and_keeps_earlier_batches(campaign_db, tmp_path):
+def test_a_bad_row_is_skipped_naming_its_line_and_field_and_the_others_are_stored(campaign_db, tmp_path):
     rows = (FIXTURES / "import" / "plain.csv").read_text().splitlines()
     bad = tmp_path / "cut.csv"
     bad.write_text("\n".join([*rows, "x,1860000000000009999,2026-11-20T10:00:00Z,hi,,,,lots,,,,,,,,,"]) + "\n")
     result = run_import(bad, "csv")
-    assert result.exit_code == 1 and "row 5: 'lots' is not a number" in result.output
+    assert result.exit_code == 0, result.output
+    assert f"{bad} line 5: likes: 'lots' is not a number" in result.output
+    with Store.open(campaign_db) as store:
+        assert store.count("mentions") == 3
 
 
 def test_a_mastodon_file_of_another_shape_is_one_line(campaign_db, tmp_path):

@@ -375,7 +375,7 @@ class Reads:
     def last_runs(self, limit: int = 50, campaign_id: int | None = None) -> pd.DataFrame:
         """The most recent collection runs, newest first, with how long each took in seconds."""
         sql = ("SELECT id, collector, campaign_id, started_at, finished_at, status, fetched, new, updated,"
-               " cost_units, error FROM collection_runs")
+               " quarantined, cost_units, error FROM collection_runs")
         params: list = []
         if campaign_id is not None:
             sql += " WHERE campaign_id = ? OR campaign_id IS NULL"
@@ -406,3 +406,9 @@ class Reads:
         frame["last_status"] = [last.get(c, (None, None))[0] for c in frame["collector"]]
         frame["last_error"] = [last.get(c, (None, None))[1] for c in frame["collector"]]
         return frame
+
+    def quarantined(self, limit: int = 50) -> pd.DataFrame:
+        """The records most recently quarantined (not mappable), with where they were and why."""
+        return pd.read_sql_query(
+            "SELECT last_seen_at, source, location, field, value, reason, times, run_id FROM quarantine"
+            " ORDER BY last_seen_at DESC, id DESC LIMIT ?", self.conn, params=[limit])
