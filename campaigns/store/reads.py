@@ -387,13 +387,14 @@ class Reads:
         return frame
 
     def source_summary(self, now: str, days: int = 30) -> pd.DataFrame:
-        """Per collector over the last `days`: runs, errors, rate limits, posts fetched, cost units
-        (the X budget counts these), and the last run's time and result."""
+        """Per collector over the last `days`: runs, errors, rate limits, stops, records quarantined,
+        posts fetched, cost units (the X budget counts these), and the last run's time and result."""
         since = iso_utc(to_datetime(now) - timedelta(days=days))
         frame = pd.read_sql_query(
             "SELECT collector, count(*) AS runs,"
             " sum(status = 'error') AS errors, sum(status = 'rate_limited') AS rate_limited,"
-            " sum(status = 'partial') AS partial, sum(fetched) AS fetched, sum(new) AS new,"
+            " sum(status = 'partial') AS partial, sum(status = 'stopped') AS stopped,"
+            " sum(quarantined) AS quarantined, sum(fetched) AS fetched, sum(new) AS new,"
             " sum(cost_units) AS cost_units, max(started_at) AS last_started_at"
             " FROM collection_runs WHERE started_at >= ? GROUP BY collector ORDER BY collector",
             self.conn, params=[since],

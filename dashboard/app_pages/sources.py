@@ -49,7 +49,7 @@ def main() -> None:
     ui.csv_download(summary, "sources summary", "summary")
     ui.chart(charts.runs_over_time(runs, chosen.tz), runs, "collection runs", "runs")
 
-    errors = runs[runs["status"].isin(["error", "rate_limited", "partial"])]
+    errors = runs[runs["status"].isin(["error", "rate_limited", "partial", "stopped"])]
     st.subheader("Errors and rate limits")
     if errors.empty:
         st.caption("None in the last runs.")
