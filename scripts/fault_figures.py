@@ -141,7 +141,8 @@ def measure_stops(tries: int) -> None:
             api, timeline = mastodon_api()
             release = threading.Event()
             if fault == "slow":
-                api.route("GET", TAG_PATH, lambda request: (release.wait(60), timeline(request))[1])
+                api.route("GET", TAG_PATH, lambda request, release=release, timeline=timeline: (
+                    release.wait(60), timeline(request))[1])
             elif isinstance(fault, str):
                 seconds = int(fault.removeprefix("reset"))
                 api.route("GET", TAG_PATH, (429, {"X-RateLimit-Reset": reset_in(seconds)}, {"error": "Too many"}))
@@ -151,7 +152,7 @@ def measure_stops(tries: int) -> None:
                 space.env["GROUNDSWELL_MASTODON_INSTANCES"] = refused_url() if fault is None else api.url
                 process = space.start("schedule")
                 if fault == "slow":
-                    wait_until(lambda: api.hits(TAG_PATH), process)
+                    wait_until(lambda api=api: api.hits(TAG_PATH), process)
                     time.sleep(0.5)
                 else:
                     wait_until(space.waiting, process)
@@ -189,7 +190,7 @@ def measure_rate_limits() -> None:
         api, timeline = mastodon_api()
         later = reset_in(300)
 
-        def good(request):
+        def good(request, timeline=timeline, later=later):
             status, headers, body = timeline(request)
             return status, {**headers, "X-RateLimit-Reset": later}, body
 
@@ -198,7 +199,7 @@ def measure_rate_limits() -> None:
         stamps = []
         original = api.server.RequestHandlerClass.do_GET
 
-        def stamped(handler, original=original):
+        def stamped(handler, original=original, stamps=stamps):
             if handler.path.startswith(TAG_PATH):
                 stamps.append(time.monotonic())
             original(handler)
