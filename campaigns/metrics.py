@@ -1,21 +1,4 @@
-"""The one definition of each metric: its rule, its thresholds and its text (the store's reads compute them).
-
-Definitions (the README says the same):
-
-- Mentions: distinct posts matched in the window; reposts are counted and shown apart.
-- Unique authors: distinct author keys in the window (never a sum of hourly values).
-- Potential reach: the sum of followers over distinct authors in the window, each counted once
-  (Reddit: the subreddit's subscribers, each subreddit once); None ("n/a") when no post in the
-  window has a known audience, as with RSS.
-- Engagement: likes + reposts + replies + quotes of original posts (a repost carries the
-  original's counts, so it adds none of its own).
-- Sentiment: VADER compound per post; positive >= 0.05, negative <= -0.05, else neutral. Net
-  sentiment = (P - N) / (P + N), None when P + N = 0; always shown with the count it rests on.
-- Share of voice: our mentions / (ours + opposing) in the window.
-- Abusive: an abuse score >= ABUSIVE_THRESHOLD.
-- Spike: an hour whose mentions exceed mean + 3 sd of the previous 7 days' hours, with at
-  least SPIKE_MIN_MENTIONS mentions.
-"""
+"""The one definition of each metric: its rule, its thresholds and its text (the store's reads compute them)."""
 
 from __future__ import annotations
 
@@ -25,6 +8,31 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pandas as pd
+
+# Each metric's definition, word for word as the README's table "What each number means" has it
+# (a test compares them) and as the dashboard shows it beside every chart.
+DEFINITIONS: tuple[tuple[str, str], ...] = (
+    ('Mentions',
+     'Distinct posts matched in the window. Reposts are counted and shown apart ("original" and "reposts").'),
+    ('Unique authors',
+     'Distinct authors in the window. Never the sum of hourly or daily values: an author active in ten hours is one author.'),
+    ('Potential reach',
+     'The sum of followers over the distinct authors in the window, each counted once, with their largest follower count seen in the window. On Reddit, the subscribers of each subreddit, each subreddit once. It is the audience that *could* have seen a post, not the number who did, and it is always labelled potential. Where no post in the window has a known audience (RSS and news) it is "n/a", never 0.'),
+    ('Measured impressions',
+     'Impressions as a platform reports them (X, for the posts where it does), shown apart from reach; "n/a" where none are reported.'),
+    ('Engagement',
+     "Likes + reposts + replies + quotes of original posts (Reddit: score + comments; Mastodon: favourites + boosts + replies; Bluesky: likes + reposts + replies + quotes). A repost carries the original's counts, so it adds none of its own and the original is credited once."),
+    ('Sentiment',
+     "VADER's compound score per post, -1..1: positive at 0.05 or more, negative at -0.05 or less, neutral in between."),
+    ('Net sentiment',
+     '(positive − negative) / (positive + negative), shown with the number of posts it rests on; "n/a" when there are none.'),
+    ('Share of voice',
+     'Our mentions / (ours + opposing) in the window.'),
+    ('Abusive',
+     "A post whose abuse score (alt-profanity-check's packaged model, 0..1) is 0.5 or more. The model flags profanity and slurs; it misses politely worded hostility and can flag reclaimed words, so treat it as a pointer, not a verdict."),
+    ('Spike',
+     "An hour whose mentions exceed the mean + 3 standard deviations of the previous 7 days' hours (quiet hours count as 0), with at least 10 mentions."),
+)
 
 POSITIVE_AT = 0.05
 NEGATIVE_AT = -0.05
@@ -104,7 +112,7 @@ class Kpis:
 
     mentions: int
     reposts: int
-    unique_authors: int
+    unique_authors: int | None       # None: the window reaches into a purged period
     potential_reach: int | None
     engagement: int
     positive: int

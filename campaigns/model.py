@@ -17,6 +17,8 @@ SIDE_PRECEDENCE = ("opposing", "ours", "protect", "monitor")
 STATUSES = ("draft", "active", "paused", "won", "lost", "archived")
 PLATFORMS = ("x", "reddit", "mastodon", "bluesky", "rss")
 TRACKER_KINDS = ("hashtag", "keyword", "account", "url")
+# The one stored form of an instant: UTC, whole seconds, trailing Z (sorts as text).
+STORED_TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
 def parse_timezone(name: str) -> str:
@@ -60,7 +62,7 @@ def iso_utc(moment: datetime) -> str:
     """The one stored form of an instant: UTC, seconds, trailing Z."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).strftime(STORED_TIME_FORMAT)
 
 
 def to_datetime(stored: str, tz: str = "UTC", *, end_of_day: bool = False) -> datetime:

@@ -51,9 +51,6 @@ def env_list(name: str, default: str) -> list[str]:
     return [part.strip() for part in value.split(",") if part.strip()]
 
 
-# Seconds between scheduled runs of each source, overridden by GROUNDSWELL_<SOURCE>_INTERVAL.
-DEFAULT_INTERVALS = {"x": 3600, "reddit": 1800, "mastodon": 900, "bluesky": 900, "rss": 3600,
-                     "refresh": 3600}
 
 
 def load_dotenv_file(path: str | os.PathLike = ".env") -> None:
@@ -84,7 +81,7 @@ class Settings:
     bluesky_service: str = "https://bsky.social"  # GROUNDSWELL_BLUESKY_SERVICE
     mastodon_instances: list[str] = field(default_factory=lambda: ["mastodon.social"])  # GROUNDSWELL_MASTODON_INSTANCES
     mastodon_access_token: str | None = field(default=None, repr=False)   # GROUNDSWELL_MASTODON_ACCESS_TOKEN (keyword search)
-    intervals: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_INTERVALS))  # GROUNDSWELL_<SOURCE>_INTERVAL
+    intervals: dict[str, int] = field(default_factory=dict)  # GROUNDSWELL_<SOURCE>_INTERVAL (defaults: collectors.registry)
     max_pages: int = 10                         # GROUNDSWELL_MAX_PAGES per query per run
     max_rate_limit_wait: int = 900              # GROUNDSWELL_MAX_RATE_LIMIT_WAIT seconds
     jobs_path: Path | None = None               # GROUNDSWELL_JOBS_DB, default <db>.jobs.sqlite
@@ -109,8 +106,8 @@ class Settings:
             bluesky_service=os.environ.get("GROUNDSWELL_BLUESKY_SERVICE") or "https://bsky.social",
             mastodon_instances=env_list("GROUNDSWELL_MASTODON_INSTANCES", "mastodon.social"),
             mastodon_access_token=os.environ.get("GROUNDSWELL_MASTODON_ACCESS_TOKEN") or None,
-            intervals={name: env_int(f"GROUNDSWELL_{name.upper()}_INTERVAL", seconds, minimum=1)
-                       for name, seconds in DEFAULT_INTERVALS.items()},
+            intervals={name[len("GROUNDSWELL_"):-len("_INTERVAL")].lower(): env_int(name, None, minimum=1)
+                       for name in os.environ if name.startswith("GROUNDSWELL_") and name.endswith("_INTERVAL")},
             max_pages=env_int("GROUNDSWELL_MAX_PAGES", 10, minimum=1),
             max_rate_limit_wait=env_int("GROUNDSWELL_MAX_RATE_LIMIT_WAIT", 900, minimum=0),
             jobs_path=Path(os.environ["GROUNDSWELL_JOBS_DB"]) if os.environ.get("GROUNDSWELL_JOBS_DB") else None,

@@ -10,11 +10,11 @@ from campaigns.settings import Settings
 from campaigns.store import Store
 from collectors.base import STOP, Page, SourceError, Stopped, map_records, waits_reported_to
 from collectors.enrich import enrich
+from collectors.registry import make_collector
 from collectors.runner import (
     ACTIVE_RUNS,
     RunResult,
     describe,
-    make_collector,
     quarantine_row,
     wait_reporter,
 )

@@ -27,8 +27,7 @@ from collectors.base import (
     waits_reported_to,
 )
 from collectors.enrich import enrich
-
-SOURCES = ("mastodon", "rss", "bluesky", "reddit", "x")
+from collectors.registry import make_collector
 
 
 @dataclass
@@ -52,26 +51,6 @@ class RunResult:
 # Runs under way in this process, by id: (database path, what they did so far). The scheduler
 # records those still under way as stopped when it must exit before they finish.
 ACTIVE_RUNS: dict[int, tuple[str, RunResult]] = {}
-
-
-def make_collector(name: str, settings: Settings, store: Store) -> Collector:
-    """The collector for a source name."""
-    if name == "mastodon":
-        from collectors.mastodon import MastodonCollector
-        return MastodonCollector(settings)
-    if name == "rss":
-        from collectors.rss import RssCollector
-        return RssCollector(settings)
-    if name == "bluesky":
-        from collectors.bluesky import BlueskyCollector
-        return BlueskyCollector(settings, store)
-    if name == "reddit":
-        from collectors.reddit import RedditCollector
-        return RedditCollector(settings)
-    if name == "x":
-        from collectors.x import XCollector
-        return XCollector(settings, store)
-    raise SourceError(f"unknown source '{name}' (one of: {', '.join(SOURCES)})")
 
 
 def listening(campaign: Campaign, source: str) -> bool:

@@ -13,7 +13,8 @@ from pathlib import Path
 from campaigns.settings import Settings
 from campaigns.store import Store
 from collectors.base import STOP, request_stop
-from collectors.runner import ACTIVE_RUNS, SOURCES, active_campaigns, make_collector, run_source
+from collectors.registry import NAMES, interval, make_collector
+from collectors.runner import ACTIVE_RUNS, active_campaigns, run_source
 
 JOB_PREFIX = "collect-"
 # After a stop, how long running jobs get to record their runs themselves. Waits end at once;
@@ -60,7 +61,7 @@ def jobstore(settings: Settings):
 def planned_sources(settings: Settings, store: Store) -> tuple[list[str], dict[str, str]]:
     """Sources that can run, and those skipped with the variable they lack."""
     runnable, skipped = [], {}
-    for source in SOURCES:
+    for source in NAMES:
         missing = make_collector(source, settings, store).missing()
         if missing:
             skipped[source] = missing
@@ -80,11 +81,11 @@ def build(settings: Settings, store: Store, scheduler_class=None):
     db_path = str(Path(settings.db_path).resolve())
     now = datetime.now(UTC)
     for source in [*runnable, "refresh"]:
-        interval = max(1, int(settings.intervals.get(source, 900)))
+        seconds = interval(source, settings)
         scheduler.add_job(
-            "collectors.scheduler:run_job", "interval", seconds=interval, id=job_id(source),
+            "collectors.scheduler:run_job", "interval", seconds=seconds, id=job_id(source),
             name=f"collect {source}", args=[source, db_path], replace_existing=True, coalesce=True,
-            max_instances=1, misfire_grace_time=max(30, interval // 2), next_run_time=now,
+            max_instances=1, misfire_grace_time=max(30, seconds // 2), next_run_time=now,
         )
     return scheduler, runnable, skipped
 

@@ -8,25 +8,14 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from campaigns import metrics
+from campaigns.model import STORED_TIME_FORMAT
 from dashboard.selection import Selection, format_basis, format_net
 
 REFRESH_EVERY = "60s"
-DEFINITIONS = """
-- **Mentions**: distinct posts matched in the range; reposts are counted and shown apart.
-- **Unique authors**: distinct authors in the range, never a sum of hourly or daily values.
-- **Potential reach**: followers summed over distinct authors in the range, each once, at their
-  largest count (Reddit: each subreddit's subscribers, once). The audience that *could* have
-  seen a post, not those who did. "n/a" where no audience is known (RSS), never 0.
-- **Engagement**: likes + reposts + replies + quotes of original posts; a repost adds none of its own.
-- **Sentiment**: VADER compound score per post; positive at 0.05 or more, negative at -0.05 or less.
-- **Net sentiment**: (positive - negative) / (positive + negative), with the posts it rests on.
-- **Share of voice**: our mentions / (ours + opposing).
-- **Abusive**: abuse score 0.5 or more (a pointer, not a verdict: the model misses polite hostility).
-- **Spike**: an hour above the mean + 3 standard deviations of the previous 7 days' hours, with at
-  least 10 mentions.
-
-The same definitions are in the README ("What each number means") and in `campaigns/metrics.py`.
-"""
+# The metric definitions as the README has them, from their one place in campaigns.metrics.
+DEFINITIONS = "\n".join(f"- **{name}**: {text}" for name, text in metrics.DEFINITIONS) + (
+    "\n\nThe same definitions are in the README (\"What each number means\") and in `campaigns/metrics.py`.")
 # Post tables: text is a plain text column, links open the post; nothing is rendered as HTML.
 POST_COLUMN_CONFIG = {
     "created_at": st.column_config.TextColumn("posted (UTC)"),
@@ -85,7 +74,7 @@ def csv_download(frame: pd.DataFrame, name: str, key: str, label: str = "Downloa
     data = frame.copy()
     for column in data.columns:
         if isinstance(data[column].dtype, pd.DatetimeTZDtype):
-            data[column] = data[column].dt.tz_convert("UTC").dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+            data[column] = data[column].dt.tz_convert("UTC").dt.strftime(STORED_TIME_FORMAT)
     st.download_button(label, data.to_csv(index=False).encode("utf-8"), file_name=f"{slug_for_file(name)}.csv",
                        mime="text/csv", key=f"csv_{key}", on_click="ignore", icon=":material/download:")
 

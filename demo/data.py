@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from campaigns import clock
 from campaigns.model import Campaign, Mention, Tracker, iso_utc
 from campaigns.privacy import pseudonym
 from campaigns.settings import Settings
@@ -366,7 +367,7 @@ def load_demo(store: Store, settings: Settings, *, seed: int = 7, mentions: int 
               campaigns: int = 3, until: datetime | None = None,
               on_batch: Callable[[int], None] | None = None) -> DemoResult:
     """Write the demo campaigns and their mentions through the store, scored as real data would be."""
-    ends = (until or datetime.now(UTC)).astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    ends = (until or clock.now()).astimezone(UTC).replace(minute=0, second=0, microsecond=0)
     starts = ends - timedelta(days=days)
     demos = demo_campaigns(starts, ends)[:campaigns] + extra_campaigns(campaigns, starts)
     saved = [store.save_campaign(d.campaign) for d in demos]

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 import sys
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import click
 
+from campaigns import clock
 from campaigns.campaign_file import EXAMPLE, dump_campaigns, load_campaigns
 from campaigns.errors import UnknownCampaign, ValidationError
 from campaigns.model import Campaign, Tracker, classify_term, parse_timezone, parse_when, term_of
@@ -17,6 +18,9 @@ from campaigns.store import Store
 from groundswell.collect_commands import collect, schedule, up
 from groundswell.context import Context, GroundswellGroup, pass_context, run_dashboard, table
 from groundswell.planner_commands import COMMANDS as PLANNER_COMMANDS
+from groundswell.posts_commands import COMMANDS as POSTS_COMMANDS
+from groundswell.privacy_commands import COMMANDS as PRIVACY_COMMANDS
+from groundswell.user_commands import COMMANDS as USER_COMMANDS
 
 
 @click.group(cls=GroundswellGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -110,7 +114,7 @@ def campaign_add(obj: Context, slug, name, description, starts, ends, timezone, 
     timezone = parse_timezone(timezone)
     new = Campaign(
         slug=slug, name=name, description=description,
-        starts_at=parse_when(starts or datetime.now(UTC).date(), timezone),
+        starts_at=parse_when(starts or clock.now().date(), timezone),
         ends_at=parse_when(ends, timezone) if ends else None, timezone=timezone,
         goal_mentions=_positive(goal_mentions, "--goal-mentions"), goal_reach=_positive(goal_reach, "--goal-reach"),
         retention_days=_positive(retention_days, "--retention-days"), platforms=list(platforms),
@@ -380,7 +384,7 @@ def demo_load(obj: Context, seed, mentions, days, campaign_count, until):
 @cli.command()
 @click.option("--port", default=8501, show_default=True)
 @click.option("--address", default="127.0.0.1", show_default=True,
-              help="Listen address; beyond localhost a password is required (GROUNDSWELL_DASHBOARD_PASSWORD).")
+              help="Listen address; beyond localhost at least one account is required (groundswell user add).")
 @click.option("--no-browser", is_flag=True, help="Do not open a browser window.")
 @pass_context
 def dashboard(obj: Context, port, address, no_browser):
@@ -388,9 +392,9 @@ def dashboard(obj: Context, port, address, no_browser):
 
     Example: groundswell dashboard --port 8502
     """
-    if address not in ("127.0.0.1", "localhost", "::1") and not os.environ.get("GROUNDSWELL_DASHBOARD_PASSWORD"):
-        raise ValidationError("the dashboard listens beyond localhost only with a password: "
-                              "set GROUNDSWELL_DASHBOARD_PASSWORD")
+    if address not in ("127.0.0.1", "localhost", "::1") and not obj.store.has_users():
+        raise ValidationError(f"the dashboard listens on {address} (beyond localhost) only when accounts exist: "
+                              "add one with `groundswell user add NAME --role coordinator`")
     run_dashboard(obj, port=port, open_browser=not no_browser, address=address)
 
 
@@ -429,5 +433,5 @@ def main() -> None:
 cli.add_command(collect)
 cli.add_command(schedule)
 cli.add_command(up)
-for planner_command in PLANNER_COMMANDS:
-    cli.add_command(planner_command)
+for command in (*PLANNER_COMMANDS, *POSTS_COMMANDS, *PRIVACY_COMMANDS, *USER_COMMANDS):
+    cli.add_command(command)

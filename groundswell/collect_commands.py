@@ -38,13 +38,14 @@ def collect(obj: Context, slug, source):
     Example: groundswell collect --campaign antisocial --source mastodon
     """
     from collectors.base import STOP
-    from collectors.runner import SOURCES, active_campaigns, make_collector, run_source
+    from collectors.registry import NAMES, make_collector
+    from collectors.runner import active_campaigns, run_source
 
     store, settings = obj.store, obj.settings
     campaigns_named = [store.campaign(slug)] if slug else None
     if campaigns_named and campaigns_named[0].is_demo:
         raise ValidationError(f"campaign '{slug}' is demo data; collectors do not write into it")
-    chosen = [source] if source else list(SOURCES)
+    chosen = [source] if source else list(NAMES)
     tasks, collectors, totals = [], {}, {}
     for name in chosen:
         collector = make_collector(name, settings, store)
@@ -183,7 +184,7 @@ def up(ctx, with_demo, port, no_browser):
 
 def source_status(obj: Context) -> None:
     """Per source: last run, result, mentions collected, next run, rate-limit and budget state."""
-    from collectors.runner import SOURCES, make_collector
+    from collectors.registry import NAMES, make_collector
     from collectors.scheduler import next_runs
 
     store, settings = obj.store, obj.settings
@@ -193,7 +194,7 @@ def source_status(obj: Context) -> None:
     upcoming = next_runs(settings)
     rows = [("source", "last run", "result", "new / fetched", "mentions", "next run", "limits")]
     needs: list[str] = []
-    for name in SOURCES:
+    for name in NAMES:
         missing = make_collector(name, settings, store).missing()
         run = runs.get(name) or {}
         state = states.get(name) or {}
@@ -219,7 +220,7 @@ def source_status(obj: Context) -> None:
     table(rows)
     for line in needs:
         click.echo(line)
-    for name in SOURCES:
+    for name in NAMES:
         run = runs.get(name) or {}
         if run.get("error"):
             click.echo(f"{name} last error: {run['error'][:300]}")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sqlite3
 import sys
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import click
 
 from campaigns.errors import GroundswellError
 from campaigns.settings import Settings, resolve_db_path
-from campaigns.store import Store
+from campaigns.store import DatabaseError, Store
 
 
 class GroundswellGroup(click.Group):
@@ -24,7 +23,7 @@ class GroundswellGroup(click.Group):
             raise
         except GroundswellError as error:
             raise click.ClickException(str(error)) from None
-        except sqlite3.Error as error:
+        except DatabaseError as error:
             raise click.ClickException(f"database error: {error}") from None
         except KeyboardInterrupt:
             raise click.ClickException("interrupted; everything stored so far is kept") from None

@@ -32,3 +32,12 @@ def test_every_command_is_in_the_readme():
 def test_the_readme_opens_with_the_two_commands():
     opening = README[:1500]
     assert "groundswell demo" in opening and "pytest" in opening
+
+
+def test_each_metric_is_defined_in_the_readme_as_in_the_code():
+    from campaigns.metrics import DEFINITIONS
+
+    section = README[README.index("## What each number means"):]
+    section = section[:section.index("\n## ", 4)]
+    rows = [line for line in section.splitlines() if line.startswith("| ") and not line.startswith("| metric")]
+    assert rows == [f"| {name} | {text} |" for name, text in DEFINITIONS]

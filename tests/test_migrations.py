@@ -1,9 +1,9 @@
 """Migrations build the expected schema on an empty database and change nothing the second time."""
 
 import sqlite_utils
-from campaigns.store.migrations import migrations
 
 from campaigns.store import Store
+from campaigns.store.migrations import migrations
 
 
 def test_migrations_on_empty_database_then_again(tmp_path):

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from campaigns import clock
 from campaigns.clock import now_iso
+from campaigns.model import iso_utc
 
 
 def _this_month() -> str:
@@ -141,7 +142,7 @@ class RunVerbs:
         """Follower counts fetched within `max_age`, by author id; authors not here need a lookup."""
         if not author_ids:
             return {}
-        oldest = (clock.now() - max_age).strftime("%Y-%m-%dT%H:%M:%SZ")
+        oldest = iso_utc(clock.now() - max_age)
         found: dict[str, int | None] = {}
         for start in range(0, len(author_ids), 500):
             chunk = author_ids[start:start + 500]
@@ -182,7 +183,7 @@ class RunVerbs:
 
     def recent_native_ids(self, platform: str, hours: int = 48, limit: int = 10_000) -> list[str]:
         """Native ids of a platform's non-repost mentions created in the last `hours`, newest first."""
-        since = (clock.now() - timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        since = iso_utc(clock.now() - timedelta(hours=hours))
         return [row[0] for row in self.conn.execute(
             "SELECT native_id FROM mentions WHERE platform = ? AND created_at >= ? AND is_repost = 0 "
             "AND is_demo = 0 ORDER BY created_at DESC LIMIT ?", [platform, since, limit])]
