@@ -418,6 +418,37 @@ def map_record(raw, mapper: Callable[[object], Mention | Iterable[Mention]],
     return mentions
 
 
+def unfit(mention: Mention, raw) -> str | None:
+    """Why a mapped mention cannot be stored ("favourites_count: -3 is negative, ..."), naming
+    the raw field in its own record within `raw` (a page, a line, a row) where it can be found."""
+    problem = mention_problem(mention)
+    if problem is None:
+        return None
+    name, value, reason = problem
+    record = _record_of(raw, str(mention.native_id))
+    where = _locate(record, lambda candidate: _same(candidate, value)) if record is not None else None
+    return f"{where or name}: {reason}"
+
+
+def _record_of(raw, native_id: str, depth: int = 3):
+    """The object within `raw` that holds a post's own id (its id, uri or name ends with it)."""
+    if isinstance(raw, dict):
+        if any(isinstance(raw.get(key), str | int) and str(raw[key]).endswith(native_id)
+               for key in ("id", "uri", "name", "id_str", "link", "url")):
+            return raw
+        children = list(raw.values())
+    elif isinstance(raw, list):
+        children = raw
+    else:
+        return None
+    if depth:
+        for child in children:
+            found = _record_of(child, native_id, depth - 1)
+            if found is not None:
+                return found
+    return None
+
+
 def map_records(records: Iterable, mapper: Callable[[object], Mention | Iterable[Mention]]
                 ) -> tuple[list[Mention], list[Rejected]]:
     """Every record mapped on its own: the mentions of those that map, and the rest rejected."""
@@ -455,7 +486,8 @@ def rejected_for(raw, error: Exception, position: int | None = None) -> Rejected
             name = _locate(raw, lambda candidate: isinstance(candidate, str) and candidate == text)
             if name:
                 value = text
-            elif isinstance(raw, dict) and re.fullmatch(r"[A-Za-z_]\w*", text) and raw.get(text) is None:
+            elif isinstance(raw, dict) and re.search(rf"(?:without|missing|lacks|needs|no) '{re.escape(text)}'",
+                                                     message) and raw.get(text) is None:
                 name = text  # "status without 'uri'": the field is absent
     reason = f"{name}: {message}" if name and not message.startswith(f"{name}:") else message
     return Rejected(reason=reason, field=name, value=value if value is not None else _excerpt(raw),
