@@ -477,7 +477,7 @@ def rejected_for(raw, error: Exception, position: int | None = None) -> Rejected
         name = _locate(raw, lambda candidate: candidate is found)
         kind = {"str": "text", "int": "a number", "float": "a number", "list": "a list",
                 "bool": "true/false"}.get(type(found).__name__, type(found).__name__)
-        message = f"expected an object, found {kind}"
+        message = f"the record is {kind}, not an object" if found is raw else f"expected an object, found {kind}"
         value = _excerpt(found)
     else:
         quoted = re.search(r"'([^']*)'", message)

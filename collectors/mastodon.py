@@ -25,6 +25,7 @@ from collectors.base import (
     announced_reset,
     map_records,
     newest_id,
+    rejected_for,
     with_retries,
 )
 
@@ -146,9 +147,12 @@ def map_statuses(statuses: list, on_error: Callable[[str], None] | None = None) 
             mention = map_item(status)
             original = map_item(status["reblog"]) if status.get("reblog") else None
         except (ImportFormatError, AttributeError) as error:
+            # An object that is something else ("account": "bob"; a status that is text) is
+            # named by the field it is in.
+            reason = str(error) if isinstance(error, ImportFormatError) else rejected_for(status, error).reason
             if on_error is None:
-                raise ImportFormatError(str(error)) from None
-            on_error(str(error) if isinstance(error, ImportFormatError) else "a status that is not a JSON object")
+                raise ImportFormatError(reason) from None
+            on_error(reason)
             continue
         mentions.append(mention)
         seen.add(mention.native_id)
