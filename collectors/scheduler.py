@@ -24,6 +24,10 @@ STOP_GRACE_SECONDS = 3.0
 # of its window opening or closing (lists show the status now whatever is stored).
 PLAN_JOB = "plan-advance"
 PLAN_INTERVAL = 300
+# Retention: once a day, what is past its campaigns' retention_days loses its text, author and
+# link (the roll-ups stay); `groundswell purge` does the same at once and also rewrites the file.
+PURGE_JOB = "retention-purge"
+PURGE_INTERVAL = 24 * 3600
 
 
 def job_id(source: str) -> str:
@@ -58,6 +62,14 @@ def advance_plan(db_path: str) -> None:
         moved = store.plan.advance()
     if moved:
         _log(f"plan: {moved} call(s) to action or event(s) moved with the clock")
+
+
+def purge_retention(db_path: str) -> None:
+    """The daily retention purge (called by APScheduler by name); free pages go back incrementally."""
+    with Store.open(db_path) as store:
+        result = store.purge(who="scheduler", vacuum=False)
+    if result.mentions:
+        _log(f"retention: removed the text, author and link of {result.mentions} mention(s)")
 
 
 def _log(line: str) -> None:
@@ -104,6 +116,11 @@ def build(settings: Settings, store: Store, scheduler_class=None):
         "collectors.scheduler:advance_plan", "interval", seconds=PLAN_INTERVAL, id=PLAN_JOB, name="plan clock",
         args=[db_path], replace_existing=True, coalesce=True, max_instances=1,
         misfire_grace_time=PLAN_INTERVAL // 2, next_run_time=now,
+    )
+    scheduler.add_job(
+        "collectors.scheduler:purge_retention", "interval", seconds=PURGE_INTERVAL, id=PURGE_JOB,
+        name="retention purge", args=[db_path], replace_existing=True, coalesce=True, max_instances=1,
+        misfire_grace_time=PURGE_INTERVAL // 2, next_run_time=now,
     )
     return scheduler, runnable, skipped
 
