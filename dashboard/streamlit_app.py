@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import os
 from datetime import timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import streamlit as st
@@ -15,6 +16,8 @@ from campaigns.model import PLATFORMS
 from dashboard import data
 from dashboard.selection import DEFAULT_PRESET, PRESETS, SIDE_CHOICES, Selection, window
 
+# Served by this server: a Material or emoji icon would make every page fetch it from a font server.
+PAGE_ICON = Path(__file__).resolve().parent / "static" / "icon.png"
 # (file, title, icon): one line per page; the first is the default.
 PAGES = [
     ("app_pages/overview.py", "Overview", ":material/dashboard:"),
@@ -80,7 +83,7 @@ def sidebar(db_path: str) -> Selection:
 
 
 def main() -> None:
-    st.set_page_config(page_title="Groundswell", page_icon=":material/campaign:", layout="wide")
+    st.set_page_config(page_title="Groundswell", page_icon=str(PAGE_ICON), layout="wide")
     if not password_gate():
         st.stop()
     db_path = data.db_path()

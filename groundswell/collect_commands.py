@@ -99,8 +99,8 @@ def up(ctx, with_demo, port, no_browser):
     Example: groundswell up --demo
     """
     obj: Context = ctx.obj
-    if with_demo and not obj.store.campaigns():
-        from groundswell.context import demo_load
+    if with_demo and not obj.creating_store().campaigns():
+        from groundswell.cli import demo_load
 
         ctx.invoke(demo_load)
     obj.store.migrate()

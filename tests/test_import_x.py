@@ -31,6 +31,7 @@ def invoke(db, *args):
 
 @pytest.fixture
 def campaign_db(db_path, tmp_path):
+    Store.open(db_path).close()  # only init and demo create a database
     (tmp_path / "c.yaml").write_text(CAMPAIGN)
     assert invoke(db_path, "campaign", "import", str(tmp_path / "c.yaml")).exit_code == 0
     return db_path

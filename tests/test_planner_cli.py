@@ -11,6 +11,7 @@ from groundswell.cli import cli
 
 @pytest.fixture
 def run(db_path):
+    Store.open(db_path).close()  # only init and demo create a database
     runner = CliRunner()
 
     def invoke(*args):
