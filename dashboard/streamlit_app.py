@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 import os
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -12,9 +12,17 @@ import streamlit as st
 
 from campaigns import clock
 from campaigns.errors import GroundswellError
-from campaigns.model import PLATFORMS
+from campaigns.metrics import Filters
+from campaigns.model import PLATFORMS, iso_utc, to_datetime
 from dashboard import data
-from dashboard.selection import DEFAULT_PRESET, PRESETS, SIDE_CHOICES, Selection, window
+from dashboard.selection import (
+    DEFAULT_PRESET,
+    DEFAULT_SIDE,
+    PRESETS,
+    SIDE_CHOICES,
+    Selection,
+    window,
+)
 
 # Served by this server: a Material or emoji icon would make every page fetch it from a font server.
 PAGE_ICON = Path(__file__).resolve().parent / "static" / "icon.png"
@@ -22,7 +30,7 @@ PAGE_ICON = Path(__file__).resolve().parent / "static" / "icon.png"
 PAGES = [
     ("app_pages/overview.py", "Overview", ":material/dashboard:"),
     ("app_pages/traction.py", "Traction", ":material/trending_up:"),
-    ("app_pages/sentiment.py", "Sentiment", ":material/mood:"),
+    ("app_pages/sentiment.py", "Tone", ":material/mood:"),
     ("app_pages/planner.py", "Planner", ":material/event_note:"),
     ("app_pages/sources.py", "Sources", ":material/cloud_download:"),
 ]
@@ -61,25 +69,58 @@ def sidebar(db_path: str) -> Selection:
                             format_func=lambda s: by_slug[s].name + (" (demo data)" if by_slug[s].is_demo else ""))
         campaign = by_slug[slug]
         tz = campaign.timezone
-        preset = st.selectbox("Time range", PRESETS, index=PRESETS.index(DEFAULT_PRESET), key="range_preset")
+        if st.session_state.get("range_preset") not in PRESETS:
+            st.session_state["range_preset"] = DEFAULT_PRESET
+        preset = st.selectbox("Time range", PRESETS, key="range_preset")
         custom = None
         if preset == "Custom dates":
-            today = now.astimezone(ZoneInfo(tz)).date()
-            chosen = st.date_input("From and to (inclusive)", value=(today - timedelta(days=6), today),
-                                   key="range_custom", format="YYYY-MM-DD")
+            if "range_custom" not in st.session_state:
+                today = now.astimezone(ZoneInfo(tz)).date()
+                st.session_state["range_custom"] = (today - timedelta(days=6), today)
+            chosen = st.date_input("From and to (inclusive)", key="range_custom", format="YYYY-MM-DD")
             if isinstance(chosen, tuple | list) and len(chosen) == 2:
                 custom = (chosen[0], chosen[1])
             elif isinstance(chosen, tuple | list) and len(chosen) == 1:
                 custom = (chosen[0], chosen[0])
         start, end = window(preset, campaign, now, custom, tz)
         platforms = st.multiselect("Platforms", PLATFORMS, key="platforms", placeholder="All platforms")
+        if st.session_state.get("side") not in SIDE_CHOICES:
+            st.session_state["side"] = DEFAULT_SIDE
         side = st.radio("Side", list(SIDE_CHOICES), key="side", horizontal=True,
-                        help="all: every post the campaign matched (also monitored and protected accounts)")
+                        help="Which posts the tiles and charts count: our side by default; opposing, monitored "
+                             "terms, protected accounts, or all of them. Share of voice always counts both sides.")
         chosen = Selection(db_path, campaigns, campaign, start, end, tz=tz, preset=preset,
                            platforms=tuple(platforms), side=side, now=now)
         st.caption(f"Times in {tz}, the campaign's time zone.\n\n{chosen.label()}")
         st.caption(f"Database: {db_path}")
     return chosen
+
+
+def show_range(first: date, last: date) -> None:
+    """Set the sidebar's range to these local dates (a button's callback, so before the widgets)."""
+    st.session_state["range_preset"] = "Custom dates"
+    st.session_state["range_custom"] = (first, last)
+
+
+def range_hint(chosen: Selection) -> None:
+    """When the range holds none of the campaign's posts but the campaign has some (an import of
+    last year's posts, a range after the campaign ended), say where they are and offer that range."""
+    if chosen.campaign is None:
+        return
+    campaign = chosen.campaign
+    if sum(data.mentions_by_side(chosen.db_path, Filters(campaign.id, iso_utc(chosen.start),
+                                                          iso_utc(chosen.end))).values()):
+        return
+    first, last = data.post_bounds(chosen.db_path, campaign.id)
+    if first is None:
+        return
+    zone = ZoneInfo(chosen.tz)
+    first_day, last_day = (to_datetime(moment).astimezone(zone).date() for moment in (first, last))
+    span = f"{first_day:%d %b %Y}" + ("" if first_day == last_day else f" to {last_day:%d %b %Y}")
+    st.info(f"No posts of {campaign.name} in this range. Its posts are from {span} ({chosen.tz}).",
+            icon=":material/date_range:")
+    st.button(f"Show {span}", key="range_hint", on_click=show_range, args=(first_day, last_day),
+              icon=":material/date_range:")
 
 
 def main() -> None:
@@ -95,6 +136,7 @@ def main() -> None:
         st.stop()
     chosen = sidebar(db_path)
     st.session_state["selection"] = chosen
+    range_hint(chosen)
     navigation = st.navigation([st.Page(path, title=title, icon=icon, default=index == 0)
                                 for index, (path, title, icon) in enumerate(PAGES)])
     if chosen.campaign is not None and chosen.campaign.is_demo:
