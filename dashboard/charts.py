@@ -243,7 +243,8 @@ def share_of_voice_over_time(frame: pd.DataFrame, tz: str, bucket: str = "day") 
                     frame["ours"] + frame["opposing"], "share of voice (%)", "#000000", scale=100,
                     secondary_y=False)
         fig.update_yaxes(range=[0, 100], secondary_y=False)
-        fig.update_yaxes(title_text="mentions (posts)", secondary_y=True, showgrid=False)
+        fig.update_yaxes(title_text="mentions (posts)", secondary_y=True, showgrid=False, tickformat=",.0f",
+                         rangemode="tozero")
         _time_hover(fig, bucket)
     fig.update_layout(barmode="stack")
     return _finish(fig, f"Share of voice per {BUCKET_WORDS[bucket]}: ours / (ours + opposing)",
@@ -269,8 +270,8 @@ def hashtags_bar(frame: pd.DataFrame, subtitle: str | None = None) -> go.Figure:
         tracked = ordered["tracked"] if "tracked" in ordered else pd.Series(False, index=ordered.index)
         fig.update_yaxes(categoryorder="array", categoryarray=list(names), tickvals=list(names),
                          ticktext=[f"{n} ✓" if t else n for n, t in zip(names, tracked, strict=True)])
-    fig.update_layout(barmode="stack")
-    return _finish(fig, "Top hashtags, by the side of the posts carrying them (✓: tracked)",
+    fig.update_layout(barmode="stack", showlegend=True)
+    return _finish(fig, "Top hashtags by the side of their posts (✓ tracked)",
                    "hashtag", "posts carrying the hashtag", subtitle)
 
 
@@ -289,7 +290,8 @@ def amplifiers_bar(frame: pd.DataFrame, subtitle: str | None = None) -> go.Figur
                         marker_color=SIDE_COLOURS.get(side, GREY),
                         hovertemplate="%{y}: %{x:,} followers, posting on the " + side + " side<extra></extra>")
         fig.update_yaxes(categoryorder="array", categoryarray=list(ordered["name"]))
-    return _finish(fig, "Top amplifiers by followers brought, coloured by the side they posted on",
+    fig.update_layout(showlegend=True)
+    return _finish(fig, "Top amplifiers by followers brought, by side",
                    "author (platform)", "people (potential audience)", subtitle)
 
 
@@ -311,8 +313,10 @@ def net_sentiment_over_time(frame: pd.DataFrame, tz: str, bucket: str = "day") -
             _ratio_line(fig, _positions(rows["bucket"], tz, bucket), rows["net_sentiment"], rows["pos"] + rows["neg"],
                         label, colour, secondary_y=False)
         fig.add_hline(y=0, line={"color": GREY, "width": 1})
+        fig.update_layout(barmode="stack")
         fig.update_yaxes(range=[-1, 1], secondary_y=False)
-        fig.update_yaxes(title_text="scored posts it rests on", secondary_y=True, showgrid=False)
+        fig.update_yaxes(title_text="scored posts it rests on", secondary_y=True, showgrid=False, tickformat=",.0f",
+                         rangemode="tozero")
         _time_hover(fig, bucket)
     return _finish(fig, f"Net tone per {BUCKET_WORDS[bucket]}: (positive - negative) / (positive + negative)",
                    "net tone (-1 to 1)", time_axis(tz))

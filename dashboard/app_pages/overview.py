@@ -21,7 +21,7 @@ def campaign_row(chosen: Selection, campaign) -> dict:
         title = campaign.name + (" · demo data" if campaign.is_demo else "")
         st.subheader(title, anchor=False)
         st.caption(f"{campaign.slug} · {campaign.status} · times in {campaign.timezone}")
-        columns = st.columns(6)
+        columns = st.columns([1, 1, 1.4, 1, 1, 1])  # potential reach runs to eight digits
         columns[0].metric("Mentions", format_count(now.mentions), ui.change(now.mentions, before.mentions),
                           chart_data=sparkline or None, chart_type="bar",
                           help=f"{chosen.side_words}: {now.originals:,} original, {now.reposts:,} reposts; "

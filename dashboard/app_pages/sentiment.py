@@ -26,24 +26,25 @@ def abuse_share(abusive: int, mentions: int) -> float | None:
 
 @st.fragment(run_every=ui.REFRESH_EVERY)
 def kpi_tiles(chosen: Selection) -> None:
+    """Net tone of our side and of the opposing side (and of the chosen side, if another), then the
+    chosen side's counts; they refresh on their own."""
+    sides, before = by_group(chosen, "side"), by_group(chosen, "side", previous=True)
+    shown = [*COMPARED_SIDES] + ([chosen.side] if chosen.side not in COMPARED_SIDES else [])
+    for column, side in zip(st.columns(len(shown)), shown, strict=True):
+        pick = (lambda frame: frame) if side == "all" else (lambda frame, side=side: frame[frame["side"] == side])
+        now_rows, before_rows = pick(sides), pick(before)
+        ui.tone_tile(column, f"Net tone, {side}", tuple(int(now_rows[c].sum()) for c in ("pos", "neg", "neu")),
+                     tuple(int(before_rows[c].sum()) for c in ("pos", "neg")))
     now = data.kpis(chosen.db_path, chosen.filters())
-    before = data.kpis(chosen.db_path, chosen.previous())
-    columns = st.columns(5)
-    ui.net_sentiment_tile(columns[0], now, before, label=f"Net tone, {chosen.side}")
-    columns[1].metric("Positive", format_count(now.positive), ui.change(now.positive, before.positive))
-    columns[2].metric("Neutral", format_count(now.neutral))
-    columns[3].metric("Negative", format_count(now.negative), ui.change(now.negative, before.negative),
+    previous = data.kpis(chosen.db_path, chosen.previous())
+    st.caption(f"Counts for {chosen.side_words}:")
+    columns = st.columns(4)
+    columns[0].metric("Positive", format_count(now.positive), ui.change(now.positive, previous.positive))
+    columns[1].metric("Neutral", format_count(now.neutral))
+    columns[2].metric("Negative", format_count(now.negative), ui.change(now.negative, previous.negative),
                       delta_color="inverse")
-    columns[4].metric("Abusive share", format_share(abuse_share(now.abusive, now.mentions)),
+    columns[3].metric("Abusive share", format_share(abuse_share(now.abusive, now.mentions)),
                       help=f"{now.abusive:,} of {now.mentions:,} mentions scored 0.5 or more for abuse")
-
-
-def side_tiles(sides: pd.DataFrame, before: pd.DataFrame) -> None:
-    """Our side's tone and the opposing side's, side by side (from the by-side totals)."""
-    for column, side in zip(st.columns(len(COMPARED_SIDES)), COMPARED_SIDES, strict=True):
-        now_row, before_row = sides[sides["side"] == side], before[before["side"] == side]
-        ui.tone_tile(column, f"Net tone, {side}", tuple(int(now_row[c].sum()) for c in ("pos", "neg", "neu")),
-                     tuple(int(before_row[c].sum()) for c in ("pos", "neg")))
 
 
 def by_group(chosen: Selection, group: str, previous: bool = False) -> pd.DataFrame:
@@ -68,7 +69,6 @@ def main() -> None:
     name = chosen.campaign.slug
     kpi_tiles(chosen)
     sides = by_group(chosen, "side")
-    side_tiles(sides, by_group(chosen, "side", previous=True))
 
     shown_sides = tuple(dict.fromkeys((*COMPARED_SIDES, *chosen.sides))) if chosen.sides else ()
     per_side = data.series(path, chosen.filters(sides=shown_sides), tz, bucket, ("side",))
