@@ -336,7 +336,7 @@ def sentiment_distribution(frame: pd.DataFrame, subtitle: str | None = None) -> 
                         hovertemplate="%{customdata[0]} to %{customdata[1]}: %{y} " + label + " posts")
     fig.update_layout(barmode="stack")
     fig.update_xaxes(range=[-1, 1])
-    return _finish(fig, "Sentiment distribution of scored posts",
+    return _finish(fig, "Tone distribution of scored posts",
                    "posts", "VADER compound score (-1 to 1)", subtitle)
 
 
@@ -353,7 +353,7 @@ def sentiment_by_group(frame: pd.DataFrame, group: str, subtitle: str | None = N
                         hovertemplate="%{y}: %{x:.1f}% (%{customdata} posts)")
     fig.update_layout(barmode="stack")
     fig.update_xaxes(range=[0, 100])
-    return _finish(fig, f"Sentiment by {group}", group, "share of scored posts (%)", subtitle)
+    return _finish(fig, f"Tone by {group}", group, "share of scored posts (%)", subtitle)
 
 
 def abuse_share_over_time(frame: pd.DataFrame, tz: str, bucket: str = "day") -> go.Figure:

@@ -168,7 +168,7 @@ def test_nothing_is_fetched_from_beyond_this_machine(groundswell_dashboard, brow
     page.on("request", lambda request: requested.append(request.url))
     page.goto(url)
     wait_idle(page)
-    for name in ("Traction", "Sentiment", "Overview"):
+    for name in ("Traction", "Tone", "Overview"):
         page.get_by_role("link", name=name).click()
         wait_idle(page)
         page.wait_for_timeout(500)

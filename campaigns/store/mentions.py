@@ -5,13 +5,14 @@ from __future__ import annotations
 import sqlite3
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from campaigns.clock import now_iso
 from campaigns.errors import StoreError
 from campaigns.matching import Matcher
 from campaigns.metrics import ROLLUP_SUMS, is_abusive, sentiment_class
 from campaigns.model import Mention
+from campaigns.privacy import is_forgotten
 
 MENTION_COLUMNS = (
     "uid", "platform", "native_id", "url", "created_at", "collected_at", "author_key",
@@ -20,15 +21,20 @@ MENTION_COLUMNS = (
     "engagement", "sentiment", "abuse", "raw_ref", "is_demo",
 )
 # Counts and scores take the newest value a platform reports; a NULL (not reported this time)
-# keeps what was stored.
+# keeps what was stored. What a purge or a forget removed stays removed when a post is seen again.
 _UPSERT_MENTION = (
     f"INSERT INTO mentions ({', '.join(MENTION_COLUMNS)}) VALUES ({', '.join('?' * len(MENTION_COLUMNS))}) "
     "ON CONFLICT(uid) DO UPDATE SET collected_at = excluded.collected_at, "
     + ", ".join(
+        f"{c} = CASE WHEN purged_at IS NULL THEN coalesce(excluded.{c}, {c}) END"
+        for c in ("url", "author_key", "text", "raw_ref")
+    )
+    + ", "
+    + ", ".join(
         f"{c} = coalesce(excluded.{c}, {c})"
-        for c in ("url", "author_key", "author_followers", "audience_key", "audience_size", "text",
+        for c in ("author_followers", "audience_key", "audience_size",
                   "lang", "reposted_uid", "reply_to_uid", "likes", "reposts", "replies", "quotes",
-                  "impressions", "sentiment", "abuse", "raw_ref")
+                  "impressions", "sentiment", "abuse")
     )
     + ", engagement = excluded.engagement"
 )
@@ -53,19 +59,21 @@ class UpsertResult:
     updated: int = 0
     matched: int = 0
     unmatched: int = 0
+    forgotten: int = 0       # left out: their author asked to be forgotten
 
     def add(self, other: UpsertResult) -> UpsertResult:
-        for name in ("received", "new", "updated", "matched", "unmatched"):
+        for name in ("received", "new", "updated", "matched", "unmatched", "forgotten"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         return self
 
 
-def _contribution(is_new_match: bool, is_repost: bool, engagement: int, sentiment, abuse, impressions):
+def contribution(is_new_match: bool, is_repost: bool, engagement: int | None, sentiment, abuse, impressions):
+    """What one matched post adds to its roll-up hour, in ROLLUP_SUMS order."""
     cls = sentiment_class(sentiment)
     return [
         1 if is_new_match else 0,
         1 if (is_new_match and is_repost) else 0,
-        engagement,
+        engagement or 0,
         sentiment or 0.0,
         0 if sentiment is None else 1,
         1 if cls == "positive" else 0,
@@ -74,8 +82,12 @@ def _contribution(is_new_match: bool, is_repost: bool, engagement: int, sentimen
         1 if is_abusive(abuse) else 0,
         impressions or 0,
         0 if impressions is None else 1,
+        0 if engagement is None else 1,
     ]
 
+
+def _known(new, stored):
+    return stored if new is None else new
 
 
 class MentionVerbs:
@@ -114,8 +126,15 @@ class MentionVerbs:
         """
         batch: dict[str, Mention] = {}
         for mention in mentions:
-            batch[mention.uid] = mention
+            seen = batch.get(mention.uid)
+            batch[mention.uid] = mention if seen is None else seen.updated_with(mention)
         result = UpsertResult(received=len(batch))
+        forgotten = self.forgotten_digests()
+        if forgotten:
+            # People who asked to be forgotten are not stored again, whatever route their posts take.
+            for uid in [uid for uid, m in batch.items() if is_forgotten(m, forgotten)]:
+                del batch[uid]
+                result.forgotten += 1
         if not batch and cursor is None:
             return result
         conn = self.conn
@@ -127,8 +146,8 @@ class MentionVerbs:
         for chunk in _chunks(uids, 500):
             marks = ", ".join("?" * len(chunk))
             for row in conn.execute(
-                f"SELECT uid, engagement, sentiment, abuse, impressions, author_followers, audience_size "
-                f"FROM mentions WHERE uid IN ({marks})", chunk,
+                f"SELECT uid, engagement, sentiment, abuse, impressions, author_followers, audience_size, "
+                f"likes, reposts, replies, quotes FROM mentions WHERE uid IN ({marks})", chunk,
             ):
                 old_rows[row[0]] = row
             for row in conn.execute(
@@ -149,6 +168,12 @@ class MentionVerbs:
                 hourly[key] = values
 
         for uid, m in batch.items():
+            old = old_rows.get(uid)
+            if old is not None and None in (m.likes, m.reposts, m.replies, m.quotes):
+                # A count not reported this time keeps the one stored, and engagement is the
+                # sum of what is known after the update, in the row and in the roll-up.
+                m = replace(m, likes=_known(m.likes, old[7]), reposts=_known(m.reposts, old[8]),
+                            replies=_known(m.replies, old[9]), quotes=_known(m.quotes, old[10]))
             engagement = m.engagement
             mention_rows.append((
                 uid, m.platform, str(m.native_id), m.url, m.created_at, collected_at, m.author_key,
@@ -157,7 +182,6 @@ class MentionVerbs:
                 m.replies, m.quotes, m.impressions, engagement, m.sentiment, m.abuse, m.raw_ref,
                 1 if is_demo else 0,
             ))
-            old = old_rows.get(uid)
             if old is None:
                 result.new += 1
             else:
@@ -188,12 +212,12 @@ class MentionVerbs:
                     for tag in tags:
                         tag_rows.append((uid, match.campaign_id, tag, m.created_at))
                     bump((match.campaign_id, hour, m.platform, match.side),
-                         _contribution(True, m.is_repost, engagement, sentiment, abuse, impressions))
+                         contribution(True, m.is_repost, engagement, sentiment, abuse, impressions))
                 else:
                     # Seen again: move the roll-up by what changed, on the side it was counted.
                     side = previous[2]
-                    before = _contribution(False, m.is_repost, old[1], old[2], old[3], old[4])
-                    after = _contribution(False, m.is_repost, engagement, sentiment, abuse, impressions)
+                    before = contribution(False, m.is_repost, old[1], old[2], old[3], old[4])
+                    after = contribution(False, m.is_repost, engagement, sentiment, abuse, impressions)
                     delta = [a - b for a, b in zip(after, before, strict=True)]
                     if any(delta):
                         bump((match.campaign_id, hour, m.platform, side), delta)

@@ -48,6 +48,7 @@ _MATCH_SUMS = {
     "abusive": f"coalesce(sum(abuse >= {ABUSIVE_THRESHOLD}), 0)",
     "impressions": "coalesce(sum(impressions), 0)",
     "impressions_known": "count(impressions)",
+    "engagement_known": "count(engagement)",
 }
 assert tuple(_MATCH_SUMS) == ROLLUP_SUMS
 
@@ -92,7 +93,9 @@ class Reads:
         mentions = {side: sums[0] for (_, side), sums in per_side.items()}
         authors, reach = self.distinct_totals(filters)
         return Kpis(
-            mentions=int(totals["mentions"]), reposts=int(totals["reposts"]), engagement=int(totals["engagement"]),
+            # Engagement is unknown where the window has posts and none with a known count; no posts, none.
+            mentions=int(totals["mentions"]), reposts=int(totals["reposts"]),
+            engagement=int(totals["engagement"]) if totals["engagement_known"] or not totals["mentions"] else None,
             positive=int(totals["pos"]), negative=int(totals["neg"]), neutral=int(totals["neu"]),
             abusive=int(totals["abusive"]), impressions=int(totals["impressions"]) if totals["impressions_known"] else None,
             ours=int(mentions.get("ours", 0)), opposing=int(mentions.get("opposing", 0)),
@@ -170,11 +173,14 @@ class Reads:
         per_side = self._span_totals(every_side, [(to_datetime(filters.start), to_datetime(filters.end))], ("side",))
         return {side: int(sums[0]) for (_, side), sums in per_side.items()}
 
-    def distinct_totals(self, filters: Filters) -> tuple[int, int | None]:
+    def distinct_totals(self, filters: Filters) -> tuple[int | None, int | None]:
         """(unique authors, potential reach) over the window, each author or audience once.
 
         An audience's size is its largest value seen in the window (follower counts move).
+        Both are None (n/a) for a window reaching into a period whose authors were purged.
         """
+        if self.purged_into(filters):
+            return None, None
         where, params = filters.where()
         long = self.is_long_window(filters)
         authors = self.conn.execute(
@@ -187,6 +193,11 @@ class Reads:
             f" WHERE {where} AND reach_key IS NOT NULL GROUP BY reach_key)", params,
         ).fetchone()[0]
         return authors, reach
+
+    def purged_into(self, filters: Filters) -> bool:
+        """Whether the window starts before the campaign's retention purge: its authors are gone."""
+        row = self.conn.execute("SELECT purged_before FROM campaigns WHERE id = ?", [filters.campaign_id]).fetchone()
+        return bool(row and row[0] and filters.start < row[0])
 
     def is_long_window(self, filters: Filters) -> bool:
         """Whether a window holds so much of a campaign's data that distinct counts are cheaper in

@@ -7,7 +7,7 @@ import streamlit as st
 
 from campaigns.metrics import share_of_voice, spikes_from
 from campaigns.model import iso_utc, to_datetime
-from dashboard import charts, data, planner_data, ui
+from dashboard import charts, data, ui
 from dashboard.selection import Selection, format_count
 
 REFRESH = ui.REFRESH_EVERY
@@ -74,7 +74,7 @@ def main() -> None:
 
     by_platform = data.series(path, filters, tz, bucket, ("platform",))
     # Calls to action, events and opposing pushes from the planner, marked where they began.
-    planned = planner_data.markers(path, chosen.campaign.id, chosen.start, chosen.end)
+    planned = data.call(path, "plan.markers", chosen.campaign.id, chosen.start, chosen.end)
     episodes = data.spike_episodes(path, filters)
     figure = framed(charts.mentions_over_time(by_platform, tz, bucket))
     charts.baseline_note(figure, spikes_from(data.first_hour(path, filters)), chosen.start, chosen.end, tz)
