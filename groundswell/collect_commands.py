@@ -100,9 +100,9 @@ def up(ctx, with_demo, port, no_browser):
     """
     obj: Context = ctx.obj
     if with_demo and not obj.creating_store().campaigns():
-        from groundswell.cli import demo_load
-
-        ctx.invoke(demo_load)
+        # The command itself, as the group holds it: importing the command line from here would
+        # make a cycle.
+        ctx.invoke(ctx.find_root().command.commands["demo"].commands["load"])
     obj.store.migrate()
     command = [sys.executable, "-m", "groundswell", "--db", str(obj.db_path), "schedule"]
     scheduler = subprocess.Popen(command)
