@@ -1,4 +1,4 @@
-"""The dashboard's entry point: the password gate, the shared sidebar, and the page navigation."""
+"""The dashboard's entry point: who is looking, the shared sidebar, and the pages their role may open."""
 
 from __future__ import annotations
 
@@ -52,11 +52,15 @@ PAGES = {
 }
 
 
-def navigation_pages() -> dict[str, list]:
-    """PAGES as st.Page objects by section, the first page the default."""
-    first = next(iter(PAGES.values()))[0][0]
+def navigation_pages(viewer) -> dict[str, list]:
+    """The sections this viewer's role may open, as st.Page objects, the first page the default.
+
+    Pages outside them are not registered for the session at all, so a role cannot reach them by
+    their URL either: the server never runs them."""
+    allowed = {section: pages for section, pages in PAGES.items() if viewer.may_open(section)}
+    first = next(iter(allowed.values()))[0][0]
     return {section: [st.Page(path, title=title, icon=icon, default=path == first) for path, title, icon in pages]
-            for section, pages in PAGES.items()}
+            for section, pages in allowed.items()}
 
 
 def sidebar(db_path: str) -> Selection:
@@ -145,7 +149,7 @@ def main() -> None:
     auth.log_out_button(viewer)
     chosen = sidebar(db_path)
     st.session_state["selection"] = chosen
-    navigation = st.navigation(navigation_pages())
+    navigation = st.navigation(navigation_pages(viewer))
     if navigation.title in {title for _, title, _ in PAGES["Listen"]}:
         range_hint(chosen)
     if chosen.campaign is not None and chosen.campaign.is_demo:
