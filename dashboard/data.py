@@ -144,6 +144,11 @@ def source_summary(path: str, now: str, days: int = 30) -> pd.DataFrame:
 
 
 @st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)
+def quarantined(path: str, limit: int = 50) -> pd.DataFrame:
+    return call(path, "reads.quarantined", limit)
+
+
+@st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)
 def mentions_by_side(path: str, filters: Filters) -> dict[str, int]:
     return call(path, "reads.mentions_by_side", filters)
 
