@@ -146,3 +146,23 @@ def source_summary(path: str, now: str, days: int = 30) -> pd.DataFrame:
 @st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)
 def quarantined(path: str, limit: int = 50) -> pd.DataFrame:
     return call(path, "reads.quarantined", limit)
+
+
+@st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)
+def mentions_by_side(path: str, filters: Filters) -> dict[str, int]:
+    return call(path, "reads.mentions_by_side", filters)
+
+
+@st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)
+def spike_episodes(path: str, filters: Filters) -> pd.DataFrame:
+    return call(path, "reads.spike_episodes", filters)
+
+
+@st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)
+def first_hour(path: str, filters: Filters) -> pd.Timestamp | None:
+    return call(path, "reads.first_hour", filters)
+
+
+@st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)
+def post_bounds(path: str, campaign_id: int) -> tuple[str | None, str | None]:
+    return call(path, "reads.post_bounds", campaign_id)

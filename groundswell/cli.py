@@ -25,7 +25,8 @@ from groundswell.user_commands import COMMANDS as USER_COMMANDS
 
 @click.group(cls=GroundswellGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--db", envvar="GROUNDSWELL_DB", metavar="PATH",
-              help="SQLite database file [env GROUNDSWELL_DB; default ./groundswell.db].")
+              help="SQLite database file [env GROUNDSWELL_DB; default ./groundswell.db]; also accepted after "
+                   "any command. Only init and demo create it.")
 @click.version_option(package_name="groundswell")
 @click.pass_context
 def cli(ctx, db):
@@ -49,7 +50,7 @@ def init(obj: Context, campaigns_file):
 
     Example: groundswell --db campaign.db init
     """
-    store = obj.store
+    store = obj.creating_store()
     applied = store.applied_migrations
     click.echo(f"database {store.path}: schema current" + (f" (applied {', '.join(applied)})" if applied else ""))
     path = Path(campaigns_file)
@@ -347,7 +348,7 @@ def demo(ctx, port, no_browser):
     if ctx.invoked_subcommand is not None:
         return
     obj: Context = ctx.obj
-    if not obj.store.campaigns():
+    if not obj.creating_store().campaigns():
         ctx.invoke(demo_load)
     else:
         click.echo(f"{obj.db_path} already holds campaigns; opening the dashboard")
@@ -373,7 +374,7 @@ def demo_load(obj: Context, seed, mentions, days, campaign_count, until):
         raise ValidationError("--mentions, --days and --campaigns must be at least 1")
     end = datetime.fromisoformat(parse_when(until).replace("Z", "+00:00")) if until else None
     with click.progressbar(length=mentions, label="generating demo mentions", file=sys.stderr) as bar:
-        result = load_demo(obj.store, obj.settings, seed=seed, mentions=mentions, days=days,
+        result = load_demo(obj.creating_store(), obj.settings, seed=seed, mentions=mentions, days=days,
                            campaigns=campaign_count, until=end, on_batch=bar.update)
     click.echo(f"loaded demo data: {len(result.campaigns)} campaign(s), {result.totals.received:,} mentions "
                f"from {result.starts:%Y-%m-%d} to {result.ends:%Y-%m-%d}")

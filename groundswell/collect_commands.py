@@ -149,10 +149,10 @@ def up(ctx, with_demo, port, no_browser):
     Example: groundswell up --demo
     """
     obj: Context = ctx.obj
-    if with_demo and not obj.store.campaigns():
-        from groundswell.context import demo_load
-
-        ctx.invoke(demo_load)
+    if with_demo and not obj.creating_store().campaigns():
+        # The command itself, as the group holds it: importing the command line from here would
+        # make a cycle.
+        ctx.invoke(ctx.find_root().command.commands["demo"].commands["load"])
     obj.store.migrate()
     command = [sys.executable, "-m", "groundswell", "--db", str(obj.db_path), "schedule"]
     started_at = clock.now_iso()

@@ -121,3 +121,62 @@ def test_dashboard_loads_a_campaign_draws_a_chart_and_downloads_csv(server, brow
     rows = list(csv.DictReader(io.StringIO(Path(download.path()).read_text(encoding="utf-8"))))
     assert rows and set(rows[0]) == {"bucket", "platform", "mentions", "originals", "reposts", "engagement"}
     assert sum(int(row["mentions"]) for row in rows) > 0
+
+
+@pytest.fixture
+def groundswell_dashboard(demo_db, tmp_path):
+    """The dashboard as `groundswell dashboard` starts it, with an empty HOME; yields (url, home)."""
+    port = free_port()
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STREAMLIT_")}
+    env.update(HOME=str(home))
+    env.pop("GROUNDSWELL_DASHBOARD_PASSWORD", None)
+    log = (tmp_path / "groundswell.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "groundswell", "dashboard", "--db", str(demo_db), "--no-browser", "--port", str(port)],
+        cwd=tmp_path, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
+                    if answer.read().decode().strip() == "ok":
+                        break
+            except OSError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("groundswell dashboard did not start:\n" + (tmp_path / "groundswell.log").read_text())
+            time.sleep(0.3)
+        yield url, home
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+def test_nothing_is_fetched_from_beyond_this_machine(groundswell_dashboard, browser_page):
+    from urllib.parse import urlsplit
+
+    url, home = groundswell_dashboard
+    page = browser_page
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.goto(url)
+    wait_idle(page)
+    for name in ("Traction", "Tone", "Overview"):
+        page.get_by_role("link", name=name).click()
+        wait_idle(page)
+        page.wait_for_timeout(500)
+    icons = page.eval_on_selector_all("link[rel~='icon']", "links => links.map(link => link.href)")
+    assert icons, "the page has an icon"
+    requested += icons
+    remote = sorted({u for u in requested if urlsplit(u).scheme in ("http", "https", "ws", "wss")
+                     and urlsplit(u).hostname not in ("127.0.0.1", "localhost", "::1")})
+    assert remote == []
+    assert any("/media/" in icon or icon.startswith(url) for icon in icons), icons
+    assert not (home / ".streamlit").exists()

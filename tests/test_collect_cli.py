@@ -72,7 +72,7 @@ def test_collect_again_updates_and_duplicates_nothing_then_status_reports_it(cam
     assert "x needs GROUNDSWELL_X_BEARER_TOKEN" in status.output.splitlines()
 
 
-def test_collect_without_campaigns_is_one_line(db_path):
+def test_collect_without_campaigns_is_one_line(store):
     result = CliRunner().invoke(cli, ["collect"])
     assert result.exit_code == 1
     assert "no active campaigns" in result.output
