@@ -8,8 +8,11 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from campaigns import metrics
-from campaigns.model import STORED_TIME_FORMAT
+from campaigns import metrics, safety
+from campaigns.corrections import TONES
+from campaigns.errors import GroundswellError
+from campaigns.model import SIDES, STORED_TIME_FORMAT
+from dashboard import data
 from dashboard.selection import Selection, format_basis, format_net
 
 REFRESH_EVERY = "60s"
@@ -23,7 +26,8 @@ POST_COLUMN_CONFIG = {
     "url": st.column_config.LinkColumn("link", display_text="open"),
     "engagement": st.column_config.NumberColumn("engagement", format="%d"),
     "sentiment": st.column_config.NumberColumn("sentiment", format="%.2f"),
-    "abuse": st.column_config.NumberColumn("abuse score", format="%.2f"),
+    "abuse": st.column_config.NumberColumn("offensive language", format="%.2f",
+                                           help="Offensive-language score in this campaign, 0..1"),
     "author_key": st.column_config.TextColumn("author"),
 }
 
@@ -86,9 +90,90 @@ def chart(fig: go.Figure, frame: pd.DataFrame, name: str, key: str) -> None:
 
 
 def posts_table(frame: pd.DataFrame, name: str, key: str) -> None:
-    """Posts as plain text with a link to each, and the table as CSV."""
+    """Posts as plain text with a link to each, and the table as CSV; offensive text hidden until revealed."""
+    chosen = st.session_state.get("selection")
+    if chosen is not None and chosen.campaign is not None and "abuse" in frame:
+        frame = hide_offensive(frame, chosen.campaign)
     if frame.empty:
         st.caption("No posts for these filters.")
     st.dataframe(frame.drop(columns=["uid"], errors="ignore"), hide_index=True, column_config=POST_COLUMN_CONFIG,
                  key=f"table_{key}")
     csv_download(frame, name, key)
+
+
+# -- hidden text and corrections (the safety desk's rules, used on every page that lists posts) --
+
+HIDDEN = "[hidden: scored offensive ({score:.2f}); reveal it below, which is recorded]"
+
+
+def revealed() -> set[tuple[int, str]]:
+    """(campaign id, uid) of the posts this session has revealed (each reveal is in the audit log)."""
+    return st.session_state.setdefault("revealed_posts", set())
+
+
+def hide_offensive(frame: pd.DataFrame, campaign, score_column: str = "abuse") -> pd.DataFrame:
+    """The frame with the text of every post scored or judged offensive replaced, unless revealed.
+
+    The text never reaches the page (nor its CSV) before a reveal: it is replaced here, in the
+    server, before anything is drawn.
+    """
+    threshold = safety.threshold_of(campaign)
+    shown = revealed()
+    frame = frame.copy()
+    hide = [safety.hidden(score, threshold) and (campaign.id, uid) not in shown
+            for score, uid in zip(frame[score_column], frame["uid"], strict=True)]
+    frame["text"] = [HIDDEN.format(score=score) if hidden else text
+                     for text, score, hidden in zip(frame["text"], frame[score_column], hide, strict=True)]
+    frame.attrs["hidden"] = sum(hide)
+    return frame
+
+
+def who_input(key: str) -> str:
+    """The reviewer's name, typed once per session and recorded with every reveal, correction and export."""
+    typed = st.text_input("Your name (recorded with what you do here)", value=st.session_state.get("reviewer", ""),
+                          key=f"who_{key}")
+    if typed.strip():
+        st.session_state["reviewer"] = typed.strip()
+    return typed.strip()
+
+
+def post_label(row) -> str:
+    text = str(row["text"]) if not str(row["text"]).startswith("[hidden") else "(hidden text)"
+    return f"{row['created_at']} · {row['platform']} · {row['author_key']} · {text[:60]}"
+
+
+def reveal(chosen: Selection, who: str, uids: list[str]) -> None:
+    """Reveal hidden posts for this session: one audit row each, then the page shows their text."""
+    for uid in uids:
+        data.write(chosen.db_path, "safety.reveal", chosen.campaign.id, uid, who)
+        revealed().add((chosen.campaign.id, uid))
+    data.changed()
+
+
+def post_actions(frame: pd.DataFrame, key: str) -> None:
+    """Under a table of posts: reveal a hidden one, or correct a post's tone or side (every number follows)."""
+    chosen = st.session_state.get("selection")
+    if chosen is None or chosen.campaign is None or frame.empty:
+        return
+    with st.expander("Reveal a hidden post, or correct a post's tone or side"):
+        labels = {row["uid"]: post_label(row) for _, row in frame.iterrows()}
+        uid = st.selectbox("Post", list(labels), format_func=labels.get, key=f"post_{key}")
+        who = who_input(key)
+        left, middle, right = st.columns(3)
+        tone = middle.selectbox("Tone", ("(unchanged)", *TONES), key=f"tone_{key}")
+        side = right.selectbox("Side", ("(unchanged)", *SIDES), key=f"side_{key}")
+        if left.button("Reveal (recorded)", key=f"reveal_{key}", disabled=not who):
+            reveal(chosen, who, [uid])
+            st.rerun()
+        if st.button("Save correction", key=f"correct_{key}", disabled=not who):
+            try:
+                for field, value in (("tone", tone), ("side", side)):
+                    if value != "(unchanged)":
+                        data.write(chosen.db_path, "correct", uid, chosen.campaign.id, field, value, who)
+            except GroundswellError as error:
+                st.error(str(error))
+            else:
+                data.changed()
+                st.rerun()
+        if not who:
+            st.caption("Type your name to reveal or correct: both are recorded.")

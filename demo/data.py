@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from campaigns import clock
+from campaigns import clock, safety
 from campaigns.model import Campaign, Mention, Tracker, iso_utc
 from campaigns.privacy import pseudonym
 from campaigns.settings import Settings
@@ -388,4 +388,7 @@ def load_demo(store: Store, settings: Settings, *, seed: int = 7, mentions: int 
         if on_batch:
             on_batch(len(batch))
     load_plan(store, settings, demos, saved, starts, ends)
+    for campaign in saved:
+        # The demo's pile-ons happened before "now": look at all of it, not the last days.
+        safety.check_pile_ons(store, campaign, everything=True)
     return DemoResult(saved, totals, starts, ends)

@@ -18,6 +18,7 @@ from campaigns.store import Store
 from groundswell.collect_commands import collect, schedule, up
 from groundswell.context import Context, GroundswellGroup, pass_context, run_dashboard, table
 from groundswell.planner_commands import COMMANDS as PLANNER_COMMANDS
+from groundswell.safety_commands import COMMANDS as SAFETY_COMMANDS
 
 
 @click.group(cls=GroundswellGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -420,3 +421,5 @@ cli.add_command(schedule)
 cli.add_command(up)
 for planner_command in PLANNER_COMMANDS:
     cli.add_command(planner_command)
+for safety_command in SAFETY_COMMANDS:
+    cli.add_command(safety_command)

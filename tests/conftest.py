@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -10,7 +11,9 @@ import pytest
 from campaigns.settings import Settings
 from campaigns.store import Store
 
-REALWORLD = Path(__file__).resolve().parents[1].parent / "shared" / "realworld"
+# Beside the checkout; GROUNDSWELL_REALWORLD points elsewhere (a worktree one folder deeper).
+REALWORLD = Path(os.environ.get("GROUNDSWELL_REALWORLD")
+                 or Path(__file__).resolve().parents[1].parent / "shared" / "realworld")
 # The end of the demo period in tests: fixed, so every seeded database is the same.
 DEMO_UNTIL = datetime(2026, 11, 20, 12, tzinfo=UTC)
 

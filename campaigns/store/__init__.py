@@ -18,11 +18,13 @@ from campaigns.matching import Matcher
 from campaigns.settings import DEFAULT_DB, resolve_db_path
 from campaigns.store.audit import AuditVerbs
 from campaigns.store.campaigns import CampaignVerbs
+from campaigns.store.corrections import CorrectionVerbs
 from campaigns.store.mentions import MENTION_COLUMNS, MentionVerbs, UpsertResult, hour_of
 from campaigns.store.migrations import migrations
 from campaigns.store.plan import Plan
 from campaigns.store.reads import Reads
 from campaigns.store.runs import RunVerbs
+from campaigns.store.safety import Safety
 
 # Raised by SQLite itself; the verbs turn what a user can cause into StoreError, and the command
 # line treats anything else under this name as one line too.
@@ -32,11 +34,12 @@ __all__ = ["DatabaseError", "DEFAULT_DB", "MENTION_COLUMNS", "Store", "StoreErro
            "resolve_db_path"]
 
 
-class Store(CampaignVerbs, MentionVerbs, RunVerbs, AuditVerbs):
+class Store(CampaignVerbs, MentionVerbs, RunVerbs, AuditVerbs, CorrectionVerbs):
     """One SQLite database holding every campaign, mention and plan.
 
-    Verbs on campaigns, mentions, runs and the audit log are methods; the plan's are on
-    `store.plan` and the dashboard's reads on `store.reads`.
+    Verbs on campaigns, mentions, runs, corrections and the audit log are methods; the plan's
+    are on `store.plan`, the safety desk's on `store.safety` and the dashboard's reads on
+    `store.reads`.
     """
 
     def __init__(self, db: sqlite_utils.Database, path: Path | None = None, *, readonly: bool = False):
@@ -46,9 +49,11 @@ class Store(CampaignVerbs, MentionVerbs, RunVerbs, AuditVerbs):
         self.readonly = readonly
         self._matcher: Matcher | None = None
         self._matcher_version: tuple | None = None
+        self._protected = None
         self.applied_migrations: list[str] = []
         self.plan = Plan(self)
         self.reads = Reads(self)
+        self.safety = Safety(self)
 
     # -- opening ---------------------------------------------------------------------------
 

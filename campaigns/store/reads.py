@@ -14,7 +14,6 @@ from datetime import timedelta
 import pandas as pd
 
 from campaigns.metrics import (
-    ABUSIVE_THRESHOLD,
     NEGATIVE_AT,
     POSITIVE_AT,
     ROLLUP_SPLITS,
@@ -71,13 +70,14 @@ class Reads:
         else:
             # A window that does not fall on whole hours is counted from the matches themselves.
             where, params = filters.where()
+            threshold = self.store.protected_accounts().threshold(filters.campaign_id)
             row = self.conn.execute(
                 "SELECT count(*), coalesce(sum(is_repost), 0), coalesce(sum(engagement), 0),"
                 f" coalesce(sum(sentiment >= {POSITIVE_AT}), 0), coalesce(sum(sentiment <= {NEGATIVE_AT}), 0),"
                 f" coalesce(sum(sentiment > {NEGATIVE_AT} AND sentiment < {POSITIVE_AT}), 0),"
-                f" coalesce(sum(abuse >= {ABUSIVE_THRESHOLD}), 0), NULL, 0,"
+                " coalesce(sum(abuse >= ?), 0), NULL, 0,"
                 " coalesce(sum(side = 'ours'), 0), coalesce(sum(side = 'opposing'), 0)"
-                f" FROM mention_matches WHERE {where}", params,
+                f" FROM mention_matches WHERE {where}", [threshold, *params],
             ).fetchone()
         authors, reach = self.distinct_totals(filters)
         return Kpis(
@@ -223,14 +223,16 @@ class Reads:
                                    inclusive="left")
         return spike_hours(counts.reindex(full_index, fill_value=0), start)
 
-    def _posts(self, sides: dict[str, str]) -> pd.DataFrame:
-        """The stored posts for these uids (uid -> side in the campaign), in the order given."""
+    def _posts(self, campaign_id: int, sides: dict[str, str]) -> pd.DataFrame:
+        """The stored posts for these uids (uid -> side in the campaign), in the order given, with
+        the sentiment and offensive-language score the campaign counts (corrections applied)."""
         if not sides:
             return pd.DataFrame(columns=POST_COLUMNS)
         marks = ", ".join("?" * len(sides))
         frame = pd.read_sql_query(
-            "SELECT created_at, platform, author_key, text, url, engagement, sentiment, abuse, uid FROM mentions"
-            f" WHERE uid IN ({marks})", self.conn, params=list(sides),
+            "SELECT m.created_at, m.platform, m.author_key, m.text, m.url, mm.engagement, mm.sentiment, mm.abuse,"
+            " m.uid FROM mentions m JOIN mention_matches mm ON mm.mention_uid = m.uid AND mm.campaign_id = ?"
+            f" WHERE m.uid IN ({marks})", self.conn, params=[campaign_id, *sides],
         )
         frame["side"] = frame["uid"].map(sides)
         frame = frame.set_index("uid", drop=False).loc[[u for u in sides if u in set(frame["uid"])]]
@@ -243,7 +245,7 @@ class Reads:
             f"SELECT mention_uid, side FROM mention_matches WHERE {where} AND is_repost = 0"
             " ORDER BY engagement DESC, created_at DESC LIMIT ?", [*params, limit],
         ).fetchall())
-        return self._posts(sides)
+        return self._posts(filters.campaign_id, sides)
 
     def extreme_posts(self, filters: Filters, most: str = "negative", limit: int = 10) -> pd.DataFrame:
         """The most positive or most negative scored original posts in the window (ties: most engaged)."""
@@ -255,7 +257,7 @@ class Reads:
             f"SELECT mention_uid, side FROM mention_matches WHERE {where} AND is_repost = 0 AND sentiment IS NOT NULL"
             f" ORDER BY {order}, engagement DESC LIMIT ?", [*params, limit],
         ).fetchall())
-        return self._posts(sides)
+        return self._posts(filters.campaign_id, sides)
 
     def top_amplifiers(self, filters: Filters, limit: int = 15) -> pd.DataFrame:
         """The authors who brought the largest audience of their own in the window.

@@ -1,9 +1,10 @@
-"""Sentiment: net sentiment over time with its basis, the distribution, by platform and side, extremes, abuse."""
+"""Sentiment: net sentiment over time with its basis, the distribution, by platform and side, extremes, offensive language."""
 
 from __future__ import annotations
 
 import streamlit as st
 
+from campaigns import safety
 from campaigns.metrics import net_sentiment, pct_change
 from dashboard import charts, data, ui
 from dashboard.selection import Selection, format_change, format_count, format_share
@@ -12,7 +13,7 @@ COUNTS = ["mentions", "pos", "neu", "neg", "abusive", "scored"]
 
 
 def abuse_share(abusive: int, mentions: int) -> float | None:
-    """Abusive mentions / mentions; None when there were none."""
+    """Mentions scored offensive / mentions; None when there were none."""
     return abusive / mentions if mentions else None
 
 
@@ -28,8 +29,9 @@ def kpi_tiles(chosen: Selection) -> None:
     columns[3].metric("Negative", format_count(now.negative),
                       format_change(pct_change(now.negative, before.negative)),
                       delta_color="inverse")
-    columns[4].metric("Abusive share", format_share(abuse_share(now.abusive, now.mentions)),
-                      help=f"{now.abusive:,} of {now.mentions:,} mentions scored 0.5 or more for abuse")
+    columns[4].metric("Offensive language", format_share(abuse_share(now.abusive, now.mentions)),
+                      help=f"{now.abusive:,} of {now.mentions:,} mentions with an offensive-language score of "
+                           f"{safety.threshold_of(chosen.campaign):g} or more (or judged offensive by a reviewer)")
 
 
 def by_group(chosen: Selection, group: str):
@@ -61,7 +63,7 @@ def main() -> None:
                  f"{name} sentiment distribution", "distribution")
     with right:
         ui.chart(charts.abuse_share_over_time(overall, tz, bucket), overall[["bucket", "mentions", "abusive"]],
-                 f"{name} abusive share", "abuse")
+                 f"{name} offensive-language share", "abuse")
 
     left, right = st.columns(2)
     with left:
@@ -76,9 +78,13 @@ def main() -> None:
 
     st.subheader("Most negative posts")
     st.caption("Original posts with the lowest VADER score in the range. Times in UTC.")
-    ui.posts_table(data.extreme_posts(path, filters, "negative"), f"{name} most negative posts", "negative")
+    most_negative = data.extreme_posts(path, filters, "negative")
+    ui.posts_table(most_negative, f"{name} most negative posts", "negative")
+    ui.post_actions(most_negative, "negative")
     st.subheader("Most positive posts")
-    ui.posts_table(data.extreme_posts(path, filters, "positive"), f"{name} most positive posts", "positive")
+    most_positive = data.extreme_posts(path, filters, "positive")
+    ui.posts_table(most_positive, f"{name} most positive posts", "positive")
+    ui.post_actions(most_positive, "positive")
 
 
 main()
