@@ -146,7 +146,7 @@ def mentions(chosen: Selection, accounts: dict[int, str], threshold: float, who:
 
 
 def _verdict(verdict, score, threshold: float) -> str:
-    if verdict:
+    if isinstance(verdict, str):  # pandas reads a missing verdict as NaN
         return f"reviewer: {verdict.replace('_', ' ')}"
     return "scorer: offensive" if safety.hidden(score, threshold) else "scorer: not offensive"
 
