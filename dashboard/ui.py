@@ -74,11 +74,14 @@ def slug_for_file(text: str) -> str:
 
 
 def csv_download(frame: pd.DataFrame, name: str, key: str, label: str = "Download CSV") -> None:
-    """Offer a table's data as CSV, times in UTC ISO so a spreadsheet reads them back exactly."""
+    """Offer a table's data as CSV, times in UTC ISO so a spreadsheet reads them back exactly, and
+    no text cell starting a formula (a post beginning "=" is text, not a command)."""
     data = frame.copy()
     for column in data.columns:
         if isinstance(data[column].dtype, pd.DatetimeTZDtype):
             data[column] = data[column].dt.tz_convert("UTC").dt.strftime(STORED_TIME_FORMAT)
+        elif data[column].dtype == object:
+            data[column] = [value if not isinstance(value, str) else safety.csv_safe(value) for value in data[column]]
     st.download_button(label, data.to_csv(index=False).encode("utf-8"), file_name=f"{slug_for_file(name)}.csv",
                        mime="text/csv", key=f"csv_{key}", on_click="ignore", icon=":material/download:")
 

@@ -198,3 +198,14 @@ def demo_copy(demo_copy):
     st.cache_data.clear()
     st.cache_resource.clear()
     return demo_copy
+
+
+def test_the_overview_lists_the_demo_pile_ons_in_words(demo_db, monkeypatch):
+    monkeypatch.setenv("GROUNDSWELL_DB", str(demo_db))
+    at = AppTest.from_file(ENTRY, default_timeout=60)
+    at.run()
+    assert not at.exception
+    alerts = at.dataframe[0].value
+    pile_ons = alerts[alerts["kind"] == "pile_on"]
+    assert len(pile_ons) >= 2 and set(pile_ons["campaign"]) >= {SLUG}
+    assert all(" authors sent " in detail and "offensive mentions to @" in detail for detail in pile_ons["detail"])

@@ -7,6 +7,7 @@ the mentions table whole. What each metric means is defined in campaigns.metrics
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from datetime import timedelta
@@ -33,6 +34,14 @@ POST_COLUMNS = ["created_at", "platform", "side", "author_key", "text", "url", "
 # of the campaign's data.
 LONG_WINDOW_SHARE = 0.3
 SPANS_PER_STATEMENT = 1000
+
+
+def _alert_summary(detail: str) -> str:
+    try:
+        data = json.loads(detail)
+    except (TypeError, ValueError):
+        return detail
+    return data.get("summary", detail) if isinstance(data, dict) else detail
 
 
 def _aliased_where(filters: Filters, alias: str) -> tuple[str, list]:
@@ -363,7 +372,8 @@ class Reads:
         ).fetchone()[0]
 
     def open_alerts(self, campaign_id: int | None = None, limit: int = 20) -> pd.DataFrame:
-        """Alerts not yet acknowledged, newest first."""
+        """Alerts not yet acknowledged, newest first; a detail that carries a summary (a pile-on's
+        JSON) is shown as that sentence."""
         columns = ["at", "campaign_id", "kind", "detail"]
         if not self.store.table_exists("alerts"):
             return pd.DataFrame(columns=columns)
@@ -372,7 +382,9 @@ class Reads:
         if campaign_id is not None:
             sql += " AND campaign_id = ?"
             params.append(campaign_id)
-        return pd.read_sql_query(sql + " ORDER BY at DESC LIMIT ?", self.conn, params=[*params, limit])
+        frame = pd.read_sql_query(sql + " ORDER BY at DESC LIMIT ?", self.conn, params=[*params, limit])
+        frame["detail"] = [_alert_summary(detail) for detail in frame["detail"]]
+        return frame
 
     def last_runs(self, limit: int = 50, campaign_id: int | None = None) -> pd.DataFrame:
         """The most recent collection runs, newest first, with how long each took in seconds."""
