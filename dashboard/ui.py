@@ -131,8 +131,24 @@ def hide_offensive(frame: pd.DataFrame, campaign, score_column: str = "abuse") -
     return frame
 
 
+def viewer():
+    """Who is looking (campaigns.access.User), set by the entry point; None outside it."""
+    return st.session_state.get("viewer")
+
+
+def may_review() -> bool:
+    """Whether this viewer may reveal hidden text and give verdicts: who may open the Safety section."""
+    user = viewer()
+    return user is None or user.may_open("Safety")
+
+
 def who_input(key: str) -> str:
-    """The reviewer's name, typed once per session and recorded with every reveal, correction and export."""
+    """The name recorded with every reveal, correction and export: the account's, else typed once
+    per session (a dashboard without accounts, on localhost)."""
+    user = viewer()
+    if user is not None and user.id:
+        st.caption(f"Recorded as {user.name}.")
+        return user.name
     typed = st.text_input("Your name (recorded with what you do here)", value=st.session_state.get("reviewer", ""),
                           key=f"who_{key}")
     if typed.strip():
@@ -154,23 +170,28 @@ def reveal(chosen: Selection, who: str, uids: list[str]) -> None:
 
 
 def post_actions(frame: pd.DataFrame, key: str) -> None:
-    """Under a table of posts: reveal a hidden one, or correct a post's tone or side (every number follows)."""
+    """Under a table of posts: reveal a hidden one, correct a post's tone or side, or (for a
+    safety lead) give a verdict; every number follows at once, and each act is recorded."""
     chosen = st.session_state.get("selection")
     if chosen is None or chosen.campaign is None or frame.empty:
         return
-    with st.expander("Reveal a hidden post, or correct a post's tone or side"):
-        labels = {row["uid"]: post_label(row) for _, row in frame.iterrows()}
+    reviewer = may_review()
+    with st.expander("Reveal a hidden post, or correct a post" if reviewer else "Correct a post's tone or side"):
+        labels = {row["uid"]: post_label(row) for _, row in hide_offensive(frame, chosen.campaign).iterrows()}
         uid = st.selectbox("Post", list(labels), format_func=labels.get, key=f"post_{key}")
         who = who_input(key)
-        left, middle, right = st.columns(3)
-        tone = middle.selectbox("Tone", ("(unchanged)", *TONES), key=f"tone_{key}")
-        side = right.selectbox("Side", ("(unchanged)", *SIDES), key=f"side_{key}")
-        if left.button("Reveal (recorded)", key=f"reveal_{key}", disabled=not who):
+        fields = [("tone", ("(unchanged)", *TONES)), ("side", ("(unchanged)", *SIDES))]
+        if reviewer:
+            fields.append(("verdict", ("(unchanged)", "abusive", "not abusive")))
+        picked = {field: column.selectbox(field.capitalize(), options, key=f"{field}_{key}")
+                  for column, (field, options) in zip(st.columns(len(fields)), fields, strict=True)}
+        left, right = st.columns(2)
+        if reviewer and left.button("Reveal (recorded)", key=f"reveal_{key}", disabled=not who):
             reveal(chosen, who, [uid])
             st.rerun()
-        if st.button("Save correction", key=f"correct_{key}", disabled=not who):
+        if right.button("Save correction", key=f"correct_{key}", disabled=not who):
             try:
-                for field, value in (("tone", tone), ("side", side)):
+                for field, value in picked.items():
                     if value != "(unchanged)":
                         data.write(chosen.db_path, "correct", uid, chosen.campaign.id, field, value, who)
             except GroundswellError as error:

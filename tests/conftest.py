@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,9 +10,11 @@ import pytest
 from campaigns.settings import Settings
 from campaigns.store import Store
 
-# Beside the checkout; GROUNDSWELL_REALWORLD points elsewhere (a worktree one folder deeper).
-REALWORLD = Path(os.environ.get("GROUNDSWELL_REALWORLD")
-                 or Path(__file__).resolve().parents[1].parent / "shared" / "realworld")
+# Beside the checkout (/work/main -> /work/shared), or one level further up from a git worktree
+# (/work/wt/NAME -> /work/shared): the nearest ancestor that holds shared/realworld.
+REALWORLD = next((folder / "shared" / "realworld" for folder in Path(__file__).resolve().parents[1:]
+                  if (folder / "shared" / "realworld").is_dir()),
+                 Path(__file__).resolve().parents[2] / "shared" / "realworld")
 # The end of the demo period in tests: fixed, so every seeded database is the same.
 DEMO_UNTIL = datetime(2026, 11, 20, 12, tzinfo=UTC)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from campaigns.clock import now_iso
 from campaigns.corrections import effective_abuse, effective_sentiment
@@ -13,6 +13,7 @@ from campaigns.errors import StoreError
 from campaigns.matching import Match, Matcher
 from campaigns.metrics import ROLLUP_SUMS, is_offensive, sentiment_class
 from campaigns.model import Mention
+from campaigns.privacy import is_forgotten
 from campaigns.safety import ProtectedAccounts
 from campaigns.targeting import aimed_at, author_of, context_score
 
@@ -23,15 +24,20 @@ MENTION_COLUMNS = (
     "engagement", "sentiment", "abuse", "raw_ref", "is_demo",
 )
 # Counts and scores take the newest value a platform reports; a NULL (not reported this time)
-# keeps what was stored.
+# keeps what was stored. What a purge or a forget removed stays removed when a post is seen again.
 _UPSERT_MENTION = (
     f"INSERT INTO mentions ({', '.join(MENTION_COLUMNS)}) VALUES ({', '.join('?' * len(MENTION_COLUMNS))}) "
     "ON CONFLICT(uid) DO UPDATE SET collected_at = excluded.collected_at, "
     + ", ".join(
+        f"{c} = CASE WHEN purged_at IS NULL THEN coalesce(excluded.{c}, {c}) END"
+        for c in ("url", "author_key", "text", "raw_ref")
+    )
+    + ", "
+    + ", ".join(
         f"{c} = coalesce(excluded.{c}, {c})"
-        for c in ("url", "author_key", "author_followers", "audience_key", "audience_size", "text",
+        for c in ("author_followers", "audience_key", "audience_size",
                   "lang", "reposted_uid", "reply_to_uid", "likes", "reposts", "replies", "quotes",
-                  "impressions", "sentiment", "abuse", "raw_ref")
+                  "impressions", "sentiment", "abuse")
     )
     + ", engagement = excluded.engagement"
 )
@@ -63,21 +69,23 @@ class UpsertResult:
     updated: int = 0
     matched: int = 0
     unmatched: int = 0
+    forgotten: int = 0       # left out: their author asked to be forgotten
 
     def add(self, other: UpsertResult) -> UpsertResult:
-        for name in ("received", "new", "updated", "matched", "unmatched"):
+        for name in ("received", "new", "updated", "matched", "unmatched", "forgotten"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         return self
 
 
-def contribution(is_new_match: bool, is_repost: bool, engagement: int, sentiment, abuse, impressions,
+def contribution(is_new_match: bool, is_repost: bool, engagement: int | None, sentiment, abuse, impressions,
                  threshold: float) -> list:
-    """What one match adds to its roll-up row (ROLLUP_SUMS); only a new match adds to the counts."""
+    """What one matched post adds to its roll-up hour, in ROLLUP_SUMS order; only a new match
+    adds to the counts, and `abuse` counts as offensive at the campaign's `threshold`."""
     cls = sentiment_class(sentiment)
     return [
         1 if is_new_match else 0,
         1 if (is_new_match and is_repost) else 0,
-        engagement,
+        engagement or 0,
         sentiment or 0.0,
         0 if sentiment is None else 1,
         1 if cls == "positive" else 0,
@@ -86,8 +94,12 @@ def contribution(is_new_match: bool, is_repost: bool, engagement: int, sentiment
         1 if is_offensive(abuse, threshold) else 0,
         impressions or 0,
         0 if impressions is None else 1,
+        0 if engagement is None else 1,
     ]
 
+
+def _known(new, stored):
+    return stored if new is None else new
 
 
 class MentionVerbs:
@@ -139,8 +151,15 @@ class MentionVerbs:
         """
         batch: dict[str, Mention] = {}
         for mention in mentions:
-            batch[mention.uid] = mention
+            seen = batch.get(mention.uid)
+            batch[mention.uid] = mention if seen is None else seen.updated_with(mention)
         result = UpsertResult(received=len(batch))
+        forgotten = self.forgotten_digests()
+        if forgotten:
+            # People who asked to be forgotten are not stored again, whatever route their posts take.
+            for uid in [uid for uid, m in batch.items() if is_forgotten(m, forgotten)]:
+                del batch[uid]
+                result.forgotten += 1
         if not batch and cursor is None:
             return result
         conn = self.conn
@@ -155,8 +174,8 @@ class MentionVerbs:
         for chunk in _chunks(uids, 500):
             marks = ", ".join("?" * len(chunk))
             for row in conn.execute(
-                f"SELECT uid, engagement, sentiment, abuse, impressions, text "
-                f"FROM mentions WHERE uid IN ({marks})", chunk,
+                f"SELECT uid, engagement, sentiment, abuse, impressions, author_followers, audience_size, "
+                f"likes, reposts, replies, quotes, text FROM mentions WHERE uid IN ({marks})", chunk,
             ):
                 old_rows[row[0]] = row
             for row in conn.execute(
@@ -198,6 +217,12 @@ class MentionVerbs:
             return (campaign_id in matcher.demo_ids) == is_demo and (only is None or campaign_id in only)
 
         for uid, m in batch.items():
+            old = old_rows.get(uid)
+            if old is not None and None in (m.likes, m.reposts, m.replies, m.quotes):
+                # A count not reported this time keeps the one stored, and engagement is the
+                # sum of what is known after the update, in the row and in the roll-up.
+                m = replace(m, likes=_known(m.likes, old[7]), reposts=_known(m.reposts, old[8]),
+                            replies=_known(m.replies, old[9]), quotes=_known(m.quotes, old[10]))
             engagement = m.engagement
             mention_rows.append((
                 uid, m.platform, str(m.native_id), m.url, m.created_at, collected_at, m.author_key,
@@ -206,14 +231,14 @@ class MentionVerbs:
                 m.replies, m.quotes, m.impressions, engagement, m.sentiment, m.abuse, m.raw_ref,
                 1 if is_demo else 0,
             ))
-            old = old_rows.get(uid)
             if old is None:
                 result.new += 1
             else:
                 result.updated += 1
             found, tags = matcher.match(m)
             found = [f for f in found if wanted(f.campaign_id)]
-            text = m.text or (old[5] if old else "") or ""
+            # The text the rules read: this time's, else the stored one (none once purged).
+            text = m.text or (old[11] if old else None) or ""
             aimed: dict[int, dict[int, str]] = defaultdict(dict)
             own: dict[int, list[int]] = defaultdict(list)
             if protected.handles:
@@ -249,8 +274,12 @@ class MentionVerbs:
                 is_aimed = bool(aimed.get(campaign_id)) or (uid, campaign_id) in old_aimed
                 tone_fix, verdict = (previous[7], previous[8]) if previous else (None, None)
                 counted_sentiment = effective_sentiment(sentiment, tone_fix)
-                counted_abuse = effective_abuse(
-                    context_score(abuse, text, aimed=is_aimed, our_side=side == "ours"), verdict)
+                if text or previous is None:
+                    in_context = context_score(abuse, text, aimed=is_aimed, our_side=side == "ours")
+                else:
+                    # A purged post's text is gone: its score in context stays what it was.
+                    in_context = previous[6]
+                counted_abuse = effective_abuse(in_context, verdict)
                 if previous is None:
                     result.matched += 1
                     match_rows.append((
@@ -266,8 +295,7 @@ class MentionVerbs:
                 else:
                     # Seen again: move the roll-up by what changed, on the side it was counted,
                     # from what the match counted before.
-                    before = contribution(False, m.is_repost, previous[4], previous[5], previous[6],
-                                          old[4] if old else None, threshold)
+                    before = contribution(False, m.is_repost, old[1], previous[5], previous[6], old[4], threshold)
                     after = contribution(False, m.is_repost, engagement, counted_sentiment, counted_abuse,
                                          impressions, threshold)
                     delta = [a - b for a, b in zip(after, before, strict=True)]

@@ -73,7 +73,8 @@ class Reads:
                 " coalesce(sum(pos), 0), coalesce(sum(neg), 0), coalesce(sum(neu), 0),"
                 " coalesce(sum(abusive), 0), sum(impressions), coalesce(sum(impressions_known), 0),"
                 " coalesce(sum(CASE WHEN side = 'ours' THEN mentions END), 0),"
-                " coalesce(sum(CASE WHEN side = 'opposing' THEN mentions END), 0)"
+                " coalesce(sum(CASE WHEN side = 'opposing' THEN mentions END), 0),"
+                " coalesce(sum(engagement_known), 0)"
                 f" FROM hourly WHERE {where}", params,
             ).fetchone()
         else:
@@ -85,21 +86,26 @@ class Reads:
                 f" coalesce(sum(sentiment >= {POSITIVE_AT}), 0), coalesce(sum(sentiment <= {NEGATIVE_AT}), 0),"
                 f" coalesce(sum(sentiment > {NEGATIVE_AT} AND sentiment < {POSITIVE_AT}), 0),"
                 " coalesce(sum(abuse >= ?), 0), NULL, 0,"
-                " coalesce(sum(side = 'ours'), 0), coalesce(sum(side = 'opposing'), 0)"
+                " coalesce(sum(side = 'ours'), 0), coalesce(sum(side = 'opposing'), 0), count(engagement)"
                 f" FROM mention_matches WHERE {where}", [threshold, *params],
             ).fetchone()
         authors, reach = self.distinct_totals(filters)
         return Kpis(
-            mentions=row[0], reposts=row[1], engagement=row[2], positive=row[3], negative=row[4],
+            # Unknown where the window has posts and none with a known count; no posts, none.
+            mentions=row[0], reposts=row[1], engagement=row[2] if row[11] or not row[0] else None,
+            positive=row[3], negative=row[4],
             neutral=row[5], abusive=row[6], impressions=row[7] if row[8] else None, ours=row[9],
             opposing=row[10], unique_authors=authors, potential_reach=reach,
         )
 
-    def distinct_totals(self, filters: Filters) -> tuple[int, int | None]:
+    def distinct_totals(self, filters: Filters) -> tuple[int | None, int | None]:
         """(unique authors, potential reach) over the window, each author or audience once.
 
         An audience's size is its largest value seen in the window (follower counts move).
+        Both are None (n/a) for a window reaching into a period whose authors were purged.
         """
+        if self.purged_into(filters):
+            return None, None
         where, params = filters.where()
         long = self.is_long_window(filters)
         authors = self.conn.execute(
@@ -112,6 +118,11 @@ class Reads:
             f" WHERE {where} AND reach_key IS NOT NULL GROUP BY reach_key)", params,
         ).fetchone()[0]
         return authors, reach
+
+    def purged_into(self, filters: Filters) -> bool:
+        """Whether the window starts before the campaign's retention purge: its authors are gone."""
+        row = self.conn.execute("SELECT purged_before FROM campaigns WHERE id = ?", [filters.campaign_id]).fetchone()
+        return bool(row and row[0] and filters.start < row[0])
 
     def is_long_window(self, filters: Filters) -> bool:
         """Whether a window holds so much of a campaign's data that distinct counts are cheaper in
