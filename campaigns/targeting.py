@@ -334,8 +334,10 @@ def _direct_abuse(words: list[str]) -> bool:
     return False
 
 
+@lru_cache(maxsize=8192)
 def read_text(text: str) -> Reading:
-    """Undo disguised spellings, then apply every rule; pure."""
+    """Undo disguised spellings, then apply every rule; pure, so a text seen again (a repost, a
+    copied message) is read once."""
     lowered = (text or "").lower().replace("’", "'")
     quotes = _has_quote(lowered) and bool(QUOTED.search(lowered))
     words, disguised_profanity = _words(lowered)
@@ -432,6 +434,8 @@ def aimed_at(text: str, mentioned: list[str], is_repost: bool, author: str | Non
     account itself is not aimed at it, nor is a repost of one of its posts.
     """
     found: dict[int, str] = {}
+    if not (replied_trackers or mentioned or "@" in (text or "") or "/" in (text or "")):
+        return found  # most posts: no reply to an account, no @, no link
     own = set(handles.get(author or "", ()))
 
     def add(tracker_ids, via):
