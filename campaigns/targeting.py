@@ -67,8 +67,8 @@ guy guys girl girls kid kids lives life yourself yourselves himself herself them
 anyone someone somebody councillor councillors officer officers president mp mps
 """.split())
 NEGATIONS = frozenset("""
-not never no nobody don't dont do doesn't won't wouldn't shouldn't mustn't cannot can't isn't
-aren't without condone tolerate against stop opposite
+not never no nobody don't dont doesn't won't wouldn't shouldn't mustn't cannot can't isn't
+aren't without condone tolerate against opposite
 """.split())
 
 LEET = str.maketrans({"4": "a", "3": "e", "1": "i", "0": "o", "$": "s", "5": "s", "7": "t", "!": "i",
@@ -139,16 +139,18 @@ THREAT_PHRASES = _phrases(
     "days are numbered", "you'll regret", "you will regret", "you'll pay for", "you will pay for",
     "one eye open", "something happens to you", "find out where you live", "hunt you down",
 )
-REJECTION_PHRASES = _phrases("nobody wants you", "no one wants you", "nobody likes you", "no one likes you",
-                     "everyone hates you", "nobody cares about you", "no one cares about you",
-                     "do us all a favour", "do us all a favor", "nobody voted for you")
+REJECTION_PHRASES = _phrases(
+    "nobody wants you", "no one wants you", "nobody likes you", "no one likes you", "everyone hates you",
+    "nobody cares about you", "no one cares about you", "do us all a favour", "do us all a favor",
+    "nobody voted for you",
+)
 QUIT_WORDS = _phrases("resign", "quit", "step down", "go away", "get out", "disappear", "delete your account",
-              "shut up", "get lost", "fuck off")
+                      "shut up", "get lost", "fuck off")
 # Counter-speech: words of reporting outside a quote, and words of condemnation.
 REPORTING = frozenset("""
 say says said saying write writes wrote writing written post posts posting comment comments message
 messages tweet tweets statement statements things stuff called calling threats threat wishing sent
-send dm dms report reported block blocked banned ban like
+send dm dms report reported block blocked banned ban
 """.split())
 CONDEMNING = frozenset("""
 report reported reporting block blocked ban banned tolerate hateful bigot bigoted bigotry racist
@@ -159,7 +161,7 @@ CONDEMNING_PHRASES = _phrases(
     "not ok", "not okay", "lost all respect", "seriously believe", "don't expect", "has to stop",
     "have to stop", "must stop", "call out", "how hateful", "says a lot", "shows how", "shows what",
     "okay to call", "ok to call", "stop calling", "hurts to see", "kicked off", "get away with",
-    "not reflect well", "makes you say", "make you say", "realise that", "is such a", "hate speech",
+    "not reflect well", "hate speech",
 )
 REFERRING = frozenset("calling call called telling told saying said say writing wrote threatening "
                       "wishing contempt hatred".split())

@@ -65,10 +65,18 @@ def test_counter_speech_is_not_queued(text):
     assert context_score(model, text, aimed=False, our_side=True) < 0.2
 
 
-def test_quoting_is_no_cover_for_abuse():
-    text = 'people keep saying "resign", and you are a pathetic idiot'
+@pytest.mark.parametrize("text", [
+    'people keep saying "resign", and you are a pathetic idiot',
+    'you look like "a clown" and you are a disgrace',
+])
+def test_quoting_is_no_cover_for_abuse(text):
     assert not read_text(text).counter_speech
     assert context_score(score_abuse([text])[0], text, aimed=True, our_side=False) >= 0.5
+
+
+def test_a_threat_after_other_words_is_still_a_threat():
+    assert read_text("I will do it, I will kill you").rules.get("threat") == 0.9
+    assert "threat" not in read_text("I would never hurt anyone").rules
 
 
 def test_abuse_aimed_at_a_protected_person_ranks_above_ambient_profanity(store):
