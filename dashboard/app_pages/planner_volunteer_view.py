@@ -43,12 +43,17 @@ def main() -> None:
     if chosen is None:
         return
     campaign = chosen.campaign
-    people = read(chosen, "volunteers")
-    if people.empty:
-        st.caption("No volunteers yet.")
-        return
-    names = {int(r.id): r.display_name for r in people.itertuples()}
-    who = st.selectbox("Volunteer", list(names), format_func=names.get, key="planner_volunteer_view")
+    viewer = st.session_state.get("viewer")
+    if viewer is not None and viewer.role == "volunteer":
+        # A volunteer sees their own assignments only, never another volunteer's details.
+        who = viewer.volunteer_id
+    else:
+        people = read(chosen, "volunteers")
+        if people.empty:
+            st.caption("No volunteers yet.")
+            return
+        names = {int(r.id): r.display_name for r in people.itertuples()}
+        who = st.selectbox("Volunteer", list(names), format_func=names.get, key="planner_volunteer_view")
     person = read(chosen, "get_volunteer", who)
     agenda = read(chosen, "volunteer_agenda", who)
     mine = [item for item in agenda if (item.get("action") or item.get("event")).campaign_id == campaign.id]
