@@ -138,11 +138,12 @@ THREAT_PHRASES = _phrases(
     "die a horrible death", "at my hands", "know where you live", "watch your back", "coming for you",
     "days are numbered", "you'll regret", "you will regret", "you'll pay for", "you will pay for",
     "one eye open", "something happens to you", "find out where you live", "hunt you down",
+    "before someone makes you",
 )
 REJECTION_PHRASES = _phrases(
     "nobody wants you", "no one wants you", "nobody likes you", "no one likes you", "everyone hates you",
     "nobody cares about you", "no one cares about you", "do us all a favour", "do us all a favor",
-    "nobody voted for you",
+    "nobody voted for you", "nobody would miss you", "no one would miss you",
 )
 QUIT_WORDS = _phrases("resign", "quit", "step down", "go away", "get out", "disappear", "delete your account",
                       "shut up", "get lost", "fuck off")

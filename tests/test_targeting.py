@@ -35,7 +35,8 @@ def test_a_reply_is_aimed_even_without_an_at_and_an_own_post_is_not():
 @pytest.mark.parametrize("text", [
     "you should kill yourself", "I know where you live", "nobody wants you, step down", "you are scum",
     "I will hurt you", "people like you deserve to die", "you are a pathetic disgrace", "sh1t councillor",
-    "you f u c k i n g clown",
+    "you f u c k i n g clown", "You should resign before someone makes you",
+    "nobody would miss you if you were gone", "I'll snap your neck", "The world would be better off without you.",
 ])
 def test_abuse_without_swear_words_or_with_hidden_ones_scores_when_aimed(text):
     model = score_abuse([text])[0]
