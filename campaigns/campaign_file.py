@@ -12,6 +12,7 @@ from campaigns.errors import CampaignFileError, GroundswellError
 from campaigns.model import (
     SIDES,
     Campaign,
+    SafetySettings,
     Tracker,
     classify_term,
     parse_timezone,
@@ -20,7 +21,7 @@ from campaigns.model import (
 )
 
 FIELDS = {"slug", "name", "description", "status", "starts", "ends", "timezone", "goals",
-          "retention_days", "platforms", "track", "exclude", "feeds"}
+          "retention_days", "platforms", "track", "exclude", "feeds", "safety"}
 
 EXAMPLE = """\
 # Groundswell campaigns. Load with: groundswell campaign import campaigns.yaml
@@ -43,6 +44,11 @@ campaigns:
       protect: ["@nusuk"]
     exclude: [giveaway]
     feeds: []                   # optional RSS / news feed URLs
+    safety:                     # optional: the Safety page's settings
+      threshold: 0.2            # offensive-language score that counts as offensive (0.1 to 1)
+      pile_on: {authors: 5, minutes: 60}   # distinct authors within minutes that make a pile-on
+      signposting: |            # shown on the Safety page (Markdown)
+        Report abuse to the SU's safeguarding team: safeguarding@example.org, 01234 567890.
 """
 
 
@@ -191,6 +197,7 @@ def campaign_from_dict(entry) -> Campaign:
         if not re.match(r"^https?://[^\s/]+", feed):
             raise _FieldError("feeds", f"'{feed}' is not a feed URL (it starts with http:// or https://)")
     return Campaign(
+        safety=_safety_from(entry.get("safety")),
         slug=str(entry["slug"]),
         name=str(entry["name"]),
         description=str(entry.get("description") or ""),
@@ -206,6 +213,34 @@ def campaign_from_dict(entry) -> Campaign:
         feeds=feeds,
         trackers=trackers,
     ).validate()
+
+
+def _safety_from(value) -> SafetySettings:
+    """The `safety:` block: threshold, pile_on {authors, minutes}, signposting."""
+    if value is None:
+        return SafetySettings()
+    if not isinstance(value, dict) or set(value) - {"threshold", "pile_on", "signposting"}:
+        raise CampaignFileError("'safety' takes threshold, pile_on and signposting")
+    pile_on = value.get("pile_on") or {}
+    if not isinstance(pile_on, dict) or set(pile_on) - {"authors", "minutes"}:
+        raise CampaignFileError("'safety.pile_on' takes authors and minutes")
+    signposting = value.get("signposting") or ""
+    if not isinstance(signposting, str):
+        raise CampaignFileError("'safety.signposting' must be text")
+    return SafetySettings(offensive_threshold=value.get("threshold"), pile_on_authors=pile_on.get("authors"),
+                          pile_on_minutes=pile_on.get("minutes"), signposting=signposting.strip()).validate()
+
+
+def _safety_for_file(safety: SafetySettings) -> dict:
+    entry: dict = {}
+    if safety.offensive_threshold is not None:
+        entry["threshold"] = safety.offensive_threshold
+    pile_on = {k: v for k, v in (("authors", safety.pile_on_authors), ("minutes", safety.pile_on_minutes)) if v}
+    if pile_on:
+        entry["pile_on"] = pile_on
+    if safety.signposting:
+        entry["signposting"] = safety.signposting
+    return entry
 
 
 def _when_for_file(stored: str):
@@ -241,6 +276,8 @@ def campaign_to_dict(campaign: Campaign) -> dict:
         entry["exclude"] = list(campaign.exclude)
     if campaign.feeds:
         entry["feeds"] = list(campaign.feeds)
+    if not campaign.safety.is_default():
+        entry["safety"] = _safety_for_file(campaign.safety)
     return entry
 
 

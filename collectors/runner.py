@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from campaigns import safety
 from campaigns.errors import GroundswellError
 from campaigns.model import Campaign, iso_utc, to_datetime
 from campaigns.privacy import author_key_of
@@ -104,6 +105,7 @@ def run_source(store: Store, settings: Settings, source: str, campaign: Campaign
         # New posts may be volunteers' own posts for a call to action (in any campaign they
         # matched): the planner marks those assignments done, with the post as evidence.
         store.plan.complete_all(key_of=author_key_of(settings))
+        safety.check_all(store)  # pile-ons on the protected accounts of any campaign the posts met
     return result
 
 

@@ -357,19 +357,20 @@ def sentiment_by_group(frame: pd.DataFrame, group: str, subtitle: str | None = N
 
 
 def abuse_share_over_time(frame: pd.DataFrame, tz: str, bucket: str = "day") -> go.Figure:
-    """The share of mentions scored abusive per bucket (columns bucket, mentions, abusive)."""
+    """The share of mentions scored offensive per bucket (columns bucket, mentions, abusive: the roll-up's count)."""
     fig = go.Figure()
     if frame.empty:
         _empty(fig)
     else:
         share = frame["abusive"] / frame["mentions"].where(frame["mentions"] > 0) * 100
         fig.add_scatter(x=_positions(frame["bucket"], tz, bucket), y=share, mode="lines+markers",
-                        name="abusive share", line={"color": OKABE_ITO[5], "width": 2}, connectgaps=False,
-                        customdata=frame["abusive"], hovertemplate="%{y:.1f}% (%{customdata} posts)")
+                        name="offensive-language share", line={"color": OKABE_ITO[5], "width": 2},
+                        connectgaps=False, customdata=frame["abusive"],
+                        hovertemplate="%{y:.1f}% (%{customdata} posts)")
         _time_hover(fig, bucket)
     fig.update_yaxes(rangemode="tozero")
-    return _finish(fig, f"Abusive share of mentions per {BUCKET_WORDS[bucket]}", "abusive mentions (%)",
-                   time_axis(tz))
+    return _finish(fig, f"Offensive-language share of mentions per {BUCKET_WORDS[bucket]}",
+                   "mentions scored offensive (%)", time_axis(tz))
 
 
 def runs_over_time(frame: pd.DataFrame, tz: str) -> go.Figure:

@@ -46,6 +46,9 @@ PAGES = {
     "Volunteer": [
         ("app_pages/planner_volunteer_view.py", "Volunteer view", ":material/person:"),
     ],
+    "Safety": [
+        ("app_pages/safety.py", "Safety", ":material/shield_person:"),
+    ],
     "Sources": [
         ("app_pages/sources.py", "Sources", ":material/cloud_download:"),
     ],

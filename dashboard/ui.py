@@ -9,7 +9,9 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from campaigns import metrics
+from campaigns import metrics, safety
+from campaigns.corrections import TONES
+from campaigns.errors import GroundswellError
 from campaigns.metrics import net_sentiment, pct_change, share_of_voice
 from campaigns.model import SIDES, STORED_TIME_FORMAT
 from dashboard import data
@@ -36,7 +38,8 @@ POST_COLUMN_CONFIG = {
     "url": st.column_config.LinkColumn("link", display_text="open"),
     "engagement": st.column_config.NumberColumn("engagement", format="%d"),
     "sentiment": st.column_config.NumberColumn("tone", format="%.2f"),
-    "abuse": st.column_config.NumberColumn("abuse score", format="%.2f"),
+    "abuse": st.column_config.NumberColumn("offensive language", format="%.2f",
+                                           help="Offensive-language score in this campaign, 0..1"),
     "author_key": st.column_config.TextColumn("author"),
 }
 
@@ -130,11 +133,14 @@ def slug_for_file(text: str) -> str:
 
 
 def csv_download(frame: pd.DataFrame, name: str, key: str, label: str = "Download CSV") -> None:
-    """Offer a table's data as CSV, times in UTC ISO so a spreadsheet reads them back exactly."""
+    """Offer a table's data as CSV, times in UTC ISO so a spreadsheet reads them back exactly, and
+    no text cell starting a formula (a post beginning "=" is text, not a command)."""
     data = frame.copy()
     for column in data.columns:
         if isinstance(data[column].dtype, pd.DatetimeTZDtype):
             data[column] = data[column].dt.tz_convert("UTC").dt.strftime(STORED_TIME_FORMAT)
+        elif data[column].dtype == object:
+            data[column] = [value if not isinstance(value, str) else safety.csv_safe(value) for value in data[column]]
     st.download_button(label, data.to_csv(index=False).encode("utf-8"), file_name=f"{slug_for_file(name)}.csv",
                        mime="text/csv", key=f"csv_{key}", on_click="ignore", icon=":material/download:")
 
@@ -147,11 +153,15 @@ def chart(fig: go.Figure, frame: pd.DataFrame, name: str, key: str) -> None:
 
 def posts_table(frame: pd.DataFrame, name: str, key: str, tz: str = "UTC",
                 after: Callable[[pd.DataFrame, str], None] | None = None) -> None:
-    """Posts as plain text with a link to each, their times in `tz`, and the table as CSV (UTC).
+    """Posts as plain text with a link to each, their times in `tz`, and the table as CSV (UTC);
+    offensive text hidden until revealed.
 
     `after(frame, key)` is drawn beneath the table with the posts shown (uid included): where a
     page puts controls that act on those posts, such as correcting a post's tone or side.
     """
+    chosen = st.session_state.get("selection")
+    if chosen is not None and chosen.campaign is not None and "abuse" in frame:
+        frame = hide_offensive(frame, chosen.campaign)
     if frame.empty:
         st.caption("No posts for these filters.")
     shown = frame.drop(columns=["uid"], errors="ignore")
@@ -161,3 +171,102 @@ def posts_table(frame: pd.DataFrame, name: str, key: str, tz: str = "UTC",
     csv_download(frame, name, key)
     if after is not None:
         after(frame, key)
+
+
+# -- hidden text and corrections (the safety desk's rules, used on every page that lists posts) --
+
+HIDDEN = "[hidden: scored offensive ({score:.2f}); reveal it below, which is recorded]"
+
+
+def revealed() -> set[tuple[int, str]]:
+    """(campaign id, uid) of the posts this session has revealed (each reveal is in the audit log)."""
+    return st.session_state.setdefault("revealed_posts", set())
+
+
+def hide_offensive(frame: pd.DataFrame, campaign, score_column: str = "abuse") -> pd.DataFrame:
+    """The frame with the text of every post scored or judged offensive replaced, unless revealed.
+
+    The text never reaches the page (nor its CSV) before a reveal: it is replaced here, in the
+    server, before anything is drawn.
+    """
+    threshold = safety.threshold_of(campaign)
+    shown = revealed()
+    frame = frame.copy()
+    hide = [safety.hidden(score, threshold) and (campaign.id, uid) not in shown
+            for score, uid in zip(frame[score_column], frame["uid"], strict=True)]
+    frame["text"] = [HIDDEN.format(score=score) if hidden else text
+                     for text, score, hidden in zip(frame["text"], frame[score_column], hide, strict=True)]
+    frame.attrs["hidden"] = sum(hide)
+    return frame
+
+
+def viewer():
+    """Who is looking (campaigns.access.User), set by the entry point; None outside it."""
+    return st.session_state.get("viewer")
+
+
+def may_review() -> bool:
+    """Whether this viewer may reveal hidden text and give verdicts: who may open the Safety section."""
+    user = viewer()
+    return user is None or user.may_open("Safety")
+
+
+def who_input(key: str) -> str:
+    """The name recorded with every reveal, correction and export: the account's, else typed once
+    per session (a dashboard without accounts, on localhost)."""
+    user = viewer()
+    if user is not None and user.id:
+        st.caption(f"Recorded as {user.name}.")
+        return user.name
+    typed = st.text_input("Your name (recorded with what you do here)", value=st.session_state.get("reviewer", ""),
+                          key=f"who_{key}")
+    if typed.strip():
+        st.session_state["reviewer"] = typed.strip()
+    return typed.strip()
+
+
+def post_label(row) -> str:
+    text = str(row["text"]) if not str(row["text"]).startswith("[hidden") else "(hidden text)"
+    return f"{row['created_at']} · {row['platform']} · {row['author_key']} · {text[:60]}"
+
+
+def reveal(chosen: Selection, who: str, uids: list[str]) -> None:
+    """Reveal hidden posts for this session: one audit row each, then the page shows their text."""
+    for uid in uids:
+        data.write(chosen.db_path, "safety.reveal", chosen.campaign.id, uid, who)
+        revealed().add((chosen.campaign.id, uid))
+    data.changed()
+
+
+def post_actions(frame: pd.DataFrame, key: str) -> None:
+    """Under a table of posts: reveal a hidden one, correct a post's tone or side, or (for a
+    safety lead) give a verdict; every number follows at once, and each act is recorded."""
+    chosen = st.session_state.get("selection")
+    if chosen is None or chosen.campaign is None or frame.empty:
+        return
+    reviewer = may_review()
+    with st.expander("Reveal a hidden post, or correct a post" if reviewer else "Correct a post's tone or side"):
+        labels = {row["uid"]: post_label(row) for _, row in hide_offensive(frame, chosen.campaign).iterrows()}
+        uid = st.selectbox("Post", list(labels), format_func=labels.get, key=f"post_{key}")
+        who = who_input(key)
+        fields = [("tone", ("(unchanged)", *TONES)), ("side", ("(unchanged)", *SIDES))]
+        if reviewer:
+            fields.append(("verdict", ("(unchanged)", "abusive", "not abusive")))
+        picked = {field: column.selectbox(field.capitalize(), options, key=f"{field}_{key}")
+                  for column, (field, options) in zip(st.columns(len(fields)), fields, strict=True)}
+        left, right = st.columns(2)
+        if reviewer and left.button("Reveal (recorded)", key=f"reveal_{key}", disabled=not who):
+            reveal(chosen, who, [uid])
+            st.rerun()
+        if right.button("Save correction", key=f"correct_{key}", disabled=not who):
+            try:
+                for field, value in picked.items():
+                    if value != "(unchanged)":
+                        data.write(chosen.db_path, "correct", uid, chosen.campaign.id, field, value, who)
+            except GroundswellError as error:
+                st.error(str(error))
+            else:
+                data.changed()
+                st.rerun()
+        if not who:
+            st.caption("Type your name to reveal or correct: both are recorded.")

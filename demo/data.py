@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from campaigns import clock
-from campaigns.model import Campaign, Mention, Tracker, iso_utc
+from campaigns import clock, safety
+from campaigns.model import Campaign, Mention, SafetySettings, Tracker, iso_utc
 from campaigns.privacy import pseudonym
 from campaigns.settings import Settings
 from campaigns.store import Store, UpsertResult
@@ -134,6 +134,9 @@ def demo_campaigns(starts: datetime, ends: datetime) -> list[DemoCampaign]:
         trackers=_trackers(ours=["#AntiSocialMedia", "#LoveSUs", "online abuse"], opposing=["#FreeSpeechSU"],
                            monitor=["yik yak"], protect=["@su_president", "@su_welfare"]),
         exclude=["giveaway"],
+        safety=SafetySettings(signposting=(
+            "Demo signposting: report abuse aimed at an officer to the SU's safeguarding lead "
+            "(safeguarding@example.org). For threats call the police on 101, or 999 in an emergency.")),
     )
     libraries = Campaign(
         slug="save-our-libraries", name="Save Our Libraries day of action",
@@ -149,6 +152,9 @@ def demo_campaigns(starts: datetime, ends: datetime) -> list[DemoCampaign]:
         starts_at=starts_at, timezone="Europe/London", retention_days=90,
         trackers=_trackers(ours=["#RespectOurCouncillors"], monitor=["#RiversideCouncil", "riverside council"],
                            protect=["@cllr_amina_khan", "@cllr_tom_reid"]),
+        safety=SafetySettings(signposting=(
+            "Demo signposting: the members' support officer is on 01632 960000 (a fictional number); "
+            "report threats to the police on 101, or 999 in an emergency.")),
     )
     for campaign in (antisocial, libraries, councillors):
         campaign.is_demo = True
@@ -388,4 +394,7 @@ def load_demo(store: Store, settings: Settings, *, seed: int = 7, mentions: int 
         if on_batch:
             on_batch(len(batch))
     load_plan(store, settings, demos, saved, starts, ends)
+    for campaign in saved:
+        # The demo's pile-ons happened before "now": look at all of it, not the last days.
+        safety.check_pile_ons(store, campaign, everything=True)
     return DemoResult(saved, totals, starts, ends)

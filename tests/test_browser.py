@@ -32,8 +32,18 @@ def free_port() -> int:
 @pytest.fixture
 def server(demo_db, tmp_path):
     """The dashboard served by `streamlit run` on the seeded demo database; yields its URL."""
+    yield from serve(demo_db, tmp_path)
+
+
+@pytest.fixture
+def writable_server(demo_copy, tmp_path):
+    """The same on a private copy, for tests whose clicks write (reveals, reviews)."""
+    yield from serve(demo_copy, tmp_path)
+
+
+def serve(database: Path, tmp_path: Path):
     port = free_port()
-    env = {**os.environ, "GROUNDSWELL_DB": str(demo_db)}
+    env = {**os.environ, "GROUNDSWELL_DB": str(database)}
     env.pop("GROUNDSWELL_DASHBOARD_PASSWORD", None)
     log = (tmp_path / "streamlit.log").open("w")
     process = subprocess.Popen(
@@ -180,3 +190,38 @@ def test_nothing_is_fetched_from_beyond_this_machine(groundswell_dashboard, brow
     assert remote == []
     assert any("/media/" in icon or icon.startswith(url) for icon in icons), icons
     assert not (home / ".streamlit").exists()
+
+def test_hidden_text_is_not_in_the_page_until_a_named_reveal(writable_server, browser_page):
+    from campaigns import safety
+    from campaigns.store import Store
+
+    page = browser_page
+    page.goto(f"{writable_server}/safety")  # its own section, further down the navigation
+    wait_idle(page)
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    choose(page, sidebar, "Campaign", "Riverside councillor safety watch (demo data)")
+    choose(page, sidebar, "Time range", "Campaign to date")
+    page.get_by_role("heading", name="Mentions aimed at the protected accounts").wait_for()
+    database = Path(os.environ["GROUNDSWELL_DB"])
+    with Store.open(database) as store:
+        campaign = store.campaign("councillor-watch")
+        newest = store.safety.aimed_mentions(campaign.id, "2000-01-01T00:00:00Z", "2100-01-01T00:00:00Z",
+                                             min_score=safety.threshold_of(campaign), limit=1).iloc[0]
+    assert newest["text"] not in page.content()
+
+    page.get_by_label("Your name (recorded with what you do here)").fill("Sam")
+    page.keyboard.press("Enter")
+    wait_idle(page)
+    page.get_by_role("combobox", name="Hidden posts").click()
+    page.keyboard.press("ArrowDown")  # opens the list of options
+    page.get_by_role("option").filter(has_text="(hidden text)").first.click()  # not "Select all"
+    page.keyboard.press("Escape")
+    wait_idle(page)
+    page.get_by_role("button", name="Reveal (recorded)").click()
+    wait_idle(page)
+    page.get_by_text("Revealed in this session").wait_for()
+    with Store.open(database) as store:
+        log = store.safety.audit_view(campaign.id)
+    assert log[["who", "what"]].values.tolist() == [["Sam", "reveal offensive text"]]
+    assert newest["uid"] in log.iloc[0]["detail"]
+    assert newest["text"] in page.content()

@@ -516,3 +516,56 @@ def unknown_engagement(db):
             raise RuntimeError(f"{table}.engagement is still NOT NULL (is SQLite in defensive mode?)")
     conn.execute("ALTER TABLE hourly ADD COLUMN engagement_known INTEGER NOT NULL DEFAULT 0")
     conn.execute("UPDATE hourly SET engagement_known = mentions")
+
+
+@migrations(name="0006_safety_and_corrections")
+def safety_and_corrections(db):
+    """The safety desk and people's corrections.
+
+    Per campaign: an offensive-language threshold, a pile-on rule and signposting text (NULL
+    means the default). Per match: the tone and verdict a person corrected, read by every
+    upsert so storing a post again keeps them; the corrections themselves, with who, when, the
+    value before and the scorer's own, in `corrections`. Which posts are aimed at which
+    protected account, and how (reply, quote, @-mention; 'own' for the account's own posts, so
+    replies to them are recognised), in `protected_mentions`. Audit rows name their campaign.
+    Existing posts are filled in, and the roll-up's offensive count is recounted at the new
+    default threshold.
+    """
+    from campaigns.store.safety import backfill
+
+    db.executescript(
+        """
+        ALTER TABLE campaigns ADD COLUMN offensive_threshold REAL;
+        ALTER TABLE campaigns ADD COLUMN pile_on_authors INTEGER;
+        ALTER TABLE campaigns ADD COLUMN pile_on_minutes INTEGER;
+        ALTER TABLE campaigns ADD COLUMN signposting TEXT NOT NULL DEFAULT '';
+        ALTER TABLE mention_matches ADD COLUMN tone_fix TEXT;
+        ALTER TABLE mention_matches ADD COLUMN verdict TEXT;
+        ALTER TABLE audit_log ADD COLUMN campaign_id INTEGER;
+        CREATE INDEX audit_log_campaign ON audit_log (campaign_id, at);
+        CREATE TABLE corrections (
+            id INTEGER PRIMARY KEY,
+            mention_uid TEXT NOT NULL,
+            campaign_id INTEGER NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,
+            field TEXT NOT NULL CHECK (field IN ('tone', 'side', 'verdict')),
+            old_value TEXT,
+            new_value TEXT NOT NULL,
+            scorer_value TEXT,
+            who TEXT NOT NULL,
+            at TEXT NOT NULL,
+            note TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX corrections_mention ON corrections (mention_uid, campaign_id, field);
+        CREATE INDEX corrections_campaign ON corrections (campaign_id, at);
+        CREATE TABLE protected_mentions (
+            mention_uid TEXT NOT NULL,
+            campaign_id INTEGER NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,
+            tracker_id INTEGER NOT NULL REFERENCES trackers(id) ON DELETE CASCADE,
+            via TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (mention_uid, campaign_id, tracker_id)
+        );
+        CREATE INDEX protected_mentions_range ON protected_mentions (campaign_id, created_at, tracker_id, via);
+        """
+    )
+    backfill(db.conn)

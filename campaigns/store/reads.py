@@ -7,6 +7,7 @@ the mentions table whole. What each metric means is defined in campaigns.metrics
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from datetime import timedelta
@@ -15,7 +16,6 @@ import pandas as pd
 
 from campaigns import metrics
 from campaigns.metrics import (
-    ABUSIVE_THRESHOLD,
     NEGATIVE_AT,
     POSITIVE_AT,
     ROLLUP_SPLITS,
@@ -45,7 +45,8 @@ _MATCH_SUMS = {
     "pos": f"coalesce(sum(sentiment >= {POSITIVE_AT}), 0)",
     "neg": f"coalesce(sum(sentiment <= {NEGATIVE_AT}), 0)",
     "neu": f"coalesce(sum(sentiment > {NEGATIVE_AT} AND sentiment < {POSITIVE_AT}), 0)",
-    "abusive": f"coalesce(sum(abuse >= {ABUSIVE_THRESHOLD}), 0)",
+    # At the campaign's own threshold, as the roll-up counted it at ingest (a parameter, bound first).
+    "abusive": "coalesce(sum(abuse >= ?), 0)",
     "impressions": "coalesce(sum(impressions), 0)",
     "impressions_known": "count(impressions)",
     "engagement_known": "count(engagement)",
@@ -64,6 +65,14 @@ def _values(rows: list[tuple]) -> tuple[str, list]:
     """A VALUES list for a CTE and its parameters."""
     width = len(rows[0])
     return ", ".join(["(" + ", ".join("?" * width) + ")"] * len(rows)), [v for row in rows for v in row]
+
+
+def _alert_summary(detail: str) -> str:
+    try:
+        data = json.loads(detail)
+    except (TypeError, ValueError):
+        return detail
+    return data.get("summary", detail) if isinstance(data, dict) else detail
 
 
 def _aliased_where(filters: Filters, alias: str) -> tuple[str, list]:
@@ -137,6 +146,7 @@ class Reads:
             elif start < end:
                 edges.append((i, iso_utc(start), iso_utc(end)))
         scope, params = filters.scope()
+        threshold = self.store.protected_accounts().threshold(filters.campaign_id)
         keys = "".join(f", {column}" for column in by)
         statements = []
         for first in range(0, len(whole), SPANS_PER_STATEMENT):
@@ -154,7 +164,7 @@ class Reads:
                 f" (SELECT i{keys}, is_repost, engagement, sentiment, abuse,"
                 "  (SELECT impressions FROM mentions WHERE uid = mention_uid) AS impressions"
                 "  FROM edges JOIN mention_matches ON created_at >= edge_start AND created_at < edge_end"
-                f"  WHERE {scope}) GROUP BY i{keys}", span_params + params))
+                f"  WHERE {scope}) GROUP BY i{keys}", [threshold, *span_params, *params]))
         totals: dict[tuple, list] = {}
         width = 1 + len(by)
         for sql, statement_params in statements:
@@ -308,14 +318,16 @@ class Reads:
         found = self.conn.execute(f"SELECT min(hour) FROM hourly WHERE {scope}", params).fetchone()[0]
         return None if found is None else pd.Timestamp(found)
 
-    def _posts(self, sides: dict[str, str]) -> pd.DataFrame:
-        """The stored posts for these uids (uid -> side in the campaign), in the order given."""
+    def _posts(self, campaign_id: int, sides: dict[str, str]) -> pd.DataFrame:
+        """The stored posts for these uids (uid -> side in the campaign), in the order given, with
+        the sentiment and offensive-language score the campaign counts (corrections applied)."""
         if not sides:
             return pd.DataFrame(columns=POST_COLUMNS)
         marks = ", ".join("?" * len(sides))
         frame = pd.read_sql_query(
-            "SELECT created_at, platform, author_key, text, url, engagement, sentiment, abuse, uid FROM mentions"
-            f" WHERE uid IN ({marks})", self.conn, params=list(sides),
+            "SELECT m.created_at, m.platform, m.author_key, m.text, m.url, mm.engagement, mm.sentiment, mm.abuse,"
+            " m.uid FROM mentions m JOIN mention_matches mm ON mm.mention_uid = m.uid AND mm.campaign_id = ?"
+            f" WHERE m.uid IN ({marks})", self.conn, params=[campaign_id, *sides],
         )
         frame["side"] = frame["uid"].map(sides)
         frame = frame.set_index("uid", drop=False).loc[[u for u in sides if u in set(frame["uid"])]]
@@ -328,7 +340,7 @@ class Reads:
             f"SELECT mention_uid, side FROM mention_matches WHERE {where} AND is_repost = 0"
             " ORDER BY engagement DESC, created_at DESC LIMIT ?", [*params, limit],
         ).fetchall())
-        return self._posts(sides)
+        return self._posts(filters.campaign_id, sides)
 
     def extreme_posts(self, filters: Filters, most: str = "negative", limit: int = 10) -> pd.DataFrame:
         """The most positive or most negative scored original posts in the window (ties: most engaged)."""
@@ -340,7 +352,7 @@ class Reads:
             f"SELECT mention_uid, side FROM mention_matches WHERE {where} AND is_repost = 0 AND sentiment IS NOT NULL"
             f" ORDER BY {order}, engagement DESC LIMIT ?", [*params, limit],
         ).fetchall())
-        return self._posts(sides)
+        return self._posts(filters.campaign_id, sides)
 
     def top_amplifiers(self, filters: Filters, limit: int = 15) -> pd.DataFrame:
         """The authors who brought the largest audience of their own in the window, with their posts
@@ -459,7 +471,8 @@ class Reads:
         ).fetchone()[0]
 
     def open_alerts(self, campaign_id: int | None = None, limit: int = 20) -> pd.DataFrame:
-        """Alerts not yet acknowledged, newest first."""
+        """Alerts not yet acknowledged, newest first; a detail that carries a summary (a pile-on's
+        JSON) is shown as that sentence."""
         columns = ["at", "campaign_id", "kind", "detail"]
         if not self.store.table_exists("alerts"):
             return pd.DataFrame(columns=columns)
@@ -468,7 +481,9 @@ class Reads:
         if campaign_id is not None:
             sql += " AND campaign_id = ?"
             params.append(campaign_id)
-        return pd.read_sql_query(sql + " ORDER BY at DESC LIMIT ?", self.conn, params=[*params, limit])
+        frame = pd.read_sql_query(sql + " ORDER BY at DESC LIMIT ?", self.conn, params=[*params, limit])
+        frame["detail"] = [_alert_summary(detail) for detail in frame["detail"]]
+        return frame
 
     def last_runs(self, limit: int = 50, campaign_id: int | None = None) -> pd.DataFrame:
         """The most recent collection runs, newest first, with how long each took in seconds."""

@@ -1,10 +1,11 @@
-"""Tone: how posts read (not whether they support the campaign), per side, over time, its spread, extremes, abuse."""
+"""Tone: how posts read (not whether they support the campaign), per side, over time, its spread, extremes, offensive language."""
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
+from campaigns import safety
 from campaigns.metrics import net_sentiment
 from dashboard import charts, data, ui
 from dashboard.selection import Selection, format_count, format_share
@@ -20,7 +21,7 @@ TONE_NOT_STANCE = (
 
 
 def abuse_share(abusive: int, mentions: int) -> float | None:
-    """Abusive mentions / mentions; None when there were none."""
+    """Mentions scored offensive / mentions; None when there were none."""
     return abusive / mentions if mentions else None
 
 
@@ -43,8 +44,9 @@ def kpi_tiles(chosen: Selection) -> None:
     columns[1].metric("Neutral", format_count(now.neutral))
     columns[2].metric("Negative", format_count(now.negative), ui.change(now.negative, previous.negative),
                       delta_color="inverse")
-    columns[3].metric("Abusive share", format_share(abuse_share(now.abusive, now.mentions)),
-                      help=f"{now.abusive:,} of {now.mentions:,} mentions scored 0.5 or more for abuse")
+    columns[3].metric("Offensive language", format_share(abuse_share(now.abusive, now.mentions)),
+                      help=f"{now.abusive:,} of {now.mentions:,} mentions with an offensive-language score of "
+                           f"{safety.threshold_of(chosen.campaign):g} or more (or judged offensive by a reviewer)")
 
 
 def by_group(chosen: Selection, group: str, previous: bool = False) -> pd.DataFrame:
@@ -89,7 +91,7 @@ def main() -> None:
     with right:
         ui.chart(charts.show_window(charts.abuse_share_over_time(overall, tz, bucket), chosen.start, chosen.end, tz,
                                     bucket),
-                 overall[["bucket", "mentions", "abusive"]], f"{name} abusive share", "abuse")
+                 overall[["bucket", "mentions", "abusive"]], f"{name} offensive-language share", "abuse")
 
     left, right = st.columns(2)
     with left:
@@ -103,9 +105,13 @@ def main() -> None:
     st.subheader(f"Most negative posts, {chosen.side_words}")
     st.caption("Original posts with the lowest tone score in the range: the most negative text, "
                "which on our side is often a post naming what it is against.")
-    ui.posts_table(data.extreme_posts(path, filters, "negative"), f"{name} most negative posts", "negative", tz)
+    most_negative = data.extreme_posts(path, filters, "negative")
+    ui.posts_table(most_negative, f"{name} most negative posts", "negative", tz)
+    ui.post_actions(most_negative, "negative")
     st.subheader(f"Most positive posts, {chosen.side_words}")
-    ui.posts_table(data.extreme_posts(path, filters, "positive"), f"{name} most positive posts", "positive", tz)
+    most_positive = data.extreme_posts(path, filters, "positive")
+    ui.posts_table(most_positive, f"{name} most positive posts", "positive", tz)
+    ui.post_actions(most_positive, "positive")
 
 
 main()
