@@ -21,6 +21,7 @@ PAGES = [
     ("app_pages/traction.py", "Traction", ":material/trending_up:"),
     ("app_pages/sentiment.py", "Sentiment", ":material/mood:"),
     ("app_pages/planner.py", "Planner", ":material/event_note:"),
+    ("app_pages/reports.py", "Reports", ":material/summarize:"),
     ("app_pages/sources.py", "Sources", ":material/cloud_download:"),
 ]
 

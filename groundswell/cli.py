@@ -18,6 +18,7 @@ from campaigns.store import Store
 from groundswell.collect_commands import collect, schedule, up
 from groundswell.context import Context, GroundswellGroup, pass_context, run_dashboard, table
 from groundswell.planner_commands import COMMANDS as PLANNER_COMMANDS
+from groundswell.report_commands import report
 
 
 @click.group(cls=GroundswellGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -420,3 +421,4 @@ cli.add_command(schedule)
 cli.add_command(up)
 for planner_command in PLANNER_COMMANDS:
     cli.add_command(planner_command)
+cli.add_command(report)

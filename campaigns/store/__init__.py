@@ -22,6 +22,7 @@ from campaigns.store.mentions import MENTION_COLUMNS, MentionVerbs, UpsertResult
 from campaigns.store.migrations import migrations
 from campaigns.store.plan import Plan
 from campaigns.store.reads import Reads
+from campaigns.store.reports import Reports
 from campaigns.store.runs import RunVerbs
 
 # Raised by SQLite itself; the verbs turn what a user can cause into StoreError, and the command
@@ -36,7 +37,7 @@ class Store(CampaignVerbs, MentionVerbs, RunVerbs, AuditVerbs):
     """One SQLite database holding every campaign, mention and plan.
 
     Verbs on campaigns, mentions, runs and the audit log are methods; the plan's are on
-    `store.plan` and the dashboard's reads on `store.reads`.
+    `store.plan`, the dashboard's reads on `store.reads`, and post-action reports on `store.reports`.
     """
 
     def __init__(self, db: sqlite_utils.Database, path: Path | None = None, *, readonly: bool = False):
@@ -49,6 +50,7 @@ class Store(CampaignVerbs, MentionVerbs, RunVerbs, AuditVerbs):
         self.applied_migrations: list[str] = []
         self.plan = Plan(self)
         self.reads = Reads(self)
+        self.reports = Reports(self)
 
     # -- opening ---------------------------------------------------------------------------
 
