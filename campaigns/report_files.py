@@ -55,7 +55,9 @@ def rate(value: float | None) -> str:
 
 def change_text(comparison: Comparison) -> str:
     if comparison.change is None:
-        return "n/a" if comparison.baseline is None else "from none"
+        if comparison.baseline is None:
+            return "n/a"
+        return "none either time" if not comparison.during else "from none"
     if comparison.metric == "net_tone":
         return f"{comparison.change:+.2f} pts"
     if comparison.metric == "share_of_voice":
@@ -254,7 +256,7 @@ def post_rows(report: Report, key: str) -> list[list[str]]:
     rows = [["posted", "platform", "author", "engagement", "text", "link"]]
     for post in frame.itertuples():
         rows.append([local(post.created_at, report.tz), post.platform, post.author_key or "", count(post.engagement),
-                     post.text or "", post.url or ""])
+                     post.text or "", safe_url(post.url) or ""])
     return rows
 
 

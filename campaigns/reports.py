@@ -283,6 +283,8 @@ class Coverage:
     def _check(self, window: Window) -> tuple[bool, list[Caveat]]:
         caveats: list[Caveat] = []
         collected = False
+        # Runs of one source failing the same way one after another are one caveat over their hours.
+        spans: dict[tuple[str, str, str], list[tuple[datetime, datetime]]] = {}
         for source, runs in self.sources.items():
             started, grace = runs["started"], runs["usual"]
             first = bisect.bisect_left(started, window.start)
@@ -302,8 +304,15 @@ class Coverage:
                 later = next((started[j] for j in range(i + 1, len(started)) if runs["status"][j] == "ok"), window.end)
                 begins = max(window.start, started[i] - grace)
                 ends = min(window.end, max(later, started[i]))
-                hours = max(1, _whole_hours((ends - begins).total_seconds() / 3600))
-                caveats.append(Caveat(window.name, source, problem, hours, _error_line(runs["error"][i])))
+                spans.setdefault((source, problem, _error_line(runs["error"][i])), []).append((begins, ends))
+        for (source, problem, detail), found in spans.items():
+            covered, reach = 0.0, None
+            for begins, ends in sorted(found):
+                begins = max(begins, reach) if reach else begins
+                if ends > begins:
+                    covered += (ends - begins).total_seconds()
+                reach = max(reach, ends) if reach else ends
+            caveats.append(Caveat(window.name, source, problem, max(1, _whole_hours(covered / 3600)), detail))
         if not collected:
             caveats.append(Caveat(window.name, "all sources", "collected nothing: no data, not zero",
                                   _whole_hours(window.hours)))
@@ -450,7 +459,9 @@ def rate_comparison(metric: str, side: str, baseline: list[tuple[int, float]], d
                       f"(95% range {result.expected_low:,.0f} to {result.expected_high:,.0f}) against {count:,} seen")
     if result.p_value >= SIGNIFICANCE:
         result.verdict = "chance"
-        words = f"{head}: a change this size could well be chance ({p_text}); indistinguishable from the usual ups and downs."
+        words = (f"{head}: no change." if rate == base_rate else
+                 f"{head}: a change this size could well be chance ({p_text}); indistinguishable from the usual "
+                 "ups and downs.")
     elif pattern and result.expected_low <= count <= result.expected_high:
         result.verdict = "pattern"
         words = (f"{head}. Unlikely to be chance against the baseline ({p_text}), but {range_text}: "
@@ -542,8 +553,9 @@ def recovery(hourly: pd.DataFrame, side: str, baseline_rate: float | None, durin
                                     f"({baseline_rate:,.1f} an hour) in the {span} hours after the window closed.")
     after = int((back.index[0] - pd.Timestamp(end)).total_seconds() // 3600)
     after = max(after, 0)
+    when = "as soon as the window closed" if after == 0 else f"{after} hour{'' if after == 1 else 's'} after the window closed"
     return Recovery(side, after, f"Mentions on {who} were back within {RECOVERY_WITHIN:.0%} of the baseline "
-                                 f"({baseline_rate:,.1f} an hour) {after} hour{'' if after == 1 else 's'} after the window closed.")
+                                 f"({baseline_rate:,.1f} an hour) {when}.")
 
 
 def _normalised(text: str) -> str:
@@ -763,6 +775,9 @@ def build(inputs: ReportInputs) -> Report:
         mentions = next(c for c in comparisons if c.metric == "mentions" and c.side == side)
         if views["after"].shown is None:
             recoveries[side] = Recovery(side, None, f"Recovery on {SIDE_LABELS[side]}: the after-window has not begun.")
+        elif not views["after"].has_data:
+            recoveries[side] = Recovery(side, None, f"Recovery on {SIDE_LABELS[side]}: not computed, the "
+                                                    "after-window has no data.")
         else:
             recoveries[side] = recovery(inputs.hourly, side, mentions.baseline, mentions.during, subject.ends, now)
 

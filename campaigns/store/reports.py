@@ -193,7 +193,7 @@ class Reports:
         now = now or clock.now()
         if subject.starts >= now:
             raise ValidationError(
-                f"{subject.noun} {subject.id} '{subject.title}' starts {iso_utc(subject.starts)}: "
+                f"{subject.noun} {subject.id} '{subject.title}' starts {subject.starts:%Y-%m-%d %H:%M} UTC: "
                 "it has no windows to report on yet")
         campaign = self.store.campaign_by_id(subject.campaign_id)
         tz = campaign.timezone
