@@ -77,15 +77,17 @@ def notes_form(path: str, report: Report) -> None:
                                       height=80) for name, question in NOTE_QUESTIONS}
         if st.form_submit_button("Save notes", icon=":material/save:"):
             stored = data.write(path, "reports.save_notes", subject, Notes(**answers))
-            st.success(f"Notes saved for '{subject.title}' at {report_files.local(stored.updated_at, report.tz)}.")
+            st.success(report_files.md(f"Notes saved for '{subject.title}' at "
+                                       f"{report_files.local(stored.updated_at, report.tz)}."))
     if saved.updated_at:
         st.caption(f"Last saved {report_files.local(saved.updated_at, report.tz)}.")
 
 
 def show_report(path: str, report: Report) -> None:
     tz = report.tz
-    st.subheader(report_files.title_of(report))
-    st.caption(" ".join(report_files.intro_lines(report)))
+    # Titles and names are people's own words: shown as typed, never as Markdown.
+    st.subheader(report_files.md(report_files.title_of(report)))
+    st.caption(report_files.md(" ".join(report_files.intro_lines(report))))
     if report.data_note:
         st.info(report.data_note, icon=":material/info:")
     st.markdown("**In short**")
@@ -127,7 +129,7 @@ def show_report(path: str, report: Report) -> None:
     st.markdown("**Data caveats**")
     if report.caveats:
         for caveat in report.caveats:
-            st.warning(caveat.text(), icon=":material/warning:")
+            st.warning(report_files.md(caveat.text()), icon=":material/warning:")
     else:
         st.caption(report.data_note or "None: every source collected in every window.")
     notes_form(path, report)
@@ -138,11 +140,11 @@ def show_report(path: str, report: Report) -> None:
 
 def show_campaign(path: str, campaign_id: int) -> None:
     report = data.campaign_report(path, campaign_id)
-    st.subheader(f"Campaign to date: {report.campaign.name}")
+    st.subheader(report_files.md(f"Campaign to date: {report.campaign.name}"))
     bullets(report_files.goal_lines(report))
     table(report_files.campaign_rows(report), "campaign")
     if report.not_begun:
-        st.caption("Still to come: " + "; ".join(f"{s.title} ({report_files.local(s.starts, report.tz)})"
+        st.caption("Still to come: " + "; ".join(report_files.md(f"{s.title} ({report_files.local(s.starts, report.tz)})")
                                                  for s in report.not_begun))
     st.markdown("**Demands**")
     table(report_files.ledger_rows(report), "ledger")
@@ -157,7 +159,7 @@ def main() -> None:
         return
     path, campaign = chosen.db_path, chosen.campaign
     st.title("Reports")
-    st.caption(f"{campaign.name} · times in {campaign.timezone} · each report compares a call to action or event "
+    st.caption(f"{report_files.md(campaign.name)} · times in {campaign.timezone} · each report compares a call to action or event "
                "with the same length of time before it and the same hours a week earlier; the sidebar's time range "
                "does not apply here.")
     status = data.report_status(path, campaign.id, iso_utc(chosen.now.replace(second=0, microsecond=0)))
