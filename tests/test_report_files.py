@@ -163,3 +163,9 @@ def test_the_campaign_to_date_in_every_format(tmp_path):
     assert table[0]["title"] == "Thank the stewards #Ours & <b>friends</b>" and table[0]["verdict"] == "credited"
     page = report_files.render_campaign(report, "html")
     assert "<b>friends</b>" not in page and "&lt;b&gt;friends&lt;/b&gt;" in page
+
+
+def test_the_readme_says_what_uplift_means_as_the_reports_do():
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    assert reports.UPLIFT_DEFINITION in readme
+    assert "groundswell report action:3 --format html" in readme
