@@ -52,8 +52,8 @@ UPLIFT_DEFINITION = (
     "Uplift is the hourly rate during a call to action or event against its baseline: the same "
     "length of time just before it and the same hours a week earlier. A Poisson rate test (the "
     "exact conditional binomial test) says how likely a change that size is by chance, and the "
-    "same hours of the four weeks before give the range the campaign's own weekly pattern would "
-    "bring; a change is credited to the action only when it is unlikely to be chance, above that "
+    "same hours of the four weeks before (leaving out weeks when other calls to action or events "
+    "ran) give the range the campaign's own weekly pattern would bring; a change is credited to the action only when it is unlikely to be chance, above that "
     "range, and no other action or event ran at the same time. The after-window is the same length "
     "again; recovery is the hours until the hourly rate, three hours at a time, is back within 10% "
     "of the baseline.")
@@ -151,6 +151,10 @@ class Subject:
 
     def meets(self, start: datetime, end: datetime) -> bool:
         return self.starts < end and self.ends > start
+
+    def busy(self, start: datetime, end: datetime) -> bool:
+        """Whether its window or its after-window, where its own effect still shows, meets [start, end)."""
+        return self.starts < end and self.ready_at > start
 
 
 @dataclass
@@ -645,8 +649,8 @@ class Report:
             lines.append("Overlapping work: " + "; ".join(f"'{o.title}' ({o.noun})" for o in self.overlaps)
                          + ". Changes are not credited to either alone.")
         if self.in_baseline:
-            lines.append("The baseline holds other work (" + "; ".join(f"'{o.title}'" for o in self.in_baseline)
-                         + "), which raises the baseline and can hide an uplift.")
+            lines.append("The baseline holds other work or its after-window (" + "; ".join(
+                f"'{o.title}'" for o in self.in_baseline) + "), which raises the baseline and can hide an uplift.")
         if self.caveats:
             lines.append(f"{len(self.caveats)} data caveat(s): see below; the figures they touch are marked †.")
         return lines
@@ -685,30 +689,32 @@ def _safe_posts(frame: pd.DataFrame | None) -> pd.DataFrame:
     return frame[keep].head(TOP_POSTS).reset_index(drop=True)
 
 
-def _series(inputs: ReportInputs, windows: dict[str, Window], coverage_ok) -> pd.DataFrame:
-    """Hourly counts per side over before, during and after, with what the weekly pattern expects."""
+def _series(inputs: ReportInputs, windows: dict[str, Window], usable) -> pd.DataFrame:
+    """Hourly counts per side over before, during and after, with what the weekly pattern expects
+    (the mean of the same local hour in the weeks before that `usable` allows)."""
     tz = inputs.campaign.timezone
     start, end = windows["before"].start, min(windows["after"].end, inputs.now)
-    hours = pd.date_range(pd.Timestamp(start).floor("h"), pd.Timestamp(end), freq="h", inclusive="left")
+    hours = [h.to_pydatetime() for h in pd.date_range(pd.Timestamp(start).floor("h"), pd.Timestamp(end), freq="h",
+                                                      inclusive="left")]
     columns = ["mentions", "reposts", "engagement", "pos", "neg", "neu"]
-    hourly = inputs.hourly
+    counts: dict[tuple[str, datetime], tuple] = {}
+    if len(inputs.hourly):
+        summed = inputs.hourly.groupby(["side", "hour"], as_index=False)[columns].sum()
+        for row in summed.itertuples(index=False):
+            counts[(row.side, row.hour.to_pydatetime())] = tuple(int(getattr(row, c)) for c in columns)
+    empty = (0,) * len(columns)
+    earlier = {hour: [h for h in (weeks_before(hour, k, tz) for k in range(1, PATTERN_WEEKS + 1)) if usable(h)]
+               for hour in hours}
     rows = []
     for side in SIDES:
-        own = hourly[hourly["side"] == side].groupby("hour")[columns].sum() if len(hourly) else pd.DataFrame(columns=columns)
-        own = own.astype(float)
         for hour in hours:
-            values = own.loc[hour] if hour in own.index else pd.Series(0.0, index=columns)
-            earlier = [pd.Timestamp(weeks_before(hour.to_pydatetime(), k, tz)) for k in range(1, PATTERN_WEEKS + 1)]
-            usable = [h for h in earlier if coverage_ok(h.to_pydatetime())]
-            expected = (sum(float(own.loc[h, "mentions"]) if h in own.index else 0.0 for h in usable) / len(usable)
-                        if usable else None)
+            mentions, reposts, engagement, pos, neg, neu = counts.get((side, hour), empty)
+            reference = earlier[hour]
+            expected = (sum(counts.get((side, h), empty)[0] for h in reference) / len(reference)) if reference else None
             window = next((name for name in ("before", "during", "after")
-                           if windows[name].start <= hour.to_pydatetime() < windows[name].end), "")
-            rows.append({"hour": hour, "window": window, "side": side, "mentions": int(values["mentions"]),
-                         "originals": int(values["mentions"] - values["reposts"]), "reposts": int(values["reposts"]),
-                         "engagement": int(values["engagement"]), "positive": int(values["pos"]),
-                         "negative": int(values["neg"]), "neutral": int(values["neu"]),
-                         "expected_mentions": None if expected is None else round(expected, 2)})
+                           if windows[name].start <= hour < windows[name].end), "")
+            rows.append((pd.Timestamp(hour), window, side, mentions, mentions - reposts, reposts, engagement, pos, neg,
+                         neu, None if expected is None else round(expected, 2)))
     return pd.DataFrame(rows, columns=["hour", "window", "side", "mentions", "originals", "reposts", "engagement",
                                        "positive", "negative", "neutral", "expected_mentions"])
 
@@ -739,15 +745,22 @@ def build(inputs: ReportInputs) -> Report:
     others = [o for o in inputs.others if o.key != subject.key and o.status != "cancelled" and not subject.linked(o)]
     overlaps = [o for o in others if o.meets(subject.starts, subject.ends)]
     in_baseline = [o for o in others if o not in overlaps and any(
-        views[b].shown is not None and o.meets(views[b].shown.start, views[b].shown.end) for b in BASELINE)]
+        views[b].shown is not None and o.busy(views[b].shown.start, views[b].shown.end) for b in BASELINE)]
 
     baseline_views = [views[b] for b in BASELINE if views[b].has_data]
     marked = bool(during.caveats) or any(v.caveats for v in baseline_views)
 
     def usable_week(k: int) -> bool:
+        """A week earlier counts towards the usual pattern when it was collected and no other work
+        (or its after-window) fell in it: an earlier action's burst is not the campaign's usual Friday."""
         if during.shown is None:
             return False
-        return coverage.check(during.shown.shifted_weeks(k, tz))[0]
+        shifted = during.shown.shifted_weeks(k, tz)
+        return not any(o.busy(shifted.start, shifted.end) for o in others) and coverage.check(shifted)[0]
+
+    def usable_hour(moment: datetime) -> bool:
+        end = moment + timedelta(hours=1)
+        return not any(o.busy(moment, end) for o in others) and coverage.check(Window("hour", moment, end))[0]
 
     weeks_ok = [usable_week(k) for k in range(1, PATTERN_WEEKS + 1)]
     comparisons: list[Comparison] = []
@@ -785,7 +798,7 @@ def build(inputs: ReportInputs) -> Report:
     top = {key: _safe_posts(frame) for key, frame in inputs.top_posts.items()}
     protected = {name: (view.figures["protect"].abusive if view.has_data and "protect" in view.figures else None)
                  for name, view in views.items()}
-    series = _series(inputs, planned, lambda moment: coverage.check(Window("hour", moment, moment + timedelta(hours=1)))[0])
+    series = _series(inputs, planned, usable_hour)
     return Report(
         campaign=campaign, subject=subject, generated_at=now, windows=views, comparisons=comparisons,
         recoveries=recoveries, overlaps=overlaps, in_baseline=in_baseline, plan=inputs.plan, variants=variants,

@@ -308,3 +308,20 @@ def test_finding_a_subject_by_what_a_user_types(uplift_db):
             store.reports.find("Nothing")
         with pytest.raises(ValidationError, match="no event with id 7"):
             store.reports.find("event:7")
+
+
+def test_an_earlier_actions_burst_is_not_taken_for_the_usual_weekly_pattern(tmp_path):
+    path = tmp_path / "earlier.db"
+    earlier, now = (utc(2026, 2, 20, 12), utc(2026, 2, 20, 14)), (utc(2026, 3, 6, 12), utc(2026, 3, 6, 14))
+    with Store.open(path) as store:
+        campaign = make_campaign(store, "earlier")
+        add_posts(store, campaign, DATA_FROM, DATA_TO, lambda hour: 60 if earlier[0] <= hour < earlier[1]
+                  else 30 if now[0] <= hour < now[1] else 10)
+        add_action(store, campaign, "Two Fridays ago", *earlier)
+        add_action(store, campaign, "This Friday", *now)
+        report = store.reports.report(store.reports.find("This Friday"), NOW)
+    mentions = report.comparison("mentions", "ours")
+    # The Friday two weeks before held another action's burst: left out, the other three weeks say 20.
+    assert mentions.weeks_used == 3 and mentions.expected == 20
+    assert mentions.verdict == "credited"
+    assert "previous 3 weeks" in mentions.statement

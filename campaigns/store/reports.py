@@ -86,15 +86,21 @@ class Reports:
 
     # -- window-sized reads ------------------------------------------------------------------
 
-    def top_posts(self, filters: Filters, limit: int = rules.TOP_POSTS) -> pd.DataFrame:
-        """The most engaged original posts of the window that were scored and not offensive: a
-        report never carries abusive text, so what is not known to be clean is left out too."""
-        where, params = filters.where()
-        sides = dict(self.conn.execute(
-            f"SELECT mention_uid, side FROM mention_matches WHERE {where} AND is_repost = 0"
-            " AND abuse IS NOT NULL AND abuse < ? ORDER BY engagement DESC, created_at DESC, mention_uid LIMIT ?",
-            [*params, ABUSIVE_THRESHOLD, limit]).fetchall())
-        return self.store.reads._posts(sides)
+    def top_posts(self, windows: dict[str, Filters], limit: int = rules.TOP_POSTS) -> dict[str, pd.DataFrame]:
+        """The most engaged original posts of each window (by key) that were scored and not offensive:
+        a report never carries abusive text, so what is not known to be clean is left out too."""
+        chosen: dict[str, dict[str, str]] = {}
+        for key, filters in windows.items():
+            where, params = filters.where()
+            chosen[key] = dict(self.conn.execute(
+                f"SELECT mention_uid, side FROM mention_matches WHERE {where} AND is_repost = 0"
+                " AND abuse IS NOT NULL AND abuse < ? ORDER BY engagement DESC, created_at DESC, mention_uid LIMIT ?",
+                [*params, ABUSIVE_THRESHOLD, limit]).fetchall())
+        # One read of the posts for every window, then each window's own in its order.
+        posts = self.store.reads._posts({uid: side for sides in chosen.values() for uid, side in sides.items()})
+        by_uid = posts.set_index("uid", drop=False)
+        return {key: by_uid.loc[[uid for uid in sides if uid in by_uid.index]].reset_index(drop=True)
+                for key, sides in chosen.items()}
 
     def new_authors(self, filters: Filters, limit: int = rules.NEW_AMPLIFIERS) -> tuple[int, pd.DataFrame]:
         """Authors whose first post in the campaign falls in the window: how many, and the ones with
@@ -103,19 +109,15 @@ class Reports:
         Each author of the window is looked up once on (campaign, author, time) for an earlier post.
         """
         where, params = _aliased_where(filters, "m")
-        first_seen = (
-            f"SELECT m.author_key, min(m.platform) AS platform, count(*) AS posts,"
+        found = pd.read_sql_query(
+            "SELECT m.author_key, min(m.platform) AS platform, count(*) AS posts,"
             " max(CASE WHEN m.reach_key = m.author_key THEN m.reach_value END) AS followers"
             f" FROM mention_matches m WHERE {where} AND m.author_key IS NOT NULL AND NOT EXISTS ("
             "SELECT 1 FROM mention_matches p INDEXED BY mention_matches_authors WHERE p.campaign_id = m.campaign_id"
-            " AND p.author_key = m.author_key AND p.created_at < ?) GROUP BY m.author_key")
-        params = [*params, filters.start]
-        count = self.conn.execute(f"SELECT count(*) FROM ({first_seen})", params).fetchone()[0]
-        top = pd.read_sql_query(
-            f"SELECT author_key, platform, posts, followers FROM ({first_seen})"
-            " ORDER BY followers IS NULL, followers DESC, posts DESC, author_key LIMIT ?",
-            self.conn, params=[*params, limit])
-        return count, top
+            " AND p.author_key = m.author_key AND p.created_at < ?) GROUP BY m.author_key"
+            " ORDER BY followers IS NULL, followers DESC, posts DESC, m.author_key",
+            self.conn, params=[*params, filters.start])
+        return len(found), found.head(limit).reset_index(drop=True)
 
     def tagged_texts(self, campaign_id: int, tags, start: str, end: str, limit: int = TEXTS_READ) -> list[str]:
         """The texts of original posts carrying any of `tags` in [start, end), to tell which wording was used."""
@@ -217,14 +219,12 @@ class Reports:
         hourly = reads.hourly_frame(Filters(campaign.id, iso_utc(span_start), iso_utc(max(span_end, span_start))),
                                     by=("side",), sums=HOURLY_SUMS)
         hourly["hour"] = hourly["hour"].astype("datetime64[ns, UTC]")
-        top_posts, new_authors, new_amplifiers = {}, {}, {}
-        for name, window in shown.items():
-            if window is None:
-                continue
-            for side in rules.SIDES:
-                key = f"{name}:{side}"
-                top_posts[key] = self.top_posts(filters(window, side))
-                new_authors[key], new_amplifiers[key] = self.new_authors(filters(window, side))
+        keyed = {f"{name}:{side}": filters(window, side) for name, window in shown.items() if window is not None
+                 for side in rules.SIDES}
+        top_posts = self.top_posts(keyed)
+        new_authors, new_amplifiers = {}, {}
+        for key, window_filters in keyed.items():
+            new_authors[key], new_amplifiers[key] = self.new_authors(window_filters)
         subjects = self.subjects(campaign.id)
         plan, tags = self._plan_facts(subject, subjects)
         first = min(w.start for w in windows.values())
@@ -236,7 +236,7 @@ class Reports:
             ever_collected=self.ever_collected(campaign.id), top_posts=top_posts, new_authors=new_authors,
             new_amplifiers=new_amplifiers,
             tagged_texts=self.tagged_texts(campaign.id, tags, iso_utc(during.start), iso_utc(during.end)),
-            others=[s for s in subjects if s.meets(first, last)], plan=plan,
+            others=[s for s in subjects if s.busy(min(first, span_start), last)], plan=plan,
             demand_updates=self._demand_updates(campaign.id, {n: w for n, w in shown.items() if w is not None}),
             notes=self.notes(subject),
         )
