@@ -609,8 +609,12 @@ def campaign_rows(report: CampaignReport) -> list[list[str]]:
              "expected an hour from the 4 weeks before (95% range)", "verdict", "goal / done"]]
     for one in report.reports:
         c = one.comparison("mentions", "ours")
-        goal = f"{count(one.plan.goal_count)} / {count(one.plan.completion)}" if one.plan.goal_count else count(
-            one.plan.completion)
+        if one.subject.kind == "event":
+            goal = f"{count(one.plan.signed_up)} signed up of {count(one.plan.capacity)}"
+        elif one.plan.goal_count:
+            goal = f"{count(one.plan.goal_count)} / {count(one.plan.completion)}"
+        else:
+            goal = count(one.plan.completion)
         rows.append([one.subject.noun, one.subject.title,
                      f"{local(one.subject.starts, report.tz)} – {local(one.subject.ends, report.tz)}",
                      f"{rate(c.baseline)} → {rate(c.during)}", change_text(c),

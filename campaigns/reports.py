@@ -458,8 +458,10 @@ def rate_comparison(metric: str, side: str, baseline: list[tuple[int, float]], d
         return result
     range_text = ""
     if pattern:
-        weeks = f"{result.weeks_used} week{'' if result.weeks_used == 1 else 's'}"
-        range_text = (f"the same hours of the previous {weeks} give {result.expected:,.0f} expected "
+        weeks = (f"the same hours of the previous {PATTERN_WEEKS} weeks" if result.weeks_used == PATTERN_WEEKS else
+                 f"the same hours in {result.weeks_used} of the previous {PATTERN_WEEKS} weeks (the others had "
+                 "no data or other work)")
+        range_text = (f"{weeks} give {result.expected:,.0f} expected "
                       f"(95% range {result.expected_low:,.0f} to {result.expected_high:,.0f}) against {count:,} seen")
     if result.p_value >= SIGNIFICANCE:
         result.verdict = "chance"

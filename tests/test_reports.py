@@ -324,4 +324,4 @@ def test_an_earlier_actions_burst_is_not_taken_for_the_usual_weekly_pattern(tmp_
     # The Friday two weeks before held another action's burst: left out, the other three weeks say 20.
     assert mentions.weeks_used == 3 and mentions.expected == 20
     assert mentions.verdict == "credited"
-    assert "previous 3 weeks" in mentions.statement
+    assert "in 3 of the previous 4 weeks (the others had no data or other work)" in mentions.statement
