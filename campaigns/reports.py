@@ -424,7 +424,9 @@ def rate_comparison(metric: str, side: str, baseline: list[tuple[int, float]], d
     """A count during against its baseline: the rate test, the weekly pattern, overlaps, in words."""
     label = METRIC_LABELS[metric]
     if during is None or not baseline:
-        missing = "the window has no data" if during is None else "the baseline has no data"
+        # A window with data can still leave a figure unknown (n/a): a purged period, posts with no counts.
+        where = "during" if during is None else "in the baseline"
+        missing = f"it is unknown (no data, or n/a) {where}"
         return Comparison(metric, side, None, None, None, verdict="no data",
                           statement=f"{label} on {SIDE_LABELS[side]}: not compared, {missing}.", marked=marked)
     base_count = sum(c for c, _ in baseline)
