@@ -277,8 +277,8 @@ def intro_lines(report: Report) -> list[str]:
     subject = report.subject
     hours = (subject.ends - subject.starts).total_seconds() / 3600
     lines = [f"Campaign: {report.campaign.name}. Times in {report.tz}.",
-             f"Window: {local(subject.starts, report.tz)} – {local(subject.ends, report.tz)} ({hours:,.0f} hours); "
-             f"status {subject.status}.",
+             f"Window: {local(subject.starts, report.tz)} – {local(subject.ends, report.tz)} ({hours:,.0f} hours)"
+             + (f"; it was {subject.status}" if subject.status in ("draft", "cancelled") else "") + ".",
              f"Generated {local(report.generated_at, report.tz)}"
              + ("." if report.ready else f"; the after-window closes {local(subject.ready_at, report.tz)}, "
                                          "so these figures are not final.")]

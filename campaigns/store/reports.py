@@ -145,26 +145,32 @@ class Reports:
 
     # -- the plan, through the planner's verbs ----------------------------------------------
 
+    def _plan(self, verb: str, *args):
+        """A read of the plan: `store.plan.<verb>(...)` where the plan's verbs are on the store,
+        else the planner's function of the same name given the store (the verbs are moving there)."""
+        method = getattr(self.store.plan, verb, None)
+        return method(*args) if method is not None else getattr(planner, verb)(self.store, *args)
+
     def _plan_facts(self, subject: Subject, subjects: list[Subject]) -> tuple[PlanFacts, tuple[str, ...]]:
         """The plan beside the outcome, and the hashtags whose posts count as the subject's own."""
-        assignments = planner.assignments(self.store, subject.campaign_id)
+        assignments = self._plan("assignments", subject.campaign_id)
         own = assignments[(assignments["kind"] == subject.kind) & (assignments["subject_id"] == subject.id)]
         statuses = {status: int(count) for status, count in own["status"].value_counts().sort_index().items()}
         if subject.kind == "action":
-            action = planner.get_action(self.store, subject.id)
+            action = self._plan("get_action", subject.id)
             facts = PlanFacts(kind=action.kind, goal_count=action.goal_count,
-                              completion=planner.action_post_count(self.store, subject.id) if action.hashtags else None,
+                              completion=self._plan("action_post_count", subject.id) if action.hashtags else None,
                               hashtags=tuple(action.hashtags), assignments=statuses, messages=tuple(action.messages))
             return facts, tuple(action.hashtags)
-        event = planner.get_event(self.store, subject.id)
+        event = self._plan("get_event", subject.id)
         calls = [s for s in subjects if s.kind == "action" and s.event_id == subject.id]
         linked = []
         messages: list[str] = []
         tags: list[str] = []
         for call in calls:
-            action = planner.get_action(self.store, call.id)
+            action = self._plan("get_action", call.id)
             linked.append((action.title, action.goal_count,
-                           planner.action_post_count(self.store, call.id) if action.hashtags else None))
+                           self._plan("action_post_count", call.id) if action.hashtags else None))
             messages += action.messages
             tags += action.hashtags
         signed_up = int(own["status"].isin(("accepted", "done")).sum())
@@ -177,9 +183,9 @@ class Reports:
     def _demand_updates(self, campaign_id: int, windows: dict[str, rules.Window]) -> pd.DataFrame:
         """Updates to the campaign's demands dated inside any of the windows, with the window named."""
         rows = []
-        demands = planner.demands(self.store, campaign_id)
+        demands = self._plan("demands", campaign_id)
         for demand in demands.itertuples():
-            for update in planner.demand_updates(self.store, int(demand.id)).itertuples():
+            for update in self._plan("demand_updates", int(demand.id)).itertuples():
                 at = to_datetime(update.at)
                 window = next((w.name for w in windows.values() if w.start <= at < w.end), None)
                 if window:
@@ -251,8 +257,8 @@ class Reports:
         campaign = self.store.campaign_by_id(campaign_id)
         subjects = [s for s in self.subjects(campaign_id) if s.status != "cancelled"]
         begun = [s for s in subjects if s.starts < now]
-        demands = planner.demands(self.store, campaign_id)
-        updates = [planner.demand_updates(self.store, int(i)).assign(demand_id=int(i)) for i in demands["id"]]
+        demands = self._plan("demands", campaign_id)
+        updates = [self._plan("demand_updates", int(i)).assign(demand_id=int(i)) for i in demands["id"]]
         updates = pd.concat(updates, ignore_index=True) if updates else pd.DataFrame(
             columns=["at", "status", "note", "source_url", "evidence_uid", "demand_id"])
         start = to_datetime(campaign.starts_at, campaign.timezone)
