@@ -204,7 +204,7 @@ class ReportInputs:
     campaign: Campaign
     subject: Subject
     now: datetime
-    # window name -> side ("ours", "opposing", "protect", "all") -> Kpis; windows not begun are absent
+    # window name -> side ("ours", "opposing", "all") -> Kpis; windows not begun are absent
     figures: dict[str, dict[str, Kpis]]
     # side -> the during window's Kpis k = 1..PATTERN_WEEKS weeks earlier (None: not read)
     weeks: dict[str, list[Kpis | None]]
@@ -216,6 +216,8 @@ class ReportInputs:
     ever_collected: bool
     top_posts: dict[str, pd.DataFrame] = field(default_factory=dict)  # "during:ours" -> posts
     new_authors: dict[str, int] = field(default_factory=dict)  # "during:ours" -> authors first seen
+    # window name -> offensive-language posts aimed at the protected accounts (a count, never text)
+    protected_abuse: dict[str, int] = field(default_factory=dict)
     new_amplifiers: dict[str, pd.DataFrame] = field(default_factory=dict)  # "during:ours" -> authors
     tagged_texts: list[str] = field(default_factory=list)  # texts carrying the hashtags, during
     others: list[Subject] = field(default_factory=list)  # other work of the campaign near the windows
@@ -800,8 +802,7 @@ def build(inputs: ReportInputs) -> Report:
 
     variants, unmatched = variants_used(inputs.plan.messages, inputs.tagged_texts)
     top = {key: _safe_posts(frame) for key, frame in inputs.top_posts.items()}
-    protected = {name: (view.figures["protect"].abusive if view.has_data and "protect" in view.figures else None)
-                 for name, view in views.items()}
+    protected = {name: inputs.protected_abuse.get(name) if view.has_data else None for name, view in views.items()}
     series = _series(inputs, planned, usable_hour)
     return Report(
         campaign=campaign, subject=subject, generated_at=now, windows=views, comparisons=comparisons,

@@ -23,6 +23,7 @@ HOSTILE = ('<script>alert("owned")</script> **bold** [click](javascript:alert(1)
            '<img src=x onerror=alert(2)> `code` #Ours')
 ABUSIVE = "you pathetic idiot, nobody wants you #Ours"
 AT_PROTECTED = "@protected_one you stupid clown"
+OPPOSING_AT_PROTECTED = "@protected_one is a disgraceful fraud #Theirs"
 
 
 def build_golden(path: Path) -> None:
@@ -46,6 +47,13 @@ def build_golden(path: Path) -> None:
                     text="not scored yet #Ours", author_key="someone", likes=800),
             Mention(platform="bluesky", native_id="at-protected", created_at="2026-03-05T18:10:00Z",
                     text=AT_PROTECTED, author_key="troll", likes=3, sentiment=-0.7, abuse=0.97),
+            # Aimed at the protected account from the other side: counted, whatever side it took.
+            Mention(platform="bluesky", native_id="opposing-at-protected", created_at="2026-03-05T18:20:00Z",
+                    text=OPPOSING_AT_PROTECTED, author_key="troll", likes=2, sentiment=-0.8, abuse=0.9),
+            # The protected account's own salty post is not abuse aimed at it.
+            Mention(platform="bluesky", native_id="own-post", created_at="2026-03-05T18:25:00Z",
+                    text="Damn, what a long day #Ours", author_key="protected_one", likes=1, sentiment=0.0,
+                    abuse=0.8),
         ], campaign_ids=[campaign.id])
         action = add_action(store, campaign, "Thank the stewards #Ours & <b>friends</b>", start, end,
                             message="Thank you, stewards", variants=["Post 2 about the campaign"], goal_count=20)
@@ -116,10 +124,11 @@ def test_hostile_post_text_is_escaped_in_html_and_markdown(golden_report):
 def test_no_abusive_text_reaches_any_report(golden_report):
     for fmt in report_files.FORMATS:
         text = report_files.render(golden_report, fmt)
-        assert "pathetic idiot" not in text and "stupid clown" not in text and "not scored yet" not in text
-    # The abuse aimed at the protected account is counted, never quoted.
-    assert golden_report.protected_abuse["during"] == 1
-    assert "| Offensive-language mentions aimed at protected accounts (count only) | 0 | 0 | 1 | 0 |" in \
+        for quoted in ("pathetic idiot", "stupid clown", "disgraceful fraud", "long day", "not scored yet"):
+            assert quoted not in text
+    # The abuse aimed at the protected account is counted, never quoted; its own post is not counted.
+    assert golden_report.protected_abuse["during"] == 2
+    assert "| Offensive-language mentions aimed at protected accounts (count only) | 0 | 0 | 2 | 0 |" in \
         report_files.markdown(golden_report)
 
 
@@ -129,9 +138,9 @@ def test_the_csv_holds_the_hourly_series(golden_report):
                              "negative", "neutral", "expected_mentions"]
     during = [r for r in rows if r["window"] == "during" and r["side"] == "ours"]
     assert [r["hour"] for r in during] == ["2026-03-05T17:00:00Z", "2026-03-05T18:00:00Z"]
-    # 12 an hour, plus the hostile and the unscored post in the first hour (the abusive one too:
-    # the series counts every post, it just never quotes one).
-    assert [int(r["mentions"]) for r in during] == [15, 12]
+    # 12 an hour, plus the hostile, the abusive and the unscored post in the first hour and the
+    # protected account's own in the second: the series counts every post, it just never quotes one.
+    assert [int(r["mentions"]) for r in during] == [15, 13]
     assert all(float(r["expected_mentions"]) == 4 for r in during)
     assert {r["window"] for r in rows} == {"before", "during", "after"}
 

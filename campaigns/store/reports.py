@@ -16,7 +16,7 @@ from campaigns.model import iso_utc, to_datetime
 from campaigns.reports import NOTE_QUESTIONS, Notes, PlanFacts, ReportInputs, Subject
 from campaigns.store.reads import _aliased_where
 
-SIDE_FILTERS = {"ours": ("ours",), "opposing": ("opposing",), "protect": ("protect",), "all": ()}
+SIDE_FILTERS = {"ours": ("ours",), "opposing": ("opposing",), "all": ()}
 HOURLY_SUMS = ("mentions", "reposts", "engagement", "pos", "neg", "neu")
 # Enough posts to tell which wording of a message was used; beyond this the count says so.
 TEXTS_READ = 20_000
@@ -118,6 +118,21 @@ class Reports:
             " ORDER BY followers IS NULL, followers DESC, posts DESC, m.author_key",
             self.conn, params=[*params, filters.start])
         return len(found), found.head(limit).reset_index(drop=True)
+
+    def protected_abuse(self, campaign_id: int, start: str, end: str) -> int:
+        """Posts in [start, end) that met a protected account's tracker, were not written by that
+        account, and scored as offensive language, whatever side the post took: a count, never text.
+
+        Each protected account's tracker is read on (tracker, time), then the post's campaign row
+        by its primary key.
+        """
+        return self.conn.execute(
+            "SELECT count(DISTINCT t.mention_uid) FROM trackers k"
+            " JOIN mention_trackers t ON t.tracker_id = k.id AND t.created_at >= ? AND t.created_at < ?"
+            " JOIN mention_matches m ON m.mention_uid = t.mention_uid AND m.campaign_id = k.campaign_id"
+            " WHERE k.campaign_id = ? AND k.side = 'protect' AND m.abuse >= ?"
+            " AND lower(coalesce(m.author_key, '')) != lower(k.value)",
+            [start, end, campaign_id, ABUSIVE_THRESHOLD]).fetchone()[0]
 
     def tagged_texts(self, campaign_id: int, tags, start: str, end: str, limit: int = TEXTS_READ) -> list[str]:
         """The texts of original posts carrying any of `tags` in [start, end), to tell which wording was used."""
@@ -240,6 +255,8 @@ class Reports:
             first_data_hour=reads.data_bounds(campaign.id)[0],
             runs=self.runs(campaign.id, iso_utc(span_start - timedelta(days=1)), iso_utc(span_end + timedelta(days=1))),
             ever_collected=self.ever_collected(campaign.id), top_posts=top_posts, new_authors=new_authors,
+            protected_abuse={name: self.protected_abuse(campaign.id, iso_utc(w.start), iso_utc(w.end))
+                             for name, w in shown.items() if w is not None},
             new_amplifiers=new_amplifiers,
             tagged_texts=self.tagged_texts(campaign.id, tags, iso_utc(during.start), iso_utc(during.end)),
             others=[s for s in subjects if s.busy(min(first, span_start), last)], plan=plan,
