@@ -375,8 +375,8 @@ def hourly_chart(report: Report, width: int = 720, height: int = 280) -> str:
     first = series["hour"].min()
     last = series["hour"].max() + pd.Timedelta(hours=1)
     span = (last - first).total_seconds() or 3600
-    expected = series["expected_mentions"].dropna()
-    peak = max(series["mentions"].max(), expected.max() if len(expected) else 0, 1)
+    observed, expected = series["mentions"].dropna(), series["expected_mentions"].dropna()
+    peak = max(observed.max() if len(observed) else 0, expected.max() if len(expected) else 0, 1)
     ticks = _ticks(peak)
     ceiling = max(ticks[-1], peak)
 
@@ -413,21 +413,27 @@ def hourly_chart(report: Report, width: int = 720, height: int = 280) -> str:
     parts.append(f'<text x="12" y="{top + plot_h / 2}" text-anchor="middle" font-size="11" '
                  f'transform="rotate(-90 12 {top + plot_h / 2})">mentions per hour</text>')
 
-    def path(points: list[tuple[float, float]]) -> str:
-        return "M" + " L".join(f"{px:.1f},{py:.1f}" for px, py in points)
+    def path(hours, values) -> str:
+        """A line through the hours' middles, broken where a value is unknown (nothing collected)."""
+        drawn, pen = [], "M"
+        for hour, value in zip(hours, values, strict=True):
+            if pd.isna(value):
+                pen = "M"
+                continue
+            drawn.append(f"{pen}{x(hour + pd.Timedelta(minutes=30)):.1f},{y(float(value)):.1f}")
+            pen = "L"
+        return " ".join(drawn)
 
     for side in SIDES:
         own = series[series["side"] == side]
-        points = [(x(hour + pd.Timedelta(minutes=30)), y(value)) for hour, value in zip(own["hour"], own["mentions"],
-                                                                                    strict=True)]
-        if points:
-            parts.append(f'<path class="series {side}" d="{path(points)}" fill="none" stroke="{COLOURS[side]}" '
+        line = path(own["hour"], own["mentions"])
+        if line:
+            parts.append(f'<path class="series {side}" d="{line}" fill="none" stroke="{COLOURS[side]}" '
                          'stroke-width="2"/>')
-    ours = series[(series["side"] == "ours") & series["expected_mentions"].notna()]
-    if len(ours):
-        points = [(x(hour + pd.Timedelta(minutes=30)), y(value)) for hour, value in
-                  zip(ours["hour"], ours["expected_mentions"], strict=True)]
-        parts.append(f'<path class="series expected" d="{path(points)}" fill="none" stroke="{COLOURS["expected"]}" '
+    ours = series[series["side"] == "ours"]
+    line = path(ours["hour"], ours["expected_mentions"])
+    if line:
+        parts.append(f'<path class="series expected" d="{line}" fill="none" stroke="{COLOURS["expected"]}" '
                      'stroke-width="1.5" stroke-dasharray="5 4"/>')
     legend = [("ours", "our side", ""), ("opposing", "opposing side", ""),
               ("expected", "our side expected (same hours, 4 weeks before)", ' stroke-dasharray="5 4"')]

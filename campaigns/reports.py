@@ -695,9 +695,10 @@ def _safe_posts(frame: pd.DataFrame | None) -> pd.DataFrame:
     return frame[keep].head(TOP_POSTS).reset_index(drop=True)
 
 
-def _series(inputs: ReportInputs, windows: dict[str, Window], usable) -> pd.DataFrame:
-    """Hourly counts per side over before, during and after, with what the weekly pattern expects
-    (the mean of the same local hour in the weeks before that `usable` allows)."""
+def _series(inputs: ReportInputs, windows: dict[str, Window], collected, usable) -> pd.DataFrame:
+    """Hourly counts per side over before, during and after (empty, not zero, for an hour nothing
+    collected), with what the weekly pattern expects: the mean of the same local hour in the weeks
+    before that `usable` allows."""
     tz = inputs.campaign.timezone
     start, end = windows["before"].start, min(windows["after"].end, inputs.now)
     hours = [h.to_pydatetime() for h in pd.date_range(pd.Timestamp(start).floor("h"), pd.Timestamp(end), freq="h",
@@ -711,18 +712,22 @@ def _series(inputs: ReportInputs, windows: dict[str, Window], usable) -> pd.Data
     empty = (0,) * len(columns)
     earlier = {hour: [h for h in (weeks_before(hour, k, tz) for k in range(1, PATTERN_WEEKS + 1)) if usable(h)]
                for hour in hours}
+    seen = {hour: collected(hour) for hour in hours}
     rows = []
     for side in SIDES:
         for hour in hours:
-            mentions, reposts, engagement, pos, neg, neu = counts.get((side, hour), empty)
+            mentions, reposts, engagement, pos, neg, neu = counts.get((side, hour), empty) if seen[hour] else (None,) * 6
             reference = earlier[hour]
             expected = (sum(counts.get((side, h), empty)[0] for h in reference) / len(reference)) if reference else None
             window = next((name for name in ("before", "during", "after")
                            if windows[name].start <= hour < windows[name].end), "")
-            rows.append((pd.Timestamp(hour), window, side, mentions, mentions - reposts, reposts, engagement, pos, neg,
-                         neu, None if expected is None else round(expected, 2)))
-    return pd.DataFrame(rows, columns=["hour", "window", "side", "mentions", "originals", "reposts", "engagement",
-                                       "positive", "negative", "neutral", "expected_mentions"])
+            rows.append((pd.Timestamp(hour), window, side, mentions, None if mentions is None else mentions - reposts,
+                         reposts, engagement, pos, neg, neu, None if expected is None else round(expected, 2)))
+    frame = pd.DataFrame(rows, columns=["hour", "window", "side", "mentions", "originals", "reposts", "engagement",
+                                        "positive", "negative", "neutral", "expected_mentions"])
+    counted = ["mentions", "originals", "reposts", "engagement", "positive", "negative", "neutral"]
+    frame[counted] = frame[counted].astype("Int64")
+    return frame
 
 
 def build(inputs: ReportInputs) -> Report:
@@ -764,9 +769,11 @@ def build(inputs: ReportInputs) -> Report:
         shifted = during.shown.shifted_weeks(k, tz)
         return not any(o.busy(shifted.start, shifted.end) for o in others) and coverage.check(shifted)[0]
 
+    def collected_hour(moment: datetime) -> bool:
+        return coverage.check(Window("hour", moment, moment + timedelta(hours=1)))[0]
+
     def usable_hour(moment: datetime) -> bool:
-        end = moment + timedelta(hours=1)
-        return not any(o.busy(moment, end) for o in others) and coverage.check(Window("hour", moment, end))[0]
+        return not any(o.busy(moment, moment + timedelta(hours=1)) for o in others) and collected_hour(moment)
 
     weeks_ok = [usable_week(k) for k in range(1, PATTERN_WEEKS + 1)]
     comparisons: list[Comparison] = []
@@ -803,7 +810,7 @@ def build(inputs: ReportInputs) -> Report:
     variants, unmatched = variants_used(inputs.plan.messages, inputs.tagged_texts)
     top = {key: _safe_posts(frame) for key, frame in inputs.top_posts.items()}
     protected = {name: inputs.protected_abuse.get(name) if view.has_data else None for name, view in views.items()}
-    series = _series(inputs, planned, usable_hour)
+    series = _series(inputs, planned, collected_hour, usable_hour)
     return Report(
         campaign=campaign, subject=subject, generated_at=now, windows=views, comparisons=comparisons,
         recoveries=recoveries, overlaps=overlaps, in_baseline=in_baseline, plan=inputs.plan, variants=variants,

@@ -135,6 +135,10 @@ def test_a_failed_collection_run_marks_the_window_and_a_window_without_collectio
     mentions_row = next(line for line in text.splitlines() if line.startswith("| Mentions (original"))
     assert mentions_row.rstrip(" |").endswith("no data")
     assert report.data_note is None
+    # The series (CSV and chart) leaves the hours nothing collected empty, not 0.
+    series = report.series[report.series["side"] == "ours"].set_index("hour")["mentions"]
+    assert series.loc["2026-03-06T13:00:00Z"] == 10 and series.loc["2026-03-06T14:00:00Z":].isna().all()
+    assert ",after,ours,,,," in report_files.csv_report(report)
 
 
 def test_imported_and_demo_data_count_as_collected_and_say_so(uplift_db):
