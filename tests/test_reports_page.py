@@ -95,17 +95,26 @@ def test_the_campaign_to_date_view(demo_copy, monkeypatch):
     assert len(table_with(at, "decision maker")[0]) == 2
 
 
-def test_a_volunteer_account_does_not_see_reports(demo_copy, monkeypatch):
-    monkeypatch.setenv("GROUNDSWELL_NOW", DEMO_UNTIL.strftime("%Y-%m-%dT%H:%M:%SZ"))
-    with Store.open(demo_copy) as store:
-        volunteer = store.conn.execute("SELECT min(id) FROM volunteers").fetchone()[0]
-        store.add_user("vol", "volunteer", "a long enough password", volunteer_id=volunteer)
+def log_in(name: str) -> AppTest:
     at = AppTest.from_file(ENTRY, default_timeout=60)
     at.run()
-    at.text_input(key="login_name").set_value("vol")
+    at.text_input(key="login_name").set_value(name)
     at.text_input(key="login_password").set_value("a long enough password")
     next(b for b in at.button if b.label == "Log in").click().run()
-    at.switch_page("app_pages/reports.py").run()
     assert not at.exception, [e.message for e in at.exception]
-    assert [w.value for w in at.warning if "role" in w.value] == ["Your account's role does not include reports."]
-    assert not at.dataframe and not at.get("download_button")
+    return at
+
+
+def test_reports_are_an_organisers_and_never_a_volunteers(demo_copy, monkeypatch):
+    monkeypatch.setenv("GROUNDSWELL_NOW", DEMO_UNTIL.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    with Store.open(demo_copy) as store:
+        volunteer = int(store.plan.volunteers().iloc[0]["id"])
+        store.add_user("vol", "volunteer", "a long enough password", volunteer_id=volunteer)
+        store.add_user("org", "organiser", "a long enough password")
+    organiser = log_in("org")
+    organiser.switch_page("app_pages/reports.py").run()
+    assert not organiser.exception and table_with(organiser, "ready from")
+    # Reports quote collected posts: a volunteer's session does not even have the page.
+    volunteer_session = log_in("vol")
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        volunteer_session.switch_page("app_pages/reports.py")

@@ -159,11 +159,6 @@ def main() -> None:
         return
     path, campaign = chosen.db_path, chosen.campaign
     st.title("Reports")
-    viewer = st.session_state.get("viewer")
-    if viewer is not None and not viewer.may_open("Reports"):
-        # Reports quote collected posts: a volunteer's account sees only its own assignments.
-        st.warning("Your account's role does not include reports.", icon=":material/lock:")
-        return
     st.caption(f"{report_files.md(campaign.name)} · times in {campaign.timezone} · each report compares a call to action or event "
                "with the same length of time before it and the same hours a week earlier; the sidebar's time range "
                "does not apply here.")
