@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 from scipy import stats
 
+from campaigns import planner
 from campaigns.metrics import Kpis, is_abusive, net_sentiment, pct_change, share_of_voice
 from campaigns.model import Campaign, iso_utc, to_datetime
 
@@ -111,6 +112,15 @@ class Subject:
     timezone: str = "UTC"
     hashtags: tuple[str, ...] = ()
     event_id: int | None = None  # the event a call to action belongs to (a call to attend)
+
+    @classmethod
+    def of(cls, work: planner.Action | planner.Event) -> Subject:
+        """The subject of a call to action or an event as the plan's verbs return it."""
+        if isinstance(work, planner.Action):
+            return cls("action", work.id, work.campaign_id, work.title, work.window_start, work.window_end,
+                       work.status, work.timezone, tuple(work.hashtags), work.event_id)
+        return cls("event", work.id, work.campaign_id, work.title, work.starts_at, work.ends_at, work.status,
+                   work.timezone)
 
     @property
     def key(self) -> str:

@@ -51,7 +51,7 @@ def add_posts(store: Store, campaign: Campaign, start: datetime, end: datetime,
 def add_action(store: Store, campaign: Campaign, title: str, start: datetime, end: datetime, **fields) -> planner.Action:
     fields.setdefault("message", "Say something kind about the campaign")
     fields.setdefault("hashtags", ["Ours"])
-    return planner.save_action(store, planner.Action(
+    return store.plan.save_action(planner.Action(
         campaign.id, fields.pop("kind", "post"), title, iso_utc(start), iso_utc(end), campaign.timezone,
         status=fields.pop("status", "scheduled"), **fields))
 

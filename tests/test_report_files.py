@@ -57,13 +57,13 @@ def build_golden(path: Path) -> None:
         ], campaign_ids=[campaign.id])
         action = add_action(store, campaign, "Thank the stewards #Ours & <b>friends</b>", start, end,
                             message="Thank you, stewards", variants=["Post 2 about the campaign"], goal_count=20)
-        people = [planner.save_volunteer(store, planner.Volunteer(name)) for name in ("Ana", "Ben")]
-        first = planner.assign(store, people[0].id, action_id=action.id, status="accepted")
-        planner.assign(store, people[1].id, action_id=action.id, status="invited")
-        planner.set_assignment_status(store, first.id, "done", at="2026-03-05T17:20:00Z")
-        demand = planner.save_demand(store, planner.Demand(campaign.id, "Fund the stewards | all year", "Board"),
+        people = [store.plan.save_volunteer(planner.Volunteer(name)) for name in ("Ana", "Ben")]
+        first = store.plan.assign(people[0].id, action_id=action.id, status="accepted")
+        store.plan.assign(people[1].id, action_id=action.id, status="invited")
+        store.plan.set_assignment_status(first.id, "done", at="2026-03-05T17:20:00Z")
+        demand = store.plan.save_demand(planner.Demand(campaign.id, "Fund the stewards | all year", "Board"),
                                      raised_at="2026-02-02T10:00:00Z")
-        planner.add_demand_update(store, demand.id, status="acknowledged", note="Board **will** reply <soon>",
+        store.plan.add_demand_update(demand.id, status="acknowledged", note="Board **will** reply <soon>",
                                   at="2026-03-05T18:30:00Z")
         store.reports.save_notes(store.reports.find("action:1"), reports.Notes(
             planned="20 thank-you posts", happened="More than planned <script>x()</script>",

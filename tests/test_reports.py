@@ -159,7 +159,7 @@ def test_overlapping_actions_are_flagged_and_neither_is_credited_alone(tmp_path)
                   lambda hour: 30 if utc(2026, 3, 6, 12) <= hour < utc(2026, 3, 6, 18) else 10)
         add_action(store, campaign, "Morning wave", utc(2026, 3, 6, 12), utc(2026, 3, 6, 16))
         add_action(store, campaign, "Afternoon wave", utc(2026, 3, 6, 14), utc(2026, 3, 6, 18))
-        event = planner.save_event(store, planner.Event(campaign.id, "Stall", iso(2026, 3, 4, 12), iso(2026, 3, 4, 15),
+        event = store.plan.save_event(planner.Event(campaign.id, "Stall", iso(2026, 3, 4, 12), iso(2026, 3, 4, 15),
                                                         capacity=20, status="scheduled"))
         add_action(store, campaign, "Come to the stall", utc(2026, 3, 4, 12), utc(2026, 3, 4, 15), kind="attend",
                    event_id=event.id)
@@ -196,17 +196,17 @@ def test_the_plan_beside_the_outcome(tmp_path):
                   text=lambda n: f"{wordings[n % 3]}! #Ours" if n % 3 in wordings else f"Something else {n} #Ours")
         action = add_action(store, campaign, "Wordings", start, end, message=wordings[0], variants=[wordings[1]],
                             goal_count=10)
-        people = [planner.save_volunteer(store, planner.Volunteer(name)) for name in ("Ana", "Ben", "Cy")]
-        ids = [planner.assign(store, p.id, action_id=action.id, status="accepted").id for p in people]
-        planner.set_assignment_status(store, ids[0], "done")
-        planner.set_assignment_status(store, ids[1], "no_show")
-        event = planner.save_event(store, planner.Event(
+        people = [store.plan.save_volunteer(planner.Volunteer(name)) for name in ("Ana", "Ben", "Cy")]
+        ids = [store.plan.assign(p.id, action_id=action.id, status="accepted").id for p in people]
+        store.plan.set_assignment_status(ids[0], "done")
+        store.plan.set_assignment_status(ids[1], "no_show")
+        event = store.plan.save_event(planner.Event(
             campaign.id, "Read-in", iso(2026, 3, 6, 15), iso(2026, 3, 6, 17), capacity=40, status="scheduled",
             needs=[planner.parse_need("bring water: 50/30/20")]))
-        planner.assign(store, people[2].id, event_id=event.id, role="steward", status="accepted")
-        demand = planner.save_demand(store, planner.Demand(campaign.id, "Keep all branches open", "Council"),
+        store.plan.assign(people[2].id, event_id=event.id, role="steward", status="accepted")
+        demand = store.plan.save_demand(planner.Demand(campaign.id, "Keep all branches open", "Council"),
                                      raised_at=iso(2026, 2, 1))
-        planner.add_demand_update(store, demand.id, status="promised", note="Promised at the read-in",
+        store.plan.add_demand_update(demand.id, status="promised", note="Promised at the read-in",
                                   at=iso(2026, 3, 6, 13))
         action_report = store.reports.report(store.reports.find("Wordings"), NOW)
         event_report = store.reports.report(store.reports.find(f"event:{event.id}"), NOW)

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 
-from campaigns import clock, planner
+from campaigns import clock
 from campaigns import reports as rules
 from campaigns.errors import ValidationError
 from campaigns.metrics import ABUSIVE_THRESHOLD, Filters
@@ -36,25 +36,21 @@ class Reports:
     # -- what can be reported on ------------------------------------------------------------
 
     def subjects(self, campaign_id: int) -> list[Subject]:
-        """A campaign's calls to action and events in time order, as report subjects."""
-        rows = self.conn.execute(
-            "SELECT 'action', id, campaign_id, title, window_start, window_end, status, timezone, hashtags, event_id"
-            " FROM actions WHERE campaign_id = ?"
-            " UNION ALL SELECT 'event', id, campaign_id, title, starts_at, ends_at, status, timezone, '[]', NULL"
-            " FROM events WHERE campaign_id = ? ORDER BY 5, 1, 2", [campaign_id, campaign_id]).fetchall()
-        return [Subject(kind, subject_id, campaign, title, start, end, status, tz, tuple(json.loads(tags)), event)
-                for kind, subject_id, campaign, title, start, end, status, tz, tags, event in rows]
+        """A campaign's calls to action and events in time order, their status as it is now."""
+        work = [Subject.of(w) for w in (*self.store.plan.campaign_actions(campaign_id),
+                                        *self.store.plan.campaign_events(campaign_id))]
+        return sorted(work, key=lambda s: (s.start, s.kind, s.id))
 
     def subject(self, kind: str, subject_id: int) -> Subject:
         """One call to action ('action') or event ('event') by id."""
-        table = {"action": "actions", "event": "events"}.get(kind)
-        if table is None:
+        if kind not in ("action", "event"):
             raise ValidationError(f"a report is on a call to action or an event, not '{kind}'")
-        row = self.conn.execute(f"SELECT campaign_id FROM {table} WHERE id = ?", [subject_id]).fetchone()
-        if row is None:
+        try:
+            work = self.store.plan.get_action(subject_id) if kind == "action" else self.store.plan.get_event(subject_id)
+        except ValidationError:
             noun = "call to action" if kind == "action" else "event"
-            raise ValidationError(f"no {noun} with id {subject_id} (see: groundswell {kind} list)")
-        return next(s for s in self.subjects(row[0]) if s.kind == kind and s.id == subject_id)
+            raise ValidationError(f"no {noun} with id {subject_id} (see: groundswell {kind} list)") from None
+        return Subject.of(work)
 
     def find(self, text: str, campaign_id: int | None = None) -> Subject:
         """A subject from what a user typed: 'action:3', 'event:2', an id, or a title (any case)."""
@@ -160,32 +156,27 @@ class Reports:
 
     # -- the plan, through the planner's verbs ----------------------------------------------
 
-    def _plan(self, verb: str, *args):
-        """A read of the plan: `store.plan.<verb>(...)` where the plan's verbs are on the store,
-        else the planner's function of the same name given the store (the verbs are moving there)."""
-        method = getattr(self.store.plan, verb, None)
-        return method(*args) if method is not None else getattr(planner, verb)(self.store, *args)
 
     def _plan_facts(self, subject: Subject, subjects: list[Subject]) -> tuple[PlanFacts, tuple[str, ...]]:
         """The plan beside the outcome, and the hashtags whose posts count as the subject's own."""
-        assignments = self._plan("assignments", subject.campaign_id)
+        assignments = self.store.plan.assignments(subject.campaign_id)
         own = assignments[(assignments["kind"] == subject.kind) & (assignments["subject_id"] == subject.id)]
         statuses = {status: int(count) for status, count in own["status"].value_counts().sort_index().items()}
         if subject.kind == "action":
-            action = self._plan("get_action", subject.id)
+            action = self.store.plan.get_action(subject.id)
             facts = PlanFacts(kind=action.kind, goal_count=action.goal_count,
-                              completion=self._plan("action_post_count", subject.id) if action.hashtags else None,
+                              completion=self.store.plan.action_post_count(subject.id) if action.hashtags else None,
                               hashtags=tuple(action.hashtags), assignments=statuses, messages=tuple(action.messages))
             return facts, tuple(action.hashtags)
-        event = self._plan("get_event", subject.id)
+        event = self.store.plan.get_event(subject.id)
         calls = [s for s in subjects if s.kind == "action" and s.event_id == subject.id]
         linked = []
         messages: list[str] = []
         tags: list[str] = []
         for call in calls:
-            action = self._plan("get_action", call.id)
+            action = self.store.plan.get_action(call.id)
             linked.append((action.title, action.goal_count,
-                           self._plan("action_post_count", call.id) if action.hashtags else None))
+                           self.store.plan.action_post_count(call.id) if action.hashtags else None))
             messages += action.messages
             tags += action.hashtags
         signed_up = int(own["status"].isin(("accepted", "done")).sum())
@@ -198,9 +189,9 @@ class Reports:
     def _demand_updates(self, campaign_id: int, windows: dict[str, rules.Window]) -> pd.DataFrame:
         """Updates to the campaign's demands dated inside any of the windows, with the window named."""
         rows = []
-        demands = self._plan("demands", campaign_id)
+        demands = self.store.plan.demands(campaign_id)
         for demand in demands.itertuples():
-            for update in self._plan("demand_updates", int(demand.id)).itertuples():
+            for update in self.store.plan.demand_updates(int(demand.id)).itertuples():
                 at = to_datetime(update.at)
                 window = next((w.name for w in windows.values() if w.start <= at < w.end), None)
                 if window:
@@ -274,8 +265,8 @@ class Reports:
         campaign = self.store.campaign_by_id(campaign_id)
         subjects = [s for s in self.subjects(campaign_id) if s.status != "cancelled"]
         begun = [s for s in subjects if s.starts < now]
-        demands = self._plan("demands", campaign_id)
-        updates = [self._plan("demand_updates", int(i)).assign(demand_id=int(i)) for i in demands["id"]]
+        demands = self.store.plan.demands(campaign_id)
+        updates = [self.store.plan.demand_updates(int(i)).assign(demand_id=int(i)) for i in demands["id"]]
         updates = pd.concat(updates, ignore_index=True) if updates else pd.DataFrame(
             columns=["at", "status", "note", "source_url", "evidence_uid", "demand_id"])
         start = to_datetime(campaign.starts_at, campaign.timezone)
