@@ -144,6 +144,11 @@ def source_summary(path: str, now: str, days: int = 30) -> pd.DataFrame:
 
 
 @st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)
+def quarantined(path: str, limit: int = 50) -> pd.DataFrame:
+    return call(path, "reads.quarantined", limit)
+
+
+@st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)
 def report_status(path: str, campaign_id: int, now: str) -> pd.DataFrame:
     """Each call to action and event of a campaign: ready, drafted, with notes (as of `now`, the cache key)."""
     from campaigns.model import to_datetime
