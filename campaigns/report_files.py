@@ -431,12 +431,13 @@ def hourly_chart(report: Report, width: int = 720, height: int = 280) -> str:
             parts.append(f'<path class="series {side}" d="{line}" fill="none" stroke="{COLOURS[side]}" '
                          'stroke-width="2"/>')
     ours = series[series["side"] == "ours"]
-    line = path(ours["hour"], ours["expected_mentions"])
-    if line:
-        parts.append(f'<path class="series expected" d="{line}" fill="none" stroke="{COLOURS["expected"]}" '
+    expected_line = path(ours["hour"], ours["expected_mentions"])
+    if expected_line:
+        parts.append(f'<path class="series expected" d="{expected_line}" fill="none" stroke="{COLOURS["expected"]}" '
                      'stroke-width="1.5" stroke-dasharray="5 4"/>')
-    legend = [("ours", "our side", ""), ("opposing", "opposing side", ""),
-              ("expected", "our side expected (same hours, 4 weeks before)", ' stroke-dasharray="5 4"')]
+    legend = [("ours", "our side", ""), ("opposing", "opposing side", "")]
+    if expected_line:
+        legend.append(("expected", "our side expected (same hours, 4 weeks before)", ' stroke-dasharray="5 4"'))
     offset = left
     for key, text, dash in legend:
         parts.append(f'<line x1="{offset}" x2="{offset + 18}" y1="12" y2="12" stroke="{COLOURS[key]}" '

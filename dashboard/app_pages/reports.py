@@ -35,7 +35,9 @@ def table(rows: list[list[str]], key: str, link_column: int | None = None) -> No
     if link_column is not None:
         column = rows[0][link_column]
         frame[column] = [report_files.safe_url(url) for url in frame[column]]
-    st.dataframe(frame, hide_index=True, column_config=config, key=f"reports_table_{key}")
+    # Every row in view: a report's tables are short, and a scrolled one hides a verdict.
+    st.dataframe(frame, hide_index=True, column_config=config, key=f"reports_table_{key}",
+                 height=35 * (len(frame) + 1) + 3)
 
 
 def bullets(lines: list[str]) -> None:
