@@ -12,6 +12,7 @@ from pathlib import Path
 
 from campaigns.settings import Settings
 from campaigns.store import Store
+from collectors import report_job
 from collectors.base import STOP, request_stop
 from collectors.registry import NAMES, interval, make_collector
 from collectors.runner import ACTIVE_RUNS, active_campaigns, run_source
@@ -121,6 +122,12 @@ def build(settings: Settings, store: Store, scheduler_class=None):
         "collectors.scheduler:purge_retention", "interval", seconds=PURGE_INTERVAL, id=PURGE_JOB,
         name="retention purge", args=[db_path], replace_existing=True, coalesce=True, max_instances=1,
         misfire_grace_time=PURGE_INTERVAL // 2, next_run_time=now,
+    )
+    # Reports are drafted when an action's after-window closes, whatever sources can run.
+    scheduler.add_job(
+        "collectors.report_job:run_job", "interval", seconds=report_job.INTERVAL_SECONDS, id=report_job.JOB_ID,
+        name="draft reports", args=[db_path], replace_existing=True, coalesce=True, max_instances=1,
+        misfire_grace_time=report_job.INTERVAL_SECONDS // 2, next_run_time=now,
     )
     return scheduler, runnable, skipped
 

@@ -43,6 +43,9 @@ PAGES = {
         ("app_pages/planner_demands.py", "Demands", ":material/gavel:"),
         ("app_pages/planner_narratives.py", "Narratives", ":material/record_voice_over:"),
     ],
+    "Reports": [
+        ("app_pages/reports.py", "Reports", ":material/summarize:"),
+    ],
     "Volunteer": [
         ("app_pages/planner_volunteer_view.py", "Volunteer view", ":material/person:"),
     ],

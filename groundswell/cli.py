@@ -20,6 +20,7 @@ from groundswell.context import Context, GroundswellGroup, pass_context, run_das
 from groundswell.planner_commands import COMMANDS as PLANNER_COMMANDS
 from groundswell.posts_commands import COMMANDS as POSTS_COMMANDS
 from groundswell.privacy_commands import COMMANDS as PRIVACY_COMMANDS
+from groundswell.report_commands import report
 from groundswell.safety_commands import COMMANDS as SAFETY_COMMANDS
 from groundswell.user_commands import COMMANDS as USER_COMMANDS
 
@@ -437,3 +438,4 @@ cli.add_command(schedule)
 cli.add_command(up)
 for command in (*PLANNER_COMMANDS, *POSTS_COMMANDS, *PRIVACY_COMMANDS, *USER_COMMANDS, *SAFETY_COMMANDS):
     cli.add_command(command)
+cli.add_command(report)

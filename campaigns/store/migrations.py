@@ -569,3 +569,38 @@ def safety_and_corrections(db):
         """
     )
     backfill(db.conn)
+
+
+@migrations(name="0007_reports")
+def reports(db):
+    """Post-action reports: the figures drafted when an action's after-window closes, and the
+    organiser's notes (the after-action review's five questions), one row per action, event or
+    campaign. Rows go with the action or event they report on. Runs get an index by campaign and
+    time, so a report finds the runs of its windows without reading every run."""
+    db.executescript(
+        """
+        CREATE TABLE reports (
+            id INTEGER PRIMARY KEY,
+            campaign_id INTEGER NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,
+            kind TEXT NOT NULL CHECK (kind IN ('action', 'event', 'campaign')),
+            action_id INTEGER REFERENCES actions(id) ON DELETE CASCADE,
+            event_id INTEGER REFERENCES events(id) ON DELETE CASCADE,
+            windows TEXT NOT NULL DEFAULT '{}',
+            metrics TEXT NOT NULL DEFAULT '{}',
+            drafted_at TEXT,
+            planned TEXT NOT NULL DEFAULT '',
+            happened TEXT NOT NULL DEFAULT '',
+            why_different TEXT NOT NULL DEFAULT '',
+            keep TEXT NOT NULL DEFAULT '',
+            change TEXT NOT NULL DEFAULT '',
+            notes_updated_at TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            CHECK ((kind = 'action') = (action_id IS NOT NULL)),
+            CHECK ((kind = 'event') = (event_id IS NOT NULL))
+        );
+        CREATE UNIQUE INDEX reports_subject ON reports
+            (campaign_id, kind, coalesce(action_id, 0), coalesce(event_id, 0));
+        CREATE INDEX collection_runs_campaign ON collection_runs (campaign_id, started_at);
+        """
+    )
