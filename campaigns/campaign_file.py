@@ -7,6 +7,7 @@ from pathlib import Path
 
 import yaml
 
+from campaigns.alert_settings import AlertSettings
 from campaigns.errors import CampaignFileError, GroundswellError
 from campaigns.model import (
     SIDES,
@@ -19,7 +20,7 @@ from campaigns.model import (
 )
 
 FIELDS = {"slug", "name", "description", "status", "starts", "ends", "timezone", "goals",
-          "retention_days", "platforms", "track", "exclude", "feeds"}
+          "retention_days", "platforms", "track", "exclude", "feeds", "alerts"}
 
 EXAMPLE = """\
 # Groundswell campaigns. Load with: groundswell campaign import campaigns.yaml
@@ -42,6 +43,13 @@ campaigns:
       protect: ["@nusuk"]
     exclude: [giveaway]
     feeds: []                   # optional RSS / news feed URLs
+    # alerts:                   # optional: thresholds, and where alerts go (README, "Alerts")
+    #   share_of_voice_below: 0.5
+    #   destinations:
+    #     - name: team
+    #       url: "mailtos://alerts:${GROUNDSWELL_SMTP_PASSWORD}@smtp.example.org?to=team@example.org"
+    #       quiet_hours: "22:00-07:00"
+    #       timezone: Europe/London
 """
 
 
@@ -146,7 +154,15 @@ def campaign_from_dict(entry) -> Campaign:
         exclude=_list_of_strings(entry.get("exclude"), "exclude"),
         feeds=_list_of_strings(entry.get("feeds"), "feeds"),
         trackers=trackers,
+        alerts=_alerts(entry),
     ).validate()
+
+
+def _alerts(entry) -> dict | None:
+    """The `alerts:` mapping, checked now so that a bad destination names its campaign's line."""
+    if "alerts" not in entry:
+        return None
+    return AlertSettings.from_dict(entry["alerts"] or {}).to_dict()
 
 
 def _when_for_file(stored: str):
@@ -182,6 +198,8 @@ def campaign_to_dict(campaign: Campaign) -> dict:
         entry["exclude"] = list(campaign.exclude)
     if campaign.feeds:
         entry["feeds"] = list(campaign.feeds)
+    if campaign.alerts:
+        entry["alerts"] = campaign.alerts
     return entry
 
 

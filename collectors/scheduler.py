@@ -11,6 +11,7 @@ from pathlib import Path
 
 from campaigns.settings import Settings
 from campaigns.store import Store
+from collectors import alerting
 from collectors.registry import NAMES, interval, make_collector
 from collectors.runner import active_campaigns, run_source
 
@@ -43,6 +44,7 @@ def run_job(source: str, db_path: str) -> None:
                 return
             _log(f"{source} {campaign.slug}: {result.status}, fetched {result.fetched}, new {result.new}, "
                  f"updated {result.updated}" + (f"; {'; '.join(result.errors)}" if result.errors else ""))
+            alerting.after_run(store, settings, campaign)
 
 
 def _log(line: str) -> None:
@@ -84,6 +86,7 @@ def build(settings: Settings, store: Store, scheduler_class=None):
             name=f"collect {source}", args=[source, db_path], replace_existing=True, coalesce=True,
             max_instances=1, misfire_grace_time=max(30, seconds // 2), next_run_time=now,
         )
+    alerting.add_jobs(scheduler, settings, db_path, now)
     return scheduler, runnable, skipped
 
 

@@ -15,6 +15,7 @@ from campaigns.errors import UnknownCampaign, ValidationError
 from campaigns.model import Campaign, Tracker, classify_term, parse_timezone, parse_when, term_of
 from campaigns.settings import load_dotenv_file
 from campaigns.store import Store
+from groundswell.alert_commands import COMMANDS as ALERT_COMMANDS
 from groundswell.collect_commands import collect, schedule, up
 from groundswell.context import Context, GroundswellGroup, pass_context, run_dashboard, table
 from groundswell.planner_commands import COMMANDS as PLANNER_COMMANDS
@@ -420,3 +421,5 @@ cli.add_command(schedule)
 cli.add_command(up)
 for planner_command in PLANNER_COMMANDS:
     cli.add_command(planner_command)
+for alert_command in ALERT_COMMANDS:
+    cli.add_command(alert_command)

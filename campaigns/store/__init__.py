@@ -16,6 +16,7 @@ from campaigns.clock import now_iso
 from campaigns.errors import StoreError
 from campaigns.matching import Matcher
 from campaigns.settings import DEFAULT_DB, resolve_db_path
+from campaigns.store.alerts import Alerts
 from campaigns.store.audit import AuditVerbs
 from campaigns.store.campaigns import CampaignVerbs
 from campaigns.store.mentions import MENTION_COLUMNS, MentionVerbs, UpsertResult, hour_of
@@ -49,6 +50,7 @@ class Store(CampaignVerbs, MentionVerbs, RunVerbs, AuditVerbs):
         self.applied_migrations: list[str] = []
         self.plan = Plan(self)
         self.reads = Reads(self)
+        self.alerts = Alerts(self)
 
     # -- opening ---------------------------------------------------------------------------
 

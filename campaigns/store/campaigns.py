@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from campaigns.alert_settings import AlertSettings
 from campaigns.clock import now_iso
 from campaigns.errors import UnknownCampaign
 from campaigns.model import Campaign, Tracker, classify_term
@@ -62,6 +63,8 @@ class CampaignVerbs:
                         "INSERT INTO trackers (campaign_id, kind, value, side, position) VALUES (?, ?, ?, ?, ?)",
                         [campaign_id, *key, position],
                     )
+        if campaign.alerts is not None:
+            self.alerts.save_settings(campaign_id, AlertSettings.from_dict(campaign.alerts))
         self._matcher = None
         return self.campaign(campaign.slug)
 
@@ -102,6 +105,7 @@ class CampaignVerbs:
             goal_reach=data["goal_reach"], retention_days=data["retention_days"],
             platforms=json.loads(data["platforms"]), exclude=json.loads(data["exclude"]),
             feeds=json.loads(data["feeds"]), is_demo=bool(data["is_demo"]), trackers=trackers,
+            alerts=alert_settings.to_dict() if (alert_settings := self.alerts.settings(data["id"])) else None,
         )
 
     def add_tracker(self, slug: str, term: str, side: str) -> Campaign:
