@@ -18,7 +18,7 @@ import pandas as pd
 
 from campaigns import clock
 from campaigns.alert_settings import Rules
-from campaigns.metrics import Filters, net_sentiment
+from campaigns.metrics import SPIKE_BASELINE_HOURS, Filters, net_sentiment
 from campaigns.model import Campaign, iso_utc, to_datetime
 from campaigns.privacy import PSEUDONYM_PREFIX
 
@@ -86,6 +86,7 @@ def spikes(store, campaign: Campaign, now: datetime) -> list[Found]:
     """Spike episodes of our side and of the opposing side (metrics' spike rule, via store.reads.spikes)."""
     found = []
     start, end = _hour(now) - LOOKBACK, _hour(now) + timedelta(hours=1)
+    history = _history_from(store, campaign)
     for side in ("ours", "opposing"):
         frame = store.reads.spikes(Filters(campaign.id, iso_utc(start), iso_utc(end), sides=(side,)))
         if frame.empty:
@@ -94,6 +95,8 @@ def spikes(store, campaign: Campaign, now: datetime) -> list[Found]:
         for group in episodes_of(by_hour.index):
             if group[0] == pd.Timestamp(start):
                 continue  # under way when the lookback starts: it began, and was news, before it
+            if history is None or group[0] - pd.Timedelta(hours=SPIKE_BASELINE_HOURS) < history:
+                continue  # the rule's week of history does not exist yet for this hour
             rows = by_hour.loc[group]
             peak_hour = rows["mentions"].idxmax()
             first = iso_utc(group[0].to_pydatetime())

@@ -70,7 +70,8 @@ def apprise_send(url: str, title: str, body: str, attachments: list[Path]) -> Se
     for path in attachments:
         attach.add(str(path))
     with apprise.LogCapture(level=logging.DEBUG) as captured:
-        sent = notifier.notify(body=body, title=title, attach=attach if attachments else None)
+        sent = notifier.notify(body=body, title=title, attach=attach if attachments else None,
+                               body_format=apprise.NotifyFormat.TEXT)
     log = captured.getvalue()
     if sent:
         return SendResult(True)

@@ -7,7 +7,7 @@ import streamlit as st
 
 from campaigns.metrics import pct_change
 from campaigns.model import iso_utc, to_datetime
-from dashboard import data, ui
+from dashboard import alerts_panel, data, ui
 from dashboard.selection import Selection, format_change, format_count, next_hour
 
 
@@ -80,15 +80,7 @@ def main() -> None:
         return
     ui.page_header("Overview", chosen, campaign_wide=True)
     tiles(chosen)
-    alerts = data.open_alerts(chosen.db_path)
-    st.subheader("Open alerts")
-    if alerts.empty:
-        st.caption("No open alerts.")
-    else:
-        names = {c.id: c.slug for c in chosen.campaigns}
-        alerts = alerts.assign(campaign=alerts["campaign_id"].map(names)).drop(columns=["campaign_id"])
-        st.dataframe(alerts, hide_index=True, column_config={"detail": st.column_config.TextColumn("detail")})
-        ui.csv_download(alerts, "open alerts", "alerts")
+    alerts_panel.open_alerts(chosen)
 
 
 main()
