@@ -377,7 +377,8 @@ def pile_on_detail(alert: dict) -> str:
                  f"{mentions} abusive mentions" if mentions is not None else None,
                  f"from {first} to {last}" if first and last else None]
         return "Pile-on " + ", ".join(p for p in parts if p)
-    return alert.get("detail") or "Pile-on on a protected account"
+    # Free text may name who took part or quote them: it stays on the Safety page.
+    return "Pile-on on a protected account (the Safety page has the details)"
 
 
 def render(store, alert: dict, campaign: Campaign, tz: str, dashboard_url: str) -> tuple[str, str]:
