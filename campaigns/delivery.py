@@ -94,6 +94,7 @@ def queue_alerts(store, now: datetime | None = None, environ=None) -> int:
     now = now or clock.now()
     url = dashboard_url(environ)
     queued = 0
+    store.alerts.stamp_unseen()
     for campaign in store.campaigns():
         for destination in store.alerts.destinations(campaign.id):
             if destination.for_reminders:

@@ -23,6 +23,9 @@ def _detail(row) -> str:
 def open_alerts(chosen: Selection) -> None:
     """The table of open alerts with one acknowledge button each; who acknowledges is recorded."""
     st.subheader("Open alerts")
+    done = st.session_state.pop("alerts_acknowledged", None)
+    if done is not None:
+        st.success(f"Alert {done} acknowledged.")
     alerts = data.open_alerts(chosen.db_path)
     if alerts.empty:
         st.caption("No open alerts.")
@@ -50,7 +53,4 @@ def open_alerts(chosen: Selection) -> None:
                 data.open_alerts.clear()
                 st.session_state["alerts_acknowledged"] = int(row["id"])
                 st.rerun()
-    done = st.session_state.pop("alerts_acknowledged", None)
-    if done is not None:
-        st.success(f"Alert {done} acknowledged.")
 

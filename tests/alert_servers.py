@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
+import time
 from email import message_from_bytes, policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -18,8 +19,9 @@ def free_port() -> int:
 class Hook:
     """A webhook: records each JSON body and its headers; answers `fail` times with 500 first."""
 
-    def __init__(self, fail: int = 0):
+    def __init__(self, fail: int = 0, delay: float = 0.0):
         self.received: list[dict] = []
+        self.delay = delay
         self.headers: list[dict] = []
         self.attempts = 0
         self.fail = fail
@@ -37,6 +39,8 @@ class Hook:
                     return
                 hook.received.append(json.loads(body))
                 hook.headers.append(dict(self.headers))
+                if hook.delay:
+                    time.sleep(hook.delay)  # took the message, answers late
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.end_headers()

@@ -186,6 +186,18 @@ def test_a_crash_between_sending_and_recording_never_resends(store, env, db_path
             assert send_all(again, later).sent == 1 and len(hook.received) == 2
 
 
+def test_a_send_that_times_out_waiting_for_the_answer_is_unconfirmed_not_resent(store, env):
+    with Hook(delay=2.5) as hook:
+        with clock.pinned(NOW):
+            c = setup(store, hook.url + "?rto=1")
+            raise_spike(store, c)
+        result = send_all(store, NOW)
+        assert result.unconfirmed == 1 and len(hook.received) == 1
+        assert send_all(store, NOW + timedelta(hours=1)).sent == 0
+    row = store.alerts.messages()[0]
+    assert row["status"] == "unconfirmed" and len(hook.received) == 1
+
+
 def test_quiet_hours_hold_a_spike_at_three_in_the_morning_for_the_digest_but_a_pile_on_goes_at_once(store, env):
     three_am = datetime(2026, 6, 16, 2, 0, tzinfo=UTC)      # 03:00 in London (summer time)
     with Hook() as hook:

@@ -209,6 +209,12 @@ class Alerts:
 
     # -- the outbox --------------------------------------------------------------------------
 
+    def stamp_unseen(self) -> int:
+        """Give alerts written without a raised time (by another writer, such as the safety desk)
+        the time the outbox first sees them, so destinations added before then receive them."""
+        with self.conn:
+            return self.conn.execute("UPDATE alerts SET raised_at = ? WHERE raised_at IS NULL", [now_iso()]).rowcount
+
     def alerts_without_message(self, campaign_id: int, destination: str, since: str) -> list[dict]:
         """Open alerts raised since `since` that have no outbox row for this destination yet."""
         return [_alert(row) for row in _rows(self.conn.execute(
