@@ -112,7 +112,7 @@ class Kpis:
 
     mentions: int
     reposts: int
-    unique_authors: int
+    unique_authors: int | None       # None: the window reaches into a purged period
     potential_reach: int | None
     engagement: int
     positive: int

@@ -39,3 +39,18 @@ def pseudonymise(mentions: Iterable[Mention], settings: Settings) -> None:
         if mention.author_key and not mention.author_key.startswith(PSEUDONYM_PREFIX):
             mention.author_handle = mention.author_handle or mention.author_key
             mention.author_key = pseudonym(mention.author_key, key)
+
+
+def forgotten_digest(platform: str, author_key: str) -> str:
+    """How an author who asked to be forgotten is remembered as such: a digest, never the handle.
+
+    `platform` "*" stands for every platform."""
+    return hashlib.sha256(f"{platform}:{author_key.strip().lower()}".encode()).hexdigest()
+
+
+def is_forgotten(mention: Mention, digests: set[str]) -> bool:
+    """Whether a mention's author (by stored key or by handle) asked to be forgotten."""
+    for key in {mention.author_key, mention.author_handle} - {None, ""}:
+        if forgotten_digest(mention.platform, key) in digests or forgotten_digest("*", key) in digests:
+            return True
+    return False

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
-import os
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -12,7 +10,7 @@ import streamlit as st
 from campaigns import clock
 from campaigns.errors import GroundswellError
 from campaigns.model import PLATFORMS
-from dashboard import data
+from dashboard import auth, data
 from dashboard.selection import DEFAULT_PRESET, PRESETS, SIDE_CHOICES, Selection, window
 
 # (file, title, icon): one line per page; the first is the default.
@@ -20,26 +18,10 @@ PAGES = [
     ("app_pages/overview.py", "Overview", ":material/dashboard:"),
     ("app_pages/traction.py", "Traction", ":material/trending_up:"),
     ("app_pages/sentiment.py", "Sentiment", ":material/mood:"),
+    ("app_pages/posts.py", "Posts", ":material/forum:"),
     ("app_pages/planner.py", "Planner", ":material/event_note:"),
     ("app_pages/sources.py", "Sources", ":material/cloud_download:"),
 ]
-
-
-def password_gate() -> bool:
-    """True when no password is set, or the one typed matches GROUNDSWELL_DASHBOARD_PASSWORD."""
-    expected = os.environ.get("GROUNDSWELL_DASHBOARD_PASSWORD")
-    if not expected or st.session_state.get("authenticated"):
-        return True
-    st.title("Groundswell")
-    typed = st.text_input("Password", type="password", key="password")
-    if typed:
-        # A constant-time comparison, so the time taken says nothing about how much matched.
-        if hmac.compare_digest(typed.encode("utf-8"), expected.encode("utf-8")):
-            st.session_state["authenticated"] = True
-            del st.session_state["password"]
-            st.rerun()
-        st.error("Wrong password.")
-    return False
 
 
 def sidebar(db_path: str) -> Selection:
@@ -81,8 +63,6 @@ def sidebar(db_path: str) -> Selection:
 
 def main() -> None:
     st.set_page_config(page_title="Groundswell", page_icon=":material/campaign:", layout="wide")
-    if not password_gate():
-        st.stop()
     db_path = data.db_path()
     try:
         data.store(db_path)
@@ -90,6 +70,11 @@ def main() -> None:
         # The dashboard never creates or migrates a database: it says which file it looked for.
         st.error(str(error), icon=":material/database:")
         st.stop()
+    viewer = auth.current_user(db_path)
+    if viewer is None:
+        st.stop()
+    st.session_state["viewer"] = viewer
+    auth.log_out_button(viewer)
     chosen = sidebar(db_path)
     st.session_state["selection"] = chosen
     navigation = st.navigation([st.Page(path, title=title, icon=icon, default=index == 0)

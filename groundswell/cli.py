@@ -19,6 +19,9 @@ from groundswell.alert_commands import COMMANDS as ALERT_COMMANDS
 from groundswell.collect_commands import collect, schedule, up
 from groundswell.context import Context, GroundswellGroup, pass_context, run_dashboard, table
 from groundswell.planner_commands import COMMANDS as PLANNER_COMMANDS
+from groundswell.posts_commands import COMMANDS as POSTS_COMMANDS
+from groundswell.privacy_commands import COMMANDS as PRIVACY_COMMANDS
+from groundswell.user_commands import COMMANDS as USER_COMMANDS
 
 
 @click.group(cls=GroundswellGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -370,7 +373,7 @@ def demo_load(obj: Context, seed, mentions, days, campaign_count, until):
 @cli.command()
 @click.option("--port", default=8501, show_default=True)
 @click.option("--address", default="127.0.0.1", show_default=True,
-              help="Listen address; beyond localhost a password is required (GROUNDSWELL_DASHBOARD_PASSWORD).")
+              help="Listen address; beyond localhost at least one account is required (groundswell user add).")
 @click.option("--no-browser", is_flag=True, help="Do not open a browser window.")
 @pass_context
 def dashboard(obj: Context, port, address, no_browser):
@@ -378,9 +381,9 @@ def dashboard(obj: Context, port, address, no_browser):
 
     Example: groundswell dashboard --port 8502
     """
-    if address not in ("127.0.0.1", "localhost", "::1") and not os.environ.get("GROUNDSWELL_DASHBOARD_PASSWORD"):
-        raise ValidationError("the dashboard listens beyond localhost only with a password: "
-                              "set GROUNDSWELL_DASHBOARD_PASSWORD")
+    if address not in ("127.0.0.1", "localhost", "::1") and not obj.store.has_users():
+        raise ValidationError(f"the dashboard listens on {address} (beyond localhost) only when accounts exist: "
+                              "add one with `groundswell user add NAME --role coordinator`")
     run_dashboard(obj, port=port, open_browser=not no_browser, address=address)
 
 
@@ -419,7 +422,5 @@ def main() -> None:
 cli.add_command(collect)
 cli.add_command(schedule)
 cli.add_command(up)
-for planner_command in PLANNER_COMMANDS:
-    cli.add_command(planner_command)
-for alert_command in ALERT_COMMANDS:
-    cli.add_command(alert_command)
+for command in (*PLANNER_COMMANDS, *POSTS_COMMANDS, *PRIVACY_COMMANDS, *USER_COMMANDS, *ALERT_COMMANDS):
+    cli.add_command(command)

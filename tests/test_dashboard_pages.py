@@ -284,8 +284,7 @@ def test_sources_says_how_to_collect_when_nothing_ran(demo_db, monkeypatch):
     assert any("groundswell collect" in i.value for i in at.info)
 
 
-def test_password_gate(demo_db, monkeypatch):
-    monkeypatch.setenv("GROUNDSWELL_DB", str(demo_db))
+def test_password_gate(demo_copy, monkeypatch):
     monkeypatch.setenv("GROUNDSWELL_DASHBOARD_PASSWORD", "correct horse")
     at = AppTest.from_file(ENTRY, default_timeout=30).run()
     assert not at.metric and not at.sidebar.selectbox

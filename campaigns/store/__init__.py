@@ -22,22 +22,25 @@ from campaigns.store.campaigns import CampaignVerbs
 from campaigns.store.mentions import MENTION_COLUMNS, MentionVerbs, UpsertResult, hour_of
 from campaigns.store.migrations import migrations
 from campaigns.store.plan import Plan
+from campaigns.store.posts import Posts
 from campaigns.store.reads import Reads
+from campaigns.store.retention import ForgetResult, PurgeResult, RetentionVerbs
 from campaigns.store.runs import RunVerbs
+from campaigns.store.users import UserVerbs
 
 # Raised by SQLite itself; the verbs turn what a user can cause into StoreError, and the command
 # line treats anything else under this name as one line too.
 DatabaseError = sqlite3.Error
 
-__all__ = ["DatabaseError", "DEFAULT_DB", "MENTION_COLUMNS", "Store", "StoreError", "UpsertResult", "hour_of", "now_iso",
+__all__ = ["DatabaseError", "ForgetResult", "PurgeResult", "DEFAULT_DB", "MENTION_COLUMNS", "Store", "StoreError", "UpsertResult", "hour_of", "now_iso",
            "resolve_db_path"]
 
 
-class Store(CampaignVerbs, MentionVerbs, RunVerbs, AuditVerbs):
+class Store(CampaignVerbs, MentionVerbs, RunVerbs, RetentionVerbs, UserVerbs, AuditVerbs):
     """One SQLite database holding every campaign, mention and plan.
 
     Verbs on campaigns, mentions, runs and the audit log are methods; the plan's are on
-    `store.plan` and the dashboard's reads on `store.reads`.
+    `store.plan`, the dashboard's reads on `store.reads`, the posts stream's on `store.posts`.
     """
 
     def __init__(self, db: sqlite_utils.Database, path: Path | None = None, *, readonly: bool = False):
@@ -48,8 +51,10 @@ class Store(CampaignVerbs, MentionVerbs, RunVerbs, AuditVerbs):
         self._matcher: Matcher | None = None
         self._matcher_version: tuple | None = None
         self.applied_migrations: list[str] = []
+        self._forgotten: set[str] | None = None
         self.plan = Plan(self)
         self.reads = Reads(self)
+        self.posts = Posts(self)
         self.alerts = Alerts(self)
 
     # -- opening ---------------------------------------------------------------------------
@@ -84,6 +89,10 @@ class Store(CampaignVerbs, MentionVerbs, RunVerbs, AuditVerbs):
                 conn = sqlite3.connect(str(db_path), timeout=30, check_same_thread=False)
             conn.execute("PRAGMA busy_timeout = 30000")
             db = sqlite_utils.Database(conn)
+            if not readonly and not conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+                # A new file: freed pages can go back to the file system after a purge without
+                # rewriting the whole database (this must be set before the first table).
+                conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
             if not memory and not readonly:
                 db.enable_wal()
             conn.execute("PRAGMA foreign_keys = ON")

@@ -12,6 +12,7 @@ from campaigns.errors import StoreError
 from campaigns.matching import Matcher
 from campaigns.metrics import ROLLUP_SUMS, is_abusive, sentiment_class
 from campaigns.model import Mention
+from campaigns.privacy import is_forgotten
 
 MENTION_COLUMNS = (
     "uid", "platform", "native_id", "url", "created_at", "collected_at", "author_key",
@@ -20,15 +21,20 @@ MENTION_COLUMNS = (
     "engagement", "sentiment", "abuse", "raw_ref", "is_demo",
 )
 # Counts and scores take the newest value a platform reports; a NULL (not reported this time)
-# keeps what was stored.
+# keeps what was stored. What a purge or a forget removed stays removed when a post is seen again.
 _UPSERT_MENTION = (
     f"INSERT INTO mentions ({', '.join(MENTION_COLUMNS)}) VALUES ({', '.join('?' * len(MENTION_COLUMNS))}) "
     "ON CONFLICT(uid) DO UPDATE SET collected_at = excluded.collected_at, "
     + ", ".join(
+        f"{c} = CASE WHEN purged_at IS NULL THEN coalesce(excluded.{c}, {c}) END"
+        for c in ("url", "author_key", "text", "raw_ref")
+    )
+    + ", "
+    + ", ".join(
         f"{c} = coalesce(excluded.{c}, {c})"
-        for c in ("url", "author_key", "author_followers", "audience_key", "audience_size", "text",
+        for c in ("author_followers", "audience_key", "audience_size",
                   "lang", "reposted_uid", "reply_to_uid", "likes", "reposts", "replies", "quotes",
-                  "impressions", "sentiment", "abuse", "raw_ref")
+                  "impressions", "sentiment", "abuse")
     )
     + ", engagement = excluded.engagement"
 )
@@ -53,14 +59,15 @@ class UpsertResult:
     updated: int = 0
     matched: int = 0
     unmatched: int = 0
+    forgotten: int = 0       # left out: their author asked to be forgotten
 
     def add(self, other: UpsertResult) -> UpsertResult:
-        for name in ("received", "new", "updated", "matched", "unmatched"):
+        for name in ("received", "new", "updated", "matched", "unmatched", "forgotten"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         return self
 
 
-def _contribution(is_new_match: bool, is_repost: bool, engagement: int, sentiment, abuse, impressions):
+def contribution(is_new_match: bool, is_repost: bool, engagement: int, sentiment, abuse, impressions):
     cls = sentiment_class(sentiment)
     return [
         1 if is_new_match else 0,
@@ -116,6 +123,12 @@ class MentionVerbs:
         for mention in mentions:
             batch[mention.uid] = mention
         result = UpsertResult(received=len(batch))
+        forgotten = self.forgotten_digests()
+        if forgotten:
+            # People who asked to be forgotten are not stored again, whatever route their posts take.
+            for uid in [uid for uid, m in batch.items() if is_forgotten(m, forgotten)]:
+                del batch[uid]
+                result.forgotten += 1
         if not batch and cursor is None:
             return result
         conn = self.conn
@@ -188,12 +201,12 @@ class MentionVerbs:
                     for tag in tags:
                         tag_rows.append((uid, match.campaign_id, tag, m.created_at))
                     bump((match.campaign_id, hour, m.platform, match.side),
-                         _contribution(True, m.is_repost, engagement, sentiment, abuse, impressions))
+                         contribution(True, m.is_repost, engagement, sentiment, abuse, impressions))
                 else:
                     # Seen again: move the roll-up by what changed, on the side it was counted.
                     side = previous[2]
-                    before = _contribution(False, m.is_repost, old[1], old[2], old[3], old[4])
-                    after = _contribution(False, m.is_repost, engagement, sentiment, abuse, impressions)
+                    before = contribution(False, m.is_repost, old[1], old[2], old[3], old[4])
+                    after = contribution(False, m.is_repost, engagement, sentiment, abuse, impressions)
                     delta = [a - b for a, b in zip(after, before, strict=True)]
                     if any(delta):
                         bump((match.campaign_id, hour, m.platform, side), delta)

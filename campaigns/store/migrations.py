@@ -375,6 +375,83 @@ def window_indexes(db):
     )
 
 
+@migrations(name="0009_retention")
+def retention(db):
+    """Retention and forgetting: when a mention's personal columns were removed, how far each
+    campaign has been purged, and (as digests) the authors who asked to be forgotten."""
+    db.executescript(
+        """
+        ALTER TABLE mentions ADD COLUMN purged_at TEXT;
+        ALTER TABLE campaigns ADD COLUMN purged_before TEXT;
+        CREATE TABLE forgotten_authors (
+            digest TEXT PRIMARY KEY,
+            platform TEXT NOT NULL,
+            at TEXT NOT NULL
+        );
+        """
+    )
+
+
+@migrations(name="0010_users")
+def users(db):
+    """Dashboard accounts with roles and argon2 password hashes, and every login attempt (the
+    failure limit per account and per address reads them)."""
+    db.executescript(
+        """
+        CREATE TABLE users (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            role TEXT NOT NULL,
+            password_hash TEXT NOT NULL,
+            volunteer_id INTEGER REFERENCES volunteers(id) ON DELETE SET NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE login_attempts (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            name TEXT NOT NULL,
+            address TEXT NOT NULL,
+            ok INTEGER NOT NULL
+        );
+        CREATE INDEX login_attempts_name ON login_attempts (name, at);
+        CREATE INDEX login_attempts_address ON login_attempts (address, at);
+        """
+    )
+
+
+@migrations(name="0011_search")
+def search(db):
+    """Full-text search over post text: an FTS5 index kept by triggers inside the same
+    transaction as every insert, update, purge or forget of a mention. Hashtags and @-handles
+    stay whole tokens and accents fold. Only posts with words of their own are indexed: a
+    repost's text is its original's, and the stream finds a repost through its original, so
+    the index (and the cost of writing it) stays the size of what was actually said."""
+    db.executescript(
+        """
+        CREATE VIRTUAL TABLE mentions_fts USING fts5(
+            text, content='mentions', content_rowid='rowid', columnsize=0,
+            tokenize="unicode61 remove_diacritics 2 tokenchars '#@_'"
+        );
+        CREATE TRIGGER mentions_fts_insert AFTER INSERT ON mentions
+            WHEN new.text IS NOT NULL AND new.is_repost = 0 BEGIN
+            INSERT INTO mentions_fts (rowid, text) VALUES (new.rowid, new.text);
+        END;
+        CREATE TRIGGER mentions_fts_update AFTER UPDATE OF text ON mentions
+            WHEN old.text IS NOT new.text AND new.is_repost = 0 BEGIN
+            INSERT INTO mentions_fts (mentions_fts, rowid, text)
+                SELECT 'delete', old.rowid, old.text WHERE old.text IS NOT NULL;
+            INSERT INTO mentions_fts (rowid, text) SELECT new.rowid, new.text WHERE new.text IS NOT NULL;
+        END;
+        CREATE TRIGGER mentions_fts_delete AFTER DELETE ON mentions
+            WHEN old.text IS NOT NULL AND old.is_repost = 0 BEGIN
+            INSERT INTO mentions_fts (mentions_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
+        END;
+        INSERT INTO mentions_fts (rowid, text) SELECT rowid, text FROM mentions
+            WHERE text IS NOT NULL AND is_repost = 0;
+        """
+    )
+
+
 # The unique constraint 0001 put on alerts (one per campaign, kind and second) would refuse two
 # episodes of one kind that start in the same second (a spike on both sides in the same hour).
 _ALERTS_MOMENT_UNIQUE = r",\s*UNIQUE\s*\(\s*campaign_id\s*,\s*kind\s*,\s*at\s*\)"

@@ -86,11 +86,14 @@ class Reads:
             opposing=row[10], unique_authors=authors, potential_reach=reach,
         )
 
-    def distinct_totals(self, filters: Filters) -> tuple[int, int | None]:
+    def distinct_totals(self, filters: Filters) -> tuple[int | None, int | None]:
         """(unique authors, potential reach) over the window, each author or audience once.
 
         An audience's size is its largest value seen in the window (follower counts move).
+        Both are None (n/a) for a window reaching into a period whose authors were purged.
         """
+        if self.purged_into(filters):
+            return None, None
         where, params = filters.where()
         long = self.is_long_window(filters)
         authors = self.conn.execute(
@@ -103,6 +106,11 @@ class Reads:
             f" WHERE {where} AND reach_key IS NOT NULL GROUP BY reach_key)", params,
         ).fetchone()[0]
         return authors, reach
+
+    def purged_into(self, filters: Filters) -> bool:
+        """Whether the window starts before the campaign's retention purge: its authors are gone."""
+        row = self.conn.execute("SELECT purged_before FROM campaigns WHERE id = ?", [filters.campaign_id]).fetchone()
+        return bool(row and row[0] and filters.start < row[0])
 
     def is_long_window(self, filters: Filters) -> bool:
         """Whether a window holds so much of a campaign's data that distinct counts are cheaper in
