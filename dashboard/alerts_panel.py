@@ -41,8 +41,13 @@ def open_alerts(chosen: Selection) -> None:
         "at": st.column_config.TextColumn("began (UTC)"),
         "detail": st.column_config.TextColumn("detail", width="large")})
     ui.csv_download(shown, "open alerts", "alerts")
-    who = st.text_input("Acknowledged by", key="alerts_ack_by", placeholder="your name",
-                        help="Recorded with the time, as `groundswell alerts ack ID --by NAME` does.")
+    viewer = st.session_state.get("viewer")
+    if viewer is not None and viewer.id:
+        who = viewer.name   # signed in: the account acknowledges
+        st.caption(f"Acknowledging as {who}; the name and time are recorded.")
+    else:
+        who = st.text_input("Acknowledged by", key="alerts_ack_by", placeholder="your name",
+                            help="Recorded with the time, as `groundswell alerts ack ID --by NAME` does.")
     for row in shown.head(SHOWN).to_dict("records"):
         label = f"Acknowledge alert {row['id']}: {LABELS.get(row['kind'], row['kind'])}, {row['campaign']}"
         if st.button(label, key=f"alerts_ack_{row['id']}"):

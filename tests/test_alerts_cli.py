@@ -151,3 +151,21 @@ def test_the_overview_acknowledges_an_alert_with_a_name(spiking, store, db_path)
         seen = fresh.alerts.alert(1)
     assert seen["acknowledged_by"] == "Amina" and seen["acknowledged_at"] == "2026-06-15T12:30:00Z"
     assert any(c.value == "No open alerts." for c in at.caption)
+
+
+def test_a_signed_in_account_acknowledges_in_its_own_name(spiking, store, db_path):
+    invoke("alerts", "check", "--no-send")
+    store.add_user("amina", "coordinator", "a long enough password")
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    at = AppTest.from_file(ENTRY, default_timeout=30)
+    at.run()
+    at.text_input(key="login_name").set_value("amina")
+    at.text_input(key="login_password").set_value("a long enough password")
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    assert any("Acknowledging as amina" in c.value for c in at.caption)
+    at.button(key="alerts_ack_1").click().run()
+    assert not at.exception, at.exception
+    with Store.open(db_path) as fresh:
+        assert fresh.alerts.alert(1)["acknowledged_by"] == "amina"
