@@ -169,3 +169,14 @@ def test_a_signed_in_account_acknowledges_in_its_own_name(spiking, store, db_pat
     assert not at.exception, at.exception
     with Store.open(db_path) as fresh:
         assert fresh.alerts.alert(1)["acknowledged_by"] == "amina"
+
+
+def test_an_alert_link_opens_the_dashboard_on_its_campaign(store, db_path):
+    campaign(store)
+    campaign(store, slug="second")
+    st.cache_data.clear()
+    at = AppTest.from_file(ENTRY, default_timeout=30)
+    at.query_params["campaign"] = "second"
+    at.run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="campaign").value == "second"
