@@ -45,6 +45,10 @@ def dashboard_url(environ=None) -> str:
     return (environ.get("GROUNDSWELL_DASHBOARD_URL") or DEFAULT_DASHBOARD_URL).rstrip("/")
 
 
+class DestinationGone(GroundswellError):
+    """A destination removed after a message for it was queued: nothing left to send it to."""
+
+
 @dataclass
 class SendResult:
     ok: bool
@@ -175,6 +179,8 @@ def _send_batch(store, rows: list[dict], now: datetime, send: Sender, environ, r
             outcome = send(url, title, body, attachments)
         except reminders.NotReachable as error:
             outcome = SendResult(False, str(error), skip=True)
+        except DestinationGone as error:
+            outcome = SendResult(False, str(error), permanent=True)
         except GroundswellError as error:
             outcome = SendResult(False, str(error))
         except Exception as error:  # noqa: BLE001 - a failing service must not stop the others' messages
@@ -208,5 +214,8 @@ def _address(store, row: dict, campaign, environ, folder: Path) -> tuple[str, st
     """(the URL as stored, the URL resolved for sending, attachments) for an outbox row."""
     if row["kind"] == "reminder":
         return reminders.address(store, row, campaign, environ, folder)
-    destination = store.alerts.destination(campaign.id, row["destination"])
+    try:
+        destination = store.alerts.destination(campaign.id, row["destination"])
+    except GroundswellError:
+        raise DestinationGone(f"destination '{row['destination']}' was removed after this was queued") from None
     return destination.url, resolve(destination.url, environ), []

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from icalendar import Calendar
 
 from campaigns import calendar_feed, clock, planner
-from campaigns.alert_settings import Destination, resolve
+from campaigns.alert_settings import Destination, check_no_secrets, resolve
 from campaigns.errors import GroundswellError, ValidationError
 from campaigns.model import Campaign, iso_utc, to_datetime
 from campaigns.share_links import compose_text, links_for_action
@@ -59,6 +59,10 @@ def reach(volunteer: planner.Volunteer, destinations: list[Destination]) -> tupl
     if not contact:
         return None, "no contact given"
     if "://" in contact:
+        try:
+            check_no_secrets(contact)
+        except ValidationError:
+            return None, "the contact is a URL with a secret written out; write it as a ${VAR} placeholder"
         return CONTACT_DESTINATION, None
     email = bool(EMAIL_RE.match(contact))
     for destination in destinations:

@@ -366,6 +366,12 @@ def demo_load(obj: Context, seed, mentions, days, campaign_count, until):
                            campaigns=campaign_count, until=end, on_batch=bar.update)
     click.echo(f"loaded demo data: {len(result.campaigns)} campaign(s), {result.totals.received:,} mentions "
                f"from {result.starts:%Y-%m-%d} to {result.ends:%Y-%m-%d}")
+    # The demo's episodes are alerts on the Overview at once, as the scheduler would raise them.
+    from collectors import alerting
+
+    raised = alerting.check(obj.store, obj.settings, [obj.store.campaign(c.slug) for c in result.campaigns],
+                            now=result.ends)
+    click.echo(f"{len(raised)} alert(s) raised on the demo data; see them with: groundswell alerts list")
 
 
 # -- dashboard -------------------------------------------------------------------------------

@@ -180,3 +180,15 @@ def test_an_alert_link_opens_the_dashboard_on_its_campaign(store, db_path):
     at.run()
     assert not at.exception, at.exception
     assert at.selectbox(key="campaign").value == "second"
+
+
+def test_the_demo_data_set_arrives_with_its_alerts(tmp_path):
+    db = tmp_path / "demo.db"
+    out = invoke("--db", str(db), "demo", "load", "--seed", "5", "--mentions", "6000", "--days", "30",
+                 "--until", "2026-11-20T12:00:00")
+    raised = int(re.search(r"(\d+) alert\(s\) raised on the demo data", out).group(1))
+    with Store.open(db) as opened:
+        found = opened.alerts.list(limit=1000)
+    assert raised == len(found) > 0 and "spike" in {a["kind"] for a in found}
+    assert all(a["at"] >= "2026-11-13T12:00:00Z" for a in found if a["kind"] == "spike")   # the last week's
+    assert "0 new alert(s)" in invoke("--db", str(db), "alerts", "check", "--no-send")

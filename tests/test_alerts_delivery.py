@@ -289,3 +289,15 @@ def test_urls_with_placeholders_are_kept_as_written(store):
     assert store.alerts.add_destination(c.id, Destination(name="chat", url=url)).url == url
     assert store.alerts.add_destination(c.id, Destination(name="whole", url="${TEAM_APPRISE_URL}")).url \
         == "${TEAM_APPRISE_URL}"
+
+
+def test_a_destination_removed_after_queueing_ends_failed_at_once(store, env):
+    with Hook(fail=1) as hook:
+        with clock.pinned(NOW):
+            c = setup(store, hook.url)
+            raise_spike(store, c)
+        send_all(store, NOW)
+        store.alerts.remove_destination(c.id, "team")
+        result = send_all(store, NOW + timedelta(minutes=1))
+        assert result.failed == 1 and hook.attempts == 1
+    assert "was removed" in store.alerts.messages()[0]["last_error"]

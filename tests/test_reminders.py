@@ -143,3 +143,21 @@ def test_remind_dry_run_shows_what_would_go_and_sends_nothing(store, mailbox, db
     assert result.exit_code == 0, result.output
     assert "queued" in result.output and "1 sent" in result.output
     assert len(mailbox.messages) == 1
+
+
+def test_consent_withdrawn_after_queueing_stops_the_reminder(store, mailbox):
+    _, _, volunteer, _ = plan(store, mailbox)
+    with clock.pinned(SOON):
+        reminders.queue(store, SOON)
+        volunteer.consent_at = None
+        planner.save_volunteer(store, volunteer)
+        result = delivery.deliver(store, SOON)
+    assert result.sent == 0 and mailbox.messages == []
+    row = store.alerts.messages()[0]
+    assert row["status"] == "skipped" and "withdrew consent" in row["last_error"]
+
+
+def test_a_contact_url_with_a_secret_written_out_is_not_used(store):
+    plan(store, contact="tgram://123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/-1001234567890/")
+    queued, sent = run(store, SOON)
+    assert sent.sent == 0 and all("secret written out" in r.skipped for r in queued)
