@@ -8,6 +8,7 @@ they are delivered with the rest.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -66,7 +67,7 @@ def _hour(moment: datetime) -> datetime:
 
 
 def _fmt(value: float) -> str:
-    return f"{value:.0%}"
+    return f"{value:.1%}"
 
 
 # -- spikes --------------------------------------------------------------------------------
@@ -354,8 +355,6 @@ def local_time(stored: str, tz: str) -> str:
 
 def pile_on_detail(alert: dict) -> str:
     """The safety desk's pile-on in words from its figures, without who took part."""
-    import json
-
     figures = dict(alert.get("figures") or {})
     if not figures:
         try:

@@ -26,6 +26,7 @@ from campaigns import clock, reminders
 from campaigns.alert_settings import Destination, redact, resolve
 from campaigns.errors import GroundswellError
 from campaigns.model import iso_utc, to_datetime
+from campaigns.settings import load_dotenv_file
 
 DEFAULT_DASHBOARD_URL = "http://127.0.0.1:8501"
 MAX_ATTEMPTS = 8
@@ -143,7 +144,10 @@ class Delivery:
 def deliver(store, now: datetime | None = None, *, send: Sender = apprise_send, environ=None) -> Delivery:
     """Send every message whose time has come: one at a time, or a destination's waiting ones as one digest."""
     now = now or clock.now()
-    environ = os.environ if environ is None else environ
+    if environ is None:
+        # Read at send time, so a secret put in .env after the scheduler started is found.
+        load_dotenv_file()
+        environ = os.environ
     result = Delivery()
     result.unconfirmed += store.alerts.abandon_stale_claims(iso_utc(now - CLAIM_EXPIRES))
     due = store.alerts.due(iso_utc(now))

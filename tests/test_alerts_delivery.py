@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -129,6 +130,21 @@ def test_a_missing_variable_is_said_and_retried_once_it_is_set(store, monkeypatc
         assert "set HOOK_TOKEN" in store.alerts.messages()[0]["last_error"] and hook.attempts == 0
         monkeypatch.setenv("HOOK_TOKEN", "late")
         assert send_all(store, NOW + timedelta(minutes=1)).sent == 1
+
+
+def test_a_secret_put_in_dot_env_is_read_when_the_message_is_sent(store, tmp_path, monkeypatch):
+    monkeypatch.delenv("HOOK_TOKEN", raising=False)
+    monkeypatch.chdir(tmp_path)
+    with Hook() as hook:
+        with clock.pinned(NOW):
+            c = setup(store, hook.url + "?+X-Token=${HOOK_TOKEN}")
+            raise_spike(store, c)
+        (tmp_path / ".env").write_text("HOOK_TOKEN=from-dot-env\n")
+        try:
+            assert send_all(store, NOW).sent == 1
+            assert hook.headers[0]["X-Token"] == "from-dot-env"
+        finally:
+            os.environ.pop("HOOK_TOKEN", None)   # .env was read into this process's environment
 
 
 def test_a_restarted_process_does_not_send_again(store, env, db_path):
