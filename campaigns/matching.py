@@ -8,7 +8,9 @@ from dataclasses import dataclass
 
 from campaigns.model import SIDE_PRECEDENCE, Campaign, Mention
 
-HASHTAG_RE = re.compile(r"(?<![\w&/])#(\w+)")
+# A tag runs to the end of its word; one followed by an ellipsis was cut there by the platform
+# ("#Br…" in a retweet's first 140 characters) and is not read. All digits is a number ("#1").
+HASHTAG_RE = re.compile(r"(?<![\w&/])#(\w+)(?![\w…])")
 ACCOUNT_RE = re.compile(r"(?<![\w.])@([\w.]+)")
 WORD_RE = re.compile(r"\w+")
 
@@ -20,7 +22,7 @@ def words(text: str) -> list[str]:
 
 def hashtags_in(text: str) -> list[str]:
     """Hashtags in a text, lower case and without '#', in order of first appearance."""
-    return list(dict.fromkeys(tag.lower() for tag in HASHTAG_RE.findall(text or "")))
+    return list(dict.fromkeys(tag.lower() for tag in HASHTAG_RE.findall(text or "") if not tag.isdigit()))
 
 
 def accounts_in(text: str) -> list[str]:

@@ -21,7 +21,7 @@ DEFINITIONS: tuple[tuple[str, str], ...] = (
     ('Measured impressions',
      'Impressions as a platform reports them (X, for the posts where it does), shown apart from reach; "n/a" where none are reported.'),
     ('Engagement',
-     "Likes + reposts + replies + quotes of original posts (Reddit: score + comments; Mastodon: favourites + boosts + replies; Bluesky: likes + reposts + replies + quotes). A repost carries the original's counts, so it adds none of its own and the original is credited once."),
+     "Likes + reposts + replies + quotes of original posts (Reddit: score + comments; Mastodon: favourites + boosts + replies; Bluesky: likes + reposts + replies + quotes). A repost carries the original's counts, so it adds none of its own and the original is credited once. \"n/a\" where no post in the window reports any of its counts (a file without them, news)."),
     ('Sentiment',
      "VADER's compound score per post, -1..1: positive at 0.05 or more, negative at -0.05 or less, neutral in between."),
     ('Net sentiment',
@@ -114,7 +114,7 @@ class Kpis:
     reposts: int
     unique_authors: int | None       # None: the window reaches into a purged period
     potential_reach: int | None
-    engagement: int
+    engagement: int | None           # None: no post in the window has a known count
     positive: int
     negative: int
     neutral: int
@@ -166,8 +166,9 @@ def local_buckets(start: datetime, end: datetime, tz: str, bucket: str) -> list[
     return spans
 
 
+# `engagement` sums the posts whose engagement is known, `engagement_known` counts them.
 ROLLUP_SUMS = ("mentions", "reposts", "engagement", "sentiment_sum", "scored", "pos", "neg", "neu",
-               "abusive", "impressions", "impressions_known")
+               "abusive", "impressions", "impressions_known", "engagement_known")
 ROLLUP_SPLITS = ("platform", "side")
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -17,6 +17,11 @@ SIDE_PRECEDENCE = ("opposing", "ours", "protect", "monitor")
 STATUSES = ("draft", "active", "paused", "won", "lost", "archived")
 PLATFORMS = ("x", "reddit", "mastodon", "bluesky", "rss")
 TRACKER_KINDS = ("hashtag", "keyword", "account", "url")
+# Which of a post's counts make its engagement (README, "What each number means"): likes +
+# reposts + replies + quotes, except on Mastodon, whose definition is favourites + boosts +
+# replies. Reddit stores score as likes and comments as replies and has no others.
+ENGAGEMENT_DEFAULT = ("likes", "reposts", "replies", "quotes")
+ENGAGEMENT_COUNTS = {"mastodon": ("likes", "reposts", "replies")}
 # The one stored form of an instant: UTC, whole seconds, trailing Z (sorts as text).
 STORED_TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
@@ -36,6 +41,46 @@ def parse_when(value, tz: str = "UTC") -> str:
     A bare date stays a date ("2026-03-01"), so that a campaign file round-trips exactly; a
     timestamp becomes UTC ISO ("2026-03-01T09:00:00Z"), read in `tz` when it has no offset.
     """
+    if isinstance(value, str):
+        fixed = _fixed_shape(value, tz)
+        if fixed is not None:
+            return fixed
+    return _parse_when_general(value, tz)
+
+
+def _fixed_shape(text: str, tz: str) -> str | None:
+    """The stored form of a timestamp already in UTC in the shape platforms write
+    ("2021-09-22T16:37:29.000Z", "...+00:00", 4CAT's "2021-09-22 16:37:29"), or None for any
+    other text, which the general path reads.
+
+    The digits are the answer: the time-zone arithmetic and formatting of the general path
+    (most of the cost of mapping a post) are skipped. fromisoformat still checks the ranges,
+    so a text the general path refuses is left to it, and refused there.
+    """
+    if len(text) < 19 or text[4] != "-" or text[7] != "-" or text[10] not in "T " or text[13] != ":" \
+            or text[16] != ":":
+        return None
+    rest = text[19:]
+    if rest.endswith("Z"):
+        rest = rest[:-1]
+    elif rest.endswith("+00:00"):
+        rest = rest[:-6]
+    elif tz != "UTC":  # no offset: read in `tz`, which only UTC leaves as written
+        return None
+    if rest and not (rest[0] == "." and rest[1:].isdigit() and rest.isascii()):
+        return None
+    digits = text[:4] + text[5:7] + text[8:10] + text[11:13] + text[14:16] + text[17:19]
+    # Years before 1000 are left to the general path, whose strftime does not pad them.
+    if not (digits.isascii() and digits.isdigit()) or text[0] == "0":
+        return None
+    try:
+        datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return f"{text[:10]}T{text[11:19]}Z"
+
+
+def _parse_when_general(value, tz: str = "UTC") -> str:
     if isinstance(value, datetime):
         moment = value
     elif isinstance(value, date):
@@ -56,6 +101,16 @@ def parse_when(value, tz: str = "UTC") -> str:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=ZoneInfo(tz))
     return iso_utc(moment)
+
+
+def parse_instant(value, tz: str = "UTC") -> str:
+    """A post's time in the stored form. A bare date is refused: stored as a date it would sort
+    before every instant of its day and fall outside every window that holds it."""
+    stored = parse_when(value, tz)
+    if len(stored) == 10:
+        raise ValidationError(f"'{value}' is a date without a time of day; a post needs its time "
+                              "(e.g. 2026-03-01T09:00:00Z)")
+    return stored
 
 
 def iso_utc(moment: datetime) -> str:
@@ -203,8 +258,25 @@ class Mention:
         return f"{self.platform}:{self.native_id}"
 
     @property
-    def engagement(self) -> int:
-        """Likes + reposts + replies + quotes; a repost's own counts are the original's, so 0."""
+    def engagement(self) -> int | None:
+        """The platform's engagement counts added up (ENGAGEMENT_COUNTS), those it reports;
+        None when it reports none of them. A repost's own counts are the original's, so 0."""
         if self.is_repost:
             return 0
-        return sum(n or 0 for n in (self.likes, self.reposts, self.replies, self.quotes))
+        known = [n for n in (getattr(self, name) for name in ENGAGEMENT_COUNTS.get(self.platform, ENGAGEMENT_DEFAULT))
+                 if n is not None]
+        return sum(known) if known else None
+
+    def updated_with(self, newer: Mention) -> Mention:
+        """The same post seen again: the newer values, and this one's where the newer has none
+        (a NULL never overwrites a known count)."""
+        values = {}
+        for item in fields(self):
+            old, new = getattr(self, item.name), getattr(newer, item.name)
+            if isinstance(old, list):
+                values[item.name] = list(dict.fromkeys([*new, *old]))
+            elif item.name == "is_repost":
+                values[item.name] = old or new
+            else:
+                values[item.name] = old if new is None or new == "" else new
+        return Mention(**values)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
-from campaigns.errors import ImportFormatError
+from campaigns.errors import ImportFormatError, ValidationError
 from campaigns.model import Campaign, Mention, parse_when
 from campaigns.settings import Settings
 from collectors.base import (
@@ -28,15 +29,33 @@ def _native(uri: str) -> str:
     return uri.removeprefix("at://")
 
 
+def native_id(value: str) -> str:
+    """A post's native id, the at:// uri without its scheme, from the uri or from the id itself,
+    so a post stored from any route (the API, 4CAT, a plain CSV) is one row."""
+    return _native(str(value).strip())
+
+
 def _count(value) -> int | None:
-    return int(value) if value is not None else None
+    return int(value) if value is not None and value != "" else None
+
+
+def _field(item: dict, camel: str, snake: str):
+    """A field of the API's JSON (camelCase) or of atproto's `model_dump()` (snake_case), as
+    4CAT saves Bluesky posts."""
+    value = item.get(camel)
+    return item.get(snake) if value is None else value
+
+
+def _kind(obj: dict) -> str:
+    return obj.get("$type") or obj.get("py_type") or ""
 
 
 def map_item(view: dict, followers: int | None = None) -> Mention:
     """A postView (searchPosts, getPosts, a thread's post) or a feedViewPost to a Mention.
 
-    A feed item whose `reason` is a repost becomes a repost of the post it carries, with its own
-    uid (the post's uri + the reposter), 0 engagement and `reposted_uid` set.
+    Reads the API's JSON and atproto's `model_dump()` alike. A feed item whose `reason` is a
+    repost becomes a repost of the post it carries, with its own uid (the post's uri + the
+    reposter), 0 engagement and `reposted_uid` set.
     """
     if "post" in view and "uri" not in view:
         post, reason = view["post"], view.get("reason") or {}
@@ -46,32 +65,37 @@ def map_item(view: dict, followers: int | None = None) -> Mention:
         uri = post["uri"]
         record = post["record"]
         author = post["author"]
-        created_at = parse_when(record.get("createdAt") or post["indexedAt"])
+        created_at = parse_when(_field(record, "createdAt", "created_at") or _field(post, "indexedAt", "indexed_at"))
     except (KeyError, TypeError, AttributeError) as error:
         raise ImportFormatError(f"Bluesky post without {error} (is this a postView?)") from None
+    except ValidationError as error:
+        raise ImportFormatError(f"Bluesky post {post.get('uri')}: {error}") from None
     handle = author.get("handle")
-    rkey = uri.rsplit("/", 1)[-1]
     text = record.get("text") or ""
     tags, mentioned = list(record.get("tags") or []), []
     for facet in record.get("facets") or []:
         for feature in facet.get("features") or []:
-            kind = feature.get("$type", "")
+            kind = _kind(feature)
             if kind.endswith("#tag") and feature.get("tag"):
                 tags.append(feature["tag"])
             elif kind.endswith("#mention") and feature.get("did"):
                 mentioned.append(feature["did"])
     langs = record.get("langs") or []
     parent = ((record.get("reply") or {}).get("parent") or {}).get("uri")
-    counts = dict(likes=_count(post.get("likeCount")), reposts=_count(post.get("repostCount")),
-                  replies=_count(post.get("replyCount")), quotes=_count(post.get("quoteCount")))
-    if reason.get("$type", "").endswith("#reasonRepost"):
+    counts = dict(likes=_count(_field(post, "likeCount", "like_count")),
+                  reposts=_count(_field(post, "repostCount", "repost_count")),
+                  replies=_count(_field(post, "replyCount", "reply_count")),
+                  quotes=_count(_field(post, "quoteCount", "quote_count")))
+    indexed_at = _field(post, "indexedAt", "indexed_at")
+    if _kind(reason).endswith("#reasonRepost"):
         by = reason.get("by") or {}
         return Mention(
             platform=PLATFORM, native_id=f"{_native(uri)}/repost/{by.get('did')}",
-            created_at=parse_when(reason.get("indexedAt") or post.get("indexedAt") or created_at),
-            text=text, url=f"https://bsky.app/profile/{handle}/post/{rkey}",
+            created_at=parse_when(_field(reason, "indexedAt", "indexed_at") or indexed_at or created_at),
+            text=text, url=post_url(handle or author.get("did"), uri),
             author_key=(by.get("handle") or by.get("did") or "").lower() or None, author_handle=by.get("handle"),
-            author_followers=_count(by.get("followersCount")), lang=langs[0] if langs else None,
+            author_followers=_count(_field(by, "followersCount", "followers_count")),
+            lang=langs[0] if langs else None,
             is_repost=True, reposted_uid=f"{PLATFORM}:{_native(uri)}", hashtags=tags, context_text=text, **counts,
         )
     return Mention(
@@ -79,10 +103,11 @@ def map_item(view: dict, followers: int | None = None) -> Mention:
         native_id=_native(uri),
         created_at=created_at,
         text=text,
-        url=f"https://bsky.app/profile/{handle or author.get('did')}/post/{rkey}",
+        url=post_url(handle or author.get("did"), uri),
         author_key=(handle or author.get("did") or "").lower() or None,
         author_handle=handle,
-        author_followers=followers if followers is not None else _count(author.get("followersCount")),
+        author_followers=followers if followers is not None else _count(
+            _field(author, "followersCount", "followers_count")),
         lang=langs[0] if langs else None,
         reply_to_uid=f"{PLATFORM}:{_native(parent)}" if parent else None,
         hashtags=tags,
@@ -91,8 +116,16 @@ def map_item(view: dict, followers: int | None = None) -> Mention:
     )
 
 
-def map_posts(document) -> list[Mention]:
-    """searchPosts / getPosts output ({"posts": [...]}), a feed ({"feed": [...]}), a thread, or a list."""
+def post_url(actor: str | None, uri: str) -> str:
+    """The bsky.app address of a post: its author's handle (or did) and the uri's record key."""
+    return f"https://bsky.app/profile/{actor}/post/{uri.rsplit('/', 1)[-1]}"
+
+
+def map_posts(document, on_error: Callable[[str], None] | None = None) -> list[Mention]:
+    """searchPosts / getPosts output ({"posts": [...]}), a feed ({"feed": [...]}), a thread, or a list.
+
+    A post that cannot be read raises, or with `on_error` is passed over and reported to it.
+    """
     if isinstance(document, dict):
         if "posts" in document:
             items = document["posts"]
@@ -108,7 +141,15 @@ def map_posts(document) -> list[Mention]:
         items = document
     else:
         raise ImportFormatError("not a Bluesky response")
-    return [map_item(item) for item in items]
+    mentions = []
+    for item in items:
+        try:
+            mentions.append(map_item(item))
+        except (ImportFormatError, AttributeError) as error:
+            if on_error is None:
+                raise ImportFormatError(str(error)) from None
+            on_error(str(error) if isinstance(error, ImportFormatError) else "a post that is not a JSON object")
+    return mentions
 
 
 def build_queries(campaign: Campaign) -> list[str]:

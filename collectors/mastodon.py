@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import datetime
+from collections.abc import Callable
 from urllib.parse import urlparse
 
-from campaigns.errors import ImportFormatError
+from campaigns.errors import ImportFormatError, ValidationError
 from campaigns.model import Campaign, Mention, parse_when
 from campaigns.settings import Settings
 from collectors.base import (
@@ -39,7 +39,7 @@ def _canonical(status: dict) -> str:
     uri = status.get("uri") or status.get("url")
     if not uri:
         raise KeyError("uri")
-    return re.sub(r"^https?://", "", str(uri))
+    return native_id(uri)
 
 
 def _author_key(account: dict) -> str | None:
@@ -56,19 +56,43 @@ def _count(value) -> int | None:
     return int(value) if value is not None else None
 
 
+def reply_to_uid(status: dict) -> str | None:
+    """The uid of the status this one replies to, or None when it is not a reply.
+
+    The API gives the parent's id on the instance that served the status. When the parent's
+    author is local there (the author of a thread, or a mentioned account without a domain),
+    that id is the one in the parent's ActivityPub uri, so the uid is the parent's own and
+    joins its row. A parent from another server has an id that only the serving instance
+    knows: the uid keeps it as "in-reply-to:<id>", marking a reply without naming a row.
+    """
+    parent_id = status.get("in_reply_to_id")
+    if not parent_id:
+        return None
+    account_id = str(status.get("in_reply_to_account_id") or "")
+    candidates = [status.get("account") or {}, *(status.get("mentions") or [])]
+    author = next((a for a in candidates if account_id and str(a.get("id")) == account_id), None)
+    if author and author.get("acct") and "@" not in author["acct"]:
+        host = urlparse(str(author.get("url") or "")).netloc
+        username = author.get("username") or author["acct"]
+        if host:
+            return f"{PLATFORM}:{host}/users/{username}/statuses/{parent_id}"
+    return f"{PLATFORM}:in-reply-to:{parent_id}"
+
+
 def map_item(status: dict) -> Mention:
     """One Mastodon status (API JSON, or Mastodon.py's parsed dict) to a Mention.
 
     A reblog carries the original's text for matching and points at it through `reposted_uid`;
-    its own engagement is 0.
+    its own engagement is 0. Quotes are stored but are not engagement on Mastodon.
     """
     try:
-        created = status["created_at"]
-        created_at = parse_when(created) if not isinstance(created, datetime) else parse_when(created)
+        created_at = parse_when(status["created_at"])
         native_id = _canonical(status)
         account = status.get("account") or {}
     except (KeyError, TypeError, AttributeError) as error:
         raise ImportFormatError(f"status without {error} (is this a Mastodon API status?)") from None
+    except ValidationError as error:
+        raise ImportFormatError(f"status {status.get('uri')}: {error}") from None
     original = status.get("reblog")
     source = original or status
     text = html_to_text(source.get("content") or "")
@@ -87,6 +111,7 @@ def map_item(status: dict) -> Mention:
         lang=lang or None,
         is_repost=original is not None,
         reposted_uid=f"{PLATFORM}:{_canonical(original)}" if original else None,
+        reply_to_uid=None if original else reply_to_uid(status),
         likes=_count(source.get("favourites_count")),
         reposts=_count(source.get("reblogs_count")),
         replies=_count(source.get("replies_count")),
@@ -97,19 +122,37 @@ def map_item(status: dict) -> Mention:
     )
 
 
-def map_statuses(statuses: list) -> list[Mention]:
-    """A list of statuses (a timeline page), plus the originals of its reblogs."""
+def native_id(value: str) -> str:
+    """A status's native id from its ActivityPub uri (or the id already without a scheme)."""
+    return re.sub(r"^https?://", "", str(value).strip())
+
+
+def map_statuses(statuses: list, on_error: Callable[[str], None] | None = None) -> list[Mention]:
+    """A list of statuses (a timeline page), plus the originals of its reblogs.
+
+    A status that cannot be read raises, or with `on_error` is passed over and reported to it.
+    """
     if not isinstance(statuses, list):
         raise ImportFormatError("not a list of Mastodon statuses")
-    mentions = [map_item(status) for status in statuses]
-    seen = {m.native_id for m in mentions}
+    mentions, originals = [], []
+    seen = set()
     for status in statuses:
-        original = status.get("reblog")
-        if original:
-            mention = map_item(original)
-            if mention.native_id not in seen:
-                seen.add(mention.native_id)
-                mentions.append(mention)
+        try:
+            mention = map_item(status)
+            original = map_item(status["reblog"]) if status.get("reblog") else None
+        except (ImportFormatError, AttributeError) as error:
+            if on_error is None:
+                raise ImportFormatError(str(error)) from None
+            on_error(str(error) if isinstance(error, ImportFormatError) else "a status that is not a JSON object")
+            continue
+        mentions.append(mention)
+        seen.add(mention.native_id)
+        if original is not None:
+            originals.append(original)
+    for original in originals:
+        if original.native_id not in seen:
+            seen.add(original.native_id)
+            mentions.append(original)
     return mentions
 
 

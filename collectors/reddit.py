@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from campaigns.errors import ImportFormatError
@@ -28,8 +29,9 @@ MAX_QUERY = 512
 def map_item(item: dict, subscribers: int | None = None) -> Mention:
     """One Reddit submission (t3) or comment (t1) `data` object to a Mention.
 
-    Engagement is score + comments: score goes to likes, num_comments to replies. Reach is the
-    subreddit's subscribers, keyed "r/<name>", never the author's followers.
+    Engagement is score + comments: score goes to likes, a post's num_comments to replies (a
+    comment's replies are unknown). Reach is the subreddit's subscribers, keyed "r/<name>",
+    never the author's followers.
     """
     try:
         native_id = str(item["name"] if item.get("name") else f"t3_{item['id']}")
@@ -45,7 +47,6 @@ def map_item(item: dict, subscribers: int | None = None) -> Mention:
     author = item.get("author")
     if author in ("[deleted]", None):
         author = None
-    permalink = item.get("permalink")
     size = item.get("subreddit_subscribers", subscribers)
     crosspost = (item.get("crosspost_parent") or None) if not is_comment else None
     return Mention(
@@ -53,7 +54,7 @@ def map_item(item: dict, subscribers: int | None = None) -> Mention:
         native_id=native_id,
         created_at=created_at,
         text=text,
-        url=f"https://www.reddit.com{permalink}" if permalink else item.get("url"),
+        url=_url(item, native_id, is_comment),
         author_key=author.lower() if author else None,
         author_handle=author,
         author_followers=None,
@@ -64,20 +65,48 @@ def map_item(item: dict, subscribers: int | None = None) -> Mention:
         reposted_uid=f"{PLATFORM}:{crosspost}" if crosspost else None,
         reply_to_uid=f"{PLATFORM}:{item['parent_id']}" if is_comment and item.get("parent_id") else None,
         likes=int(item["score"]) if item.get("score") is not None else None,
-        replies=int(item["num_comments"]) if item.get("num_comments") is not None else None,
+        # A comment's `num_comments` is its thread's count, not replies to the comment, which
+        # listings do not give: unknown.
+        replies=int(item["num_comments"]) if not is_comment and item.get("num_comments") is not None else None,
     )
 
 
-def map_listing(listing: dict, subscribers: dict[str, int] | None = None) -> list[Mention]:
-    """Every t1/t3 child of a Listing; `subscribers` by subreddit name fills older payloads."""
+def _url(item: dict, native_id: str, is_comment: bool) -> str | None:
+    """The post's reddit.com address. Comment listings carry no `permalink` (only their
+    thread's), so a comment's is built from its thread and its own id."""
+    if item.get("permalink"):
+        return f"https://www.reddit.com{item['permalink']}"
+    if not is_comment:
+        return item.get("url")
+    comment_id = native_id.removeprefix("t1_")
+    if item.get("link_permalink"):
+        return f"{item['link_permalink'].rstrip('/')}/{comment_id}/"
+    thread, subreddit = str(item.get("link_id") or "").removeprefix("t3_"), item.get("subreddit")
+    if thread and subreddit:
+        return f"https://www.reddit.com/r/{subreddit}/comments/{thread}/_/{comment_id}/"
+    return None
+
+
+def map_listing(listing: dict, subscribers: dict[str, int] | None = None,
+                on_error: Callable[[str], None] | None = None) -> list[Mention]:
+    """Every t1/t3 child of a Listing; `subscribers` by subreddit name fills older payloads.
+
+    A child that cannot be read raises, or with `on_error` is passed over and reported to it.
+    """
     if not isinstance(listing, dict) or listing.get("kind") != "Listing":
         raise ImportFormatError("not a Reddit Listing (no kind: Listing)")
     subscribers = subscribers or {}
-    return [
-        map_item(child["data"], subscribers.get((child["data"].get("subreddit") or "").lower()))
-        for child in (listing.get("data") or {}).get("children") or []
-        if child.get("kind") in ("t1", "t3")
-    ]
+    mentions = []
+    for child in (listing.get("data") or {}).get("children") or []:
+        if child.get("kind") not in ("t1", "t3"):
+            continue
+        try:
+            mentions.append(map_item(child["data"], subscribers.get((child["data"].get("subreddit") or "").lower())))
+        except ImportFormatError as error:
+            if on_error is None:
+                raise
+            on_error(str(error))
+    return mentions
 
 
 def _term(tracker) -> str | None:

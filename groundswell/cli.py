@@ -317,9 +317,19 @@ def import_command(obj: Context, file, fmt, slug, batch_size):
         kept = f"; {stored:,} post(s) before it are stored, and a rerun will not duplicate them" if stored else \
             "; nothing was stored"
         raise ImportFormatError(f"{error}{kept}") from None
-    totals = result.totals
+    totals, report = result.totals, result.report
     click.echo(f"imported {totals.received:,} post(s) from {file}: {totals.new:,} new, {totals.updated:,} updated, "
                f"{totals.matched:,} campaign match(es), {totals.unmatched:,} matched no campaign")
+    if report.skipped:
+        click.echo(f"refused {report.skipped:,} record(s) that could not be read:", err=True)
+        for line in report.problems:
+            click.echo(f"  {line}", err=True)
+        if report.skipped > len(report.problems):
+            click.echo(f"  ... and {report.skipped - len(report.problems):,} more", err=True)
+    for note in report.notes:
+        click.echo(f"note: {note}", err=True)
+    if report.unknown_columns:
+        click.echo(f"columns not understood, so not read: {', '.join(report.unknown_columns)}", err=True)
 
 
 # -- demo ------------------------------------------------------------------------------------

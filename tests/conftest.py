@@ -10,7 +10,11 @@ import pytest
 from campaigns.settings import Settings
 from campaigns.store import Store
 
-REALWORLD = Path(__file__).resolve().parents[1].parent / "shared" / "realworld"
+# Beside the checkout (/work/main -> /work/shared), or one level further up from a git worktree
+# (/work/wt/NAME -> /work/shared): the nearest ancestor that holds shared/realworld.
+REALWORLD = next((folder / "shared" / "realworld" for folder in Path(__file__).resolve().parents[1:]
+                  if (folder / "shared" / "realworld").is_dir()),
+                 Path(__file__).resolve().parents[2] / "shared" / "realworld")
 # The end of the demo period in tests: fixed, so every seeded database is the same.
 DEMO_UNTIL = datetime(2026, 11, 20, 12, tzinfo=UTC)
 

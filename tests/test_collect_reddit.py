@@ -143,5 +143,11 @@ def test_recorded_praw_listings_map_every_submission_and_comment(realworld, stor
     for name, item in expected.items():
         row = store.mention(f"reddit:{name}")
         assert row["likes"] == item["score"]
-        assert row["replies"] == item.get("num_comments")
+        # A comment's num_comments is its thread's: never its own replies.
+        assert row["replies"] == (None if name.startswith("t1_") else item.get("num_comments"))
+        # Comment listings carry no permalink: the address is built from the thread and the id.
+        if name.startswith("t1_"):
+            assert row["url"] == f"{item['link_permalink'].rstrip('/')}/{item['id']}/"
+        else:
+            assert row["url"] == f"https://www.reddit.com{item['permalink']}"
         assert row["audience_size"] == item.get("subreddit_subscribers")

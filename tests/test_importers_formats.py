@@ -34,7 +34,8 @@ def run_import(path, fmt, *extra):
     (FIXTURES / "mastodon" / "tag_page1.json", "mastodon", 41),  # 40 + the original of a reblog
     (FIXTURES / "bluesky" / "search_page1.json", "bluesky", 25),
     (FIXTURES / "import" / "fourcat.ndjson", "4cat", 4),
-    (FIXTURES / "import" / "fourcat.csv", "4cat", 2),
+    (FIXTURES / "import" / "fourcat_twitterv2.csv", "4cat", 4),
+    (FIXTURES / "import" / "fourcat_bsky.csv", "4cat", 5),
     (FIXTURES / "import" / "plain.csv", "csv", 3),
 ])
 def test_each_format_imports_and_a_rerun_duplicates_nothing(campaign_db, path, fmt, count):
@@ -83,12 +84,26 @@ def test_a_csv_without_required_columns_is_one_line(campaign_db, tmp_path):
     assert "the CSV header lacks platform, created_at" in result.output
 
 
-def test_a_bad_row_names_its_row_and_keeps_earlier_batches(campaign_db, tmp_path):
+def test_a_bad_row_costs_itself_and_is_named_with_its_row_and_column(campaign_db, tmp_path):
     rows = (FIXTURES / "import" / "plain.csv").read_text().splitlines()
     bad = tmp_path / "cut.csv"
-    bad.write_text("\n".join([*rows, "x,1860000000000009999,2026-11-20T10:00:00Z,hi,,,,lots,,,,,,,,,"]) + "\n")
+    bad.write_text("\n".join([*rows[:2], "x,1860000000000009999,2026-11-20T10:00:00Z,hi,,,,lots,,,,,,,,,",
+                              *rows[2:]]) + "\n")
     result = run_import(bad, "csv")
-    assert result.exit_code == 1 and "row 5: 'lots' is not a number" in result.output
+    assert result.exit_code == 0, result.output
+    assert "imported 3 post(s)" in result.output
+    assert f"{bad}: row 3: likes: 'lots' is not a number" in result.output
+    with Store.open(campaign_db) as store:
+        assert store.count("mentions") == 3
+
+
+def test_a_file_of_which_no_record_can_be_read_is_an_error(campaign_db, tmp_path):
+    bad = tmp_path / "dates.csv"
+    bad.write_text("platform,id,created_at\nx,1,2026-11-20\nx,2,2026-11-21\n")
+    result = run_import(bad, "csv")
+    assert result.exit_code == 1
+    assert "row 2: '2026-11-20' is a date without a time of day" in result.output
+    assert "no record of the file could be read: 2 refused" in result.output
 
 
 def test_a_mastodon_file_of_another_shape_is_one_line(campaign_db, tmp_path):
@@ -103,8 +118,12 @@ def test_recorded_twarc_pages_import_with_their_metrics(realworld, campaign_db):
     result = run_import(realworld / "twarc-csv" / "brexit.jsonl", "twarc")
     assert result.exit_code == 0, result.output
     page = json.loads((realworld / "twarc-csv" / "brexit.jsonl").read_text().splitlines()[0])
+    included = {t["id"]: t for t in page["includes"]["tweets"]}
     with Store.open(campaign_db) as store:
         for tweet in page["data"]:
             row = store.mention(f"x:{tweet['id']}")
-            assert row["likes"] == tweet["public_metrics"]["like_count"]
-            assert row["reposts"] == tweet["public_metrics"]["retweet_count"]
+            retweeted = [r["id"] for r in tweet.get("referenced_tweets", []) if r["type"] == "retweeted"]
+            # A retweet carries its original's counts (X reports its own likes as 0).
+            counted = included[retweeted[0]] if retweeted and retweeted[0] in included else tweet
+            assert row["likes"] == counted["public_metrics"]["like_count"]
+            assert row["reposts"] == counted["public_metrics"]["retweet_count"]

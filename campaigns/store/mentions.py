@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from campaigns.clock import now_iso
 from campaigns.errors import StoreError
@@ -67,12 +67,13 @@ class UpsertResult:
         return self
 
 
-def contribution(is_new_match: bool, is_repost: bool, engagement: int, sentiment, abuse, impressions):
+def contribution(is_new_match: bool, is_repost: bool, engagement: int | None, sentiment, abuse, impressions):
+    """What one matched post adds to its roll-up hour, in ROLLUP_SUMS order."""
     cls = sentiment_class(sentiment)
     return [
         1 if is_new_match else 0,
         1 if (is_new_match and is_repost) else 0,
-        engagement,
+        engagement or 0,
         sentiment or 0.0,
         0 if sentiment is None else 1,
         1 if cls == "positive" else 0,
@@ -81,8 +82,12 @@ def contribution(is_new_match: bool, is_repost: bool, engagement: int, sentiment
         1 if is_abusive(abuse) else 0,
         impressions or 0,
         0 if impressions is None else 1,
+        0 if engagement is None else 1,
     ]
 
+
+def _known(new, stored):
+    return stored if new is None else new
 
 
 class MentionVerbs:
@@ -121,7 +126,8 @@ class MentionVerbs:
         """
         batch: dict[str, Mention] = {}
         for mention in mentions:
-            batch[mention.uid] = mention
+            seen = batch.get(mention.uid)
+            batch[mention.uid] = mention if seen is None else seen.updated_with(mention)
         result = UpsertResult(received=len(batch))
         forgotten = self.forgotten_digests()
         if forgotten:
@@ -140,8 +146,8 @@ class MentionVerbs:
         for chunk in _chunks(uids, 500):
             marks = ", ".join("?" * len(chunk))
             for row in conn.execute(
-                f"SELECT uid, engagement, sentiment, abuse, impressions, author_followers, audience_size "
-                f"FROM mentions WHERE uid IN ({marks})", chunk,
+                f"SELECT uid, engagement, sentiment, abuse, impressions, author_followers, audience_size, "
+                f"likes, reposts, replies, quotes FROM mentions WHERE uid IN ({marks})", chunk,
             ):
                 old_rows[row[0]] = row
             for row in conn.execute(
@@ -162,6 +168,12 @@ class MentionVerbs:
                 hourly[key] = values
 
         for uid, m in batch.items():
+            old = old_rows.get(uid)
+            if old is not None and None in (m.likes, m.reposts, m.replies, m.quotes):
+                # A count not reported this time keeps the one stored, and engagement is the
+                # sum of what is known after the update, in the row and in the roll-up.
+                m = replace(m, likes=_known(m.likes, old[7]), reposts=_known(m.reposts, old[8]),
+                            replies=_known(m.replies, old[9]), quotes=_known(m.quotes, old[10]))
             engagement = m.engagement
             mention_rows.append((
                 uid, m.platform, str(m.native_id), m.url, m.created_at, collected_at, m.author_key,
@@ -170,7 +182,6 @@ class MentionVerbs:
                 m.replies, m.quotes, m.impressions, engagement, m.sentiment, m.abuse, m.raw_ref,
                 1 if is_demo else 0,
             ))
-            old = old_rows.get(uid)
             if old is None:
                 result.new += 1
             else:

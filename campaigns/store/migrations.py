@@ -452,6 +452,39 @@ def search(db):
     )
 
 
+@migrations(name="0012_unknown_engagement")
+def unknown_engagement(db):
+    """Engagement is NULL where a post's counts are all unknown (a file without them, RSS), and
+    the roll-up counts the posts whose engagement is known, so a window of such posts reads
+    n/a rather than 0.
+
+    Dropping a NOT NULL constraint changes nothing on disk, so it is done as SQLite documents
+    for such changes (ALTER TABLE, "making other kinds of table schema changes"): the table's
+    CREATE text is edited in place and the schema version moved on, in the migration's
+    transaction, instead of copying tables of millions of rows. Every engagement stored so far
+    is a number, so every post rolled up so far counts as known.
+    """
+    conn = db.conn
+    before = "engagement INTEGER NOT NULL DEFAULT 0"
+    version = conn.execute("PRAGMA schema_version").fetchone()[0]
+    conn.execute("PRAGMA writable_schema = ON")
+    try:
+        for table in ("mentions", "mention_matches"):
+            sql = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", [table]).fetchone()[0]
+            if sql.count(before) != 1:
+                raise RuntimeError(f"unexpected schema of {table}: cannot make its engagement nullable")
+            conn.execute("UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = ?",
+                         [sql.replace(before, "engagement INTEGER"), table])
+        conn.execute(f"PRAGMA schema_version = {version + 1}")
+    finally:
+        conn.execute("PRAGMA writable_schema = OFF")
+    for table in ("mentions", "mention_matches"):
+        if any(c[1] == "engagement" and c[3] for c in conn.execute(f"PRAGMA table_info({table})")):
+            raise RuntimeError(f"{table}.engagement is still NOT NULL (is SQLite in defensive mode?)")
+    conn.execute("ALTER TABLE hourly ADD COLUMN engagement_known INTEGER NOT NULL DEFAULT 0")
+    conn.execute("UPDATE hourly SET engagement_known = mentions")
+
+
 # The unique constraint 0001 put on alerts (one per campaign, kind and second) would refuse two
 # episodes of one kind that start in the same second (a spike on both sides in the same hour).
 _ALERTS_MOMENT_UNIQUE = r",\s*UNIQUE\s*\(\s*campaign_id\s*,\s*kind\s*,\s*at\s*\)"

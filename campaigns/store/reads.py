@@ -65,7 +65,8 @@ class Reads:
                 " coalesce(sum(pos), 0), coalesce(sum(neg), 0), coalesce(sum(neu), 0),"
                 " coalesce(sum(abusive), 0), sum(impressions), coalesce(sum(impressions_known), 0),"
                 " coalesce(sum(CASE WHEN side = 'ours' THEN mentions END), 0),"
-                " coalesce(sum(CASE WHEN side = 'opposing' THEN mentions END), 0)"
+                " coalesce(sum(CASE WHEN side = 'opposing' THEN mentions END), 0),"
+                " coalesce(sum(engagement_known), 0)"
                 f" FROM hourly WHERE {where}", params,
             ).fetchone()
         else:
@@ -76,12 +77,14 @@ class Reads:
                 f" coalesce(sum(sentiment >= {POSITIVE_AT}), 0), coalesce(sum(sentiment <= {NEGATIVE_AT}), 0),"
                 f" coalesce(sum(sentiment > {NEGATIVE_AT} AND sentiment < {POSITIVE_AT}), 0),"
                 f" coalesce(sum(abuse >= {ABUSIVE_THRESHOLD}), 0), NULL, 0,"
-                " coalesce(sum(side = 'ours'), 0), coalesce(sum(side = 'opposing'), 0)"
+                " coalesce(sum(side = 'ours'), 0), coalesce(sum(side = 'opposing'), 0), count(engagement)"
                 f" FROM mention_matches WHERE {where}", params,
             ).fetchone()
         authors, reach = self.distinct_totals(filters)
         return Kpis(
-            mentions=row[0], reposts=row[1], engagement=row[2], positive=row[3], negative=row[4],
+            # Unknown where the window has posts and none with a known count; no posts, none.
+            mentions=row[0], reposts=row[1], engagement=row[2] if row[11] or not row[0] else None,
+            positive=row[3], negative=row[4],
             neutral=row[5], abusive=row[6], impressions=row[7] if row[8] else None, ours=row[9],
             opposing=row[10], unique_authors=authors, potential_reach=reach,
         )
