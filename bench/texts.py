@@ -8,6 +8,7 @@ campaign hashtag, or, without that file, sentences drawn from a vocabulary of th
 
 from __future__ import annotations
 
+import html
 import json
 import random
 from datetime import UTC, datetime, timedelta
@@ -29,14 +30,15 @@ _TAILS = ["!!", ".", " :)", " :(", " - brilliant", " - awful", ", so good", ", n
 
 
 def real_tweets(path: Path = REALWORLD_TWEETS) -> list[str]:
-    """The 4,200 tweet texts of the VADER ground truth, or [] when the file is absent."""
+    """The 4,200 tweet texts of the VADER ground truth (as people wrote them: the file keeps X's
+    HTML entities, which are undone here), or [] when the file is absent."""
     if not path.is_file():
         return []
     texts = []
     for line in path.read_bytes().decode("utf-8", errors="replace").splitlines():
         parts = line.split("\t", 2)
         if len(parts) == 3 and parts[2].strip():
-            texts.append(parts[2].strip())
+            texts.append(html.unescape(parts[2].strip()))
     return texts
 
 
@@ -68,7 +70,8 @@ def unique_texts(count: int, tags: list[str], seed: int = 11) -> list[str]:
 
 def x_pages(texts: list[str], *, first_id: int, until: datetime, per_page: int = 100,
             seed: int = 13) -> list[dict]:
-    """X API v2 search pages (`data` + `includes.users`) carrying the texts, newest last."""
+    """X API v2 search pages (`data` + `includes.users`) carrying the texts, newest last, with
+    &, < and > escaped as X's API writes them."""
     rng = random.Random(seed)
     authors = [{"id": str(10_000 + i), "username": f"bench_author_{i:05d}",
                 "public_metrics": {"followers_count": min(int(rng.lognormvariate(5.4, 1.9)), 3_000_000)}}
@@ -83,7 +86,7 @@ def x_pages(texts: list[str], *, first_id: int, until: datetime, per_page: int =
             author = authors[rng.randrange(len(authors))]
             users[author["id"]] = author
             data.append({
-                "id": str(first_id + index), "text": text, "author_id": author["id"], "lang": "en",
+                "id": str(first_id + index), "text": html.escape(text, quote=False), "author_id": author["id"], "lang": "en",
                 "created_at": (start + step * index).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
                 "edit_history_tweet_ids": [str(first_id + index)],
                 "public_metrics": {"like_count": rng.randrange(50), "retweet_count": rng.randrange(10),

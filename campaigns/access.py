@@ -16,7 +16,7 @@ from campaigns.errors import ValidationError
 ROLES = ("coordinator", "organiser", "safety", "volunteer")
 SECTIONS = {
     "coordinator": None,   # every section
-    "organiser": ("Listen", "Posts", "Plan", "Reports", "Sources"),
+    "organiser": ("Listen", "Posts", "Plan", "Volunteer", "Reports", "Sources"),
     "safety": ("Safety",),
     "volunteer": ("Volunteer",),
 }

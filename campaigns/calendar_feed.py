@@ -1,15 +1,19 @@
-"""The planner as an iCalendar (RFC 5545) feed: calls to action and events with time zones and alarms."""
+"""The planner as an iCalendar (RFC 5545) feed: calls to action and events with time zones and alarms.
+
+It renders the objects it is handed (campaigns.store.plan reads them); it never reads the store.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterable
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from icalendar import Alarm, Calendar
 from icalendar import Event as CalendarEvent
 
-from campaigns import planner
+from campaigns import clock, planner
 from campaigns.model import to_datetime
 from campaigns.share_links import compose_text
 
@@ -80,43 +84,35 @@ def _new_calendar(name: str) -> Calendar:
     return calendar
 
 
-def campaign_calendar(source, campaign_ids: list[int], *, name: str = "Groundswell plan",
+def campaign_calendar(entries: Iterable[planner.Action | planner.Event], *, name: str = "Groundswell plan",
                       include_drafts: bool = False) -> Calendar:
-    """Every call to action and event of the campaigns, each in its own time zone."""
-    conn = planner._conn(source)
-    planner.advance_with_clock(conn)
-    stamp = datetime.now(UTC)
+    """Calls to action and events in the order given (store.plan.campaign_actions then
+    campaign_events, campaign by campaign), each in its own time zone; drafts only when asked for."""
+    stamp = clock.now()
     calendar = _new_calendar(name)
-    for campaign_id in campaign_ids:
-        for action_id, status in conn.execute("SELECT id, status FROM actions WHERE campaign_id = ? ORDER BY"
-                                              " window_start, id", [campaign_id]).fetchall():
-            if status == "draft" and not include_drafts:
-                continue
-            action = planner.get_action(conn, action_id)
+    for entry in entries:
+        if entry.status == "draft" and not include_drafts:
+            continue
+        if isinstance(entry, planner.Action):
             calendar.add_component(_entry(
-                f"action-{action.id}@groundswell", action.title, action.window_start, action.window_end,
-                action.timezone, _action_description(action, action.message), url=action.link,
-                location=action.channel, status=action.status, alarms=ACTION_ALARMS, stamp=stamp))
-        for event_id, status in conn.execute("SELECT id, status FROM events WHERE campaign_id = ? ORDER BY"
-                                             " starts_at, id", [campaign_id]).fetchall():
-            if (status == "draft" and not include_drafts):
-                continue
-            event = planner.get_event(conn, event_id)
+                f"action-{entry.id}@groundswell", entry.title, entry.window_start, entry.window_end,
+                entry.timezone, _action_description(entry, entry.message), url=entry.link,
+                location=entry.channel, status=entry.status, alarms=ACTION_ALARMS, stamp=stamp))
+        else:
             calendar.add_component(_entry(
-                f"event-{event.id}@groundswell", event.title, event.starts_at, event.ends_at, event.timezone,
-                _event_description(event), location=event.location, url=event.online_url, status=event.status,
+                f"event-{entry.id}@groundswell", entry.title, entry.starts_at, entry.ends_at, entry.timezone,
+                _event_description(entry), location=entry.location, url=entry.online_url, status=entry.status,
                 alarms=EVENT_ALARMS, stamp=stamp))
     calendar.add_missing_timezones()
     return calendar
 
 
-def volunteer_calendar(source, volunteer_id: int) -> Calendar:
-    """One volunteer's own assignments only, in their time zone, with the wording meant for them."""
-    conn = planner._conn(source)
-    volunteer = planner.get_volunteer(conn, volunteer_id)
-    stamp = datetime.now(UTC)
+def volunteer_calendar(volunteer: planner.Volunteer, agenda: Iterable[dict]) -> Calendar:
+    """One volunteer's own assignments (store.plan.volunteer_agenda), in their time zone, with the
+    wording meant for them."""
+    stamp = clock.now()
     calendar = _new_calendar(f"Groundswell: {volunteer.display_name}")
-    for item in planner.volunteer_agenda(conn, volunteer_id):
+    for item in agenda:
         role = f" ({item['role']})" if item["role"] else ""
         if item["kind"] == "action":
             action = item["action"]

@@ -75,8 +75,8 @@ def reach(volunteer: planner.Volunteer, destinations: list[Destination]) -> tupl
 
 def _subject(store, row) -> planner.Action | planner.Event:
     if row["kind"] == "action":
-        return planner.get_action(store, int(row["subject_id"]))
-    return planner.get_event(store, int(row["subject_id"]))
+        return store.plan.get_action(int(row["subject_id"]))
+    return store.plan.get_event(int(row["subject_id"]))
 
 
 def pending(store, now: datetime | None = None, campaigns: list[Campaign] | None = None) -> list[Reminder]:
@@ -87,7 +87,7 @@ def pending(store, now: datetime | None = None, campaigns: list[Campaign] | None
         if campaign.is_demo:
             continue
         destinations = [d for d in store.alerts.destinations(campaign.id) if d.for_reminders]
-        frame = planner.assignments(store, campaign.id)
+        frame = store.plan.assignments(campaign.id)
         for row in frame[frame["status"] == "accepted"].to_dict("records"):
             start = to_datetime(row["starts_at"])
             if start <= now:
@@ -95,7 +95,7 @@ def pending(store, now: datetime | None = None, campaigns: list[Campaign] | None
             subject = _subject(store, row)
             if subject.status not in REMINDED_STATUSES:
                 continue
-            volunteer = planner.get_volunteer(store, int(row["volunteer_id"]))
+            volunteer = store.plan.get_volunteer(int(row["volunteer_id"]))
             destination, unreachable = reach(volunteer, destinations)
             queued_signup = None
             for which, before in WHEN.items():
@@ -179,7 +179,8 @@ def message(store, campaign: Campaign, volunteer: planner.Volunteer, subject, wh
 
 def calendar_file(store, volunteer_id: int, assignment_id: int, folder: Path) -> Path:
     """The assignment's own entry from the volunteer's calendar, as an .ics file in `folder`."""
-    whole = calendar_feed.volunteer_calendar(store, volunteer_id)
+    whole = calendar_feed.volunteer_calendar(store.plan.get_volunteer(volunteer_id),
+                                             store.plan.volunteer_agenda(volunteer_id))
     wanted = f"assignment-{assignment_id}@groundswell"
     single = Calendar()
     for key, value in whole.items():
@@ -194,7 +195,7 @@ def calendar_file(store, volunteer_id: int, assignment_id: int, folder: Path) ->
 
 def address(store, row: dict, campaign: Campaign, environ, folder: Path) -> tuple[str, str, list[Path]]:
     """(the URL as stored, resolved for this volunteer, [the calendar file]) for a queued reminder."""
-    volunteer = planner.get_volunteer(store, row["volunteer_id"])
+    volunteer = store.plan.get_volunteer(row["volunteer_id"])
     if not volunteer.consent_at or not (volunteer.contact or "").strip():
         raise NotReachable(f"{volunteer.display_name} withdrew consent or contact after the reminder was queued")
     if row["destination"] == CONTACT_DESTINATION:

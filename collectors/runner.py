@@ -7,7 +7,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from campaigns import planner
 from campaigns.model import Campaign, iso_utc, to_datetime
 from campaigns.privacy import author_key_of
 from campaigns.settings import Settings
@@ -101,7 +100,7 @@ def run_source(store: Store, settings: Settings, source: str, campaign: Campaign
     if result.new:
         # New posts may be volunteers' own posts for a call to action (in any campaign they
         # matched): the planner marks those assignments done, with the post as evidence.
-        planner.complete_all(store, key_of=author_key_of(settings))
+        store.plan.complete_all(key_of=author_key_of(settings))
     return result
 
 

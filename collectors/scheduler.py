@@ -18,6 +18,10 @@ from collectors.runner import active_campaigns, run_source
 # Set by SIGTERM / Ctrl-C: a running job finishes the page it is on, stores it, and returns.
 STOP = threading.Event()
 JOB_PREFIX = "collect-"
+# The plan's clock: scheduled work goes live and finishes in the store within this many seconds
+# of its window opening or closing (lists show the status now whatever is stored).
+PLAN_JOB = "plan-advance"
+PLAN_INTERVAL = 300
 
 
 def job_id(source: str) -> str:
@@ -47,6 +51,14 @@ def run_job(source: str, db_path: str) -> None:
             alerting.after_run(store, settings, campaign)
 
 
+def advance_plan(db_path: str) -> None:
+    """Store the status the clock gives each call to action and event (called by APScheduler by name)."""
+    with Store.open(db_path) as store:
+        moved = store.plan.advance()
+    if moved:
+        _log(f"plan: {moved} call(s) to action or event(s) moved with the clock")
+
+
 def _log(line: str) -> None:
     print(f"{datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ} {line}", flush=True)
 
@@ -70,7 +82,8 @@ def planned_sources(settings: Settings, store: Store) -> tuple[list[str], dict[s
 
 
 def build(settings: Settings, store: Store, scheduler_class=None):
-    """A scheduler with one job per runnable source (stable ids, so restarts never duplicate)."""
+    """A scheduler with one job per runnable source and one for the plan's clock (stable ids, so
+    restarts never duplicate)."""
     from apscheduler.schedulers.blocking import BlockingScheduler
 
     scheduler_class = scheduler_class or BlockingScheduler
@@ -86,6 +99,11 @@ def build(settings: Settings, store: Store, scheduler_class=None):
             name=f"collect {source}", args=[source, db_path], replace_existing=True, coalesce=True,
             max_instances=1, misfire_grace_time=max(30, seconds // 2), next_run_time=now,
         )
+    scheduler.add_job(
+        "collectors.scheduler:advance_plan", "interval", seconds=PLAN_INTERVAL, id=PLAN_JOB, name="plan clock",
+        args=[db_path], replace_existing=True, coalesce=True, max_instances=1,
+        misfire_grace_time=PLAN_INTERVAL // 2, next_run_time=now,
+    )
     alerting.add_jobs(scheduler, settings, db_path, now)
     return scheduler, runnable, skipped
 

@@ -18,7 +18,7 @@ from campaigns.settings import resolve_db_path
 from campaigns.store import Store
 
 REFRESH_SECONDS = 60
-# One connection is shared by every session; sqlite3 objects must not be used by two threads at once.
+# One connection is shared by every session, and a connection must not be used by two threads at once.
 _lock = threading.Lock()
 
 

@@ -1,11 +1,12 @@
 """The demo's plan: the narratives, calls to action, events, volunteers and demands its bursts answer to.
 
-Every moment in collectors/demo.py becomes the plan item that caused it, at the time
+Every moment in demo/data.py becomes the plan item that caused it, at the time
 `moment_time` gives: an action moment is a call to action whose window opens as its burst starts,
 an event moment an event (with needs) and its call to attend, an opposing push an opposing
 narrative first seen then, with our counter-narrative. Volunteers are given the handles of demo
 authors who really posted the action's hashtag in its window, so completion from the listening
-data has something true to find. Deterministic: the same demo database gives the same plan.
+data has something true to find. Deterministic: the same demo database gives the same plan, written
+as of the end of the demo period whatever the day it is loaded.
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from campaigns import planner
+from campaigns import clock, planner
 from campaigns.model import Campaign, iso_utc
 from campaigns.privacy import author_key_of
 from campaigns.settings import Settings
 from campaigns.store import Store
+from campaigns.store.plan import Plan
 from demo.moments import moment_time
 
 
@@ -120,63 +122,28 @@ def _tag_case(campaign: Campaign, tag: str) -> str:
     return tag
 
 
-def _posts_in(conn, campaign_id: int, tag: str, start: str, end: str) -> int:
-    return conn.execute("SELECT count(*) FROM mention_hashtags WHERE campaign_id = ? AND created_at >= ?"
-                        " AND created_at < ? AND tag = ?", [campaign_id, start, end, tag.lower()]).fetchone()[0]
-
-
 def _round_goal(value: float) -> int:
     step = 10 if value < 500 else 50
     return max(step, int(round(value / step)) * step)
 
 
-def _posting_authors(conn, campaign_id: int, windows: list[tuple[str, str, str]], count: int) -> list[tuple[str, str]]:
-    """The (platform, author) pairs that posted the actions' hashtags most often in their windows."""
-    if not windows:
-        return []
-    parts, params = [], []
-    for tag, start, end in windows:
-        parts.append("(h.tag = ? AND h.created_at >= ? AND h.created_at < ?)")
-        params += [tag.lower(), start, end]
-    rows = conn.execute(
-        "SELECT m.platform, m.author_key, count(*) AS posts FROM mention_hashtags h"
-        " JOIN mentions m ON m.uid = h.mention_uid"
-        # Demo Mastodon authors carry no instance, and a volunteer's Mastodon handle needs one.
-        f" WHERE h.campaign_id = ? AND m.is_repost = 0 AND m.platform != 'mastodon' AND ({' OR '.join(parts)})"
-        " GROUP BY m.platform, m.author_key ORDER BY posts DESC, m.author_key, m.platform LIMIT ?",
-        [campaign_id, *params, count * 3]).fetchall()
-    chosen, seen = [], set()
-    for platform, author, _ in rows:
-        if author not in seen:
-            chosen.append((platform, author))
-            seen.add(author)
-    return chosen[:count]
-
-
-def _evidence(conn, campaign_id: int, at: str) -> str | None:
-    row = conn.execute("SELECT mention_uid FROM mention_matches WHERE campaign_id = ? AND side = 'ours'"
-                       " AND created_at >= ? ORDER BY created_at, mention_uid LIMIT 1", [campaign_id, at]).fetchone()
-    return row[0] if row else None
-
-
 def load_plan(store: Store, settings: Settings, demos, saved: list[Campaign], starts: datetime,
               ends: datetime) -> None:
-    """Write the plan of every demo campaign, then mark done what the demo's posts show was done."""
+    """Write the plan of every demo campaign, then mark done what the demo's posts show was done.
 
-    conn = store.db.conn
-    for demo, campaign in zip(demos, saved, strict=True):
-        _clear_plan(conn, campaign.id)
-        _plan_campaign(conn, settings, demo, campaign, starts, ends, moment_time)
-
-
-def _clear_plan(conn, campaign_id: int) -> None:
-    """Loading the demo again replaces its plan (variants, needs, assignments and updates cascade)."""
-    with conn:
-        for table in ("actions", "events", "demands", "narratives"):
-            conn.execute(f"DELETE FROM {table} WHERE campaign_id = ?", [campaign_id])
+    Loading the demo again replaces its plan (variants, needs, assignments and updates cascade).
+    """
+    with clock.pinned(ends):
+        for demo, campaign in zip(demos, saved, strict=True):
+            store.plan.clear(campaign.id)
+            _plan_campaign(store.plan, settings, demo, campaign, starts, ends)
 
 
-def _plan_campaign(conn, settings, demo, campaign: Campaign, starts, ends, moment_time) -> None:
+def _posts_in(plan: Plan, campaign_id: int, tag: str, start: datetime, end: datetime) -> int:
+    return plan.posts_with_hashtags(campaign_id, [tag], iso_utc(start), iso_utc(end))
+
+
+def _plan_campaign(plan: Plan, settings, demo, campaign: Campaign, starts, ends) -> None:
     tz = campaign.timezone
     ours = [t.id for t in campaign.trackers if t.side == "ours"]
     opposing = [t.id for t in campaign.trackers if t.side in ("opposing", "monitor")]
@@ -190,70 +157,72 @@ def _plan_campaign(conn, settings, demo, campaign: Campaign, starts, ends, momen
         if moment.kind == "opposing":
             claim, frame, risk, decision, answer = NARRATIVES.get(
                 moment.title, (moment.title, "", "medium", "monitor", ""))
-            seen = planner.save_narrative(conn, planner.Narrative(
+            seen = plan.save_narrative(planner.Narrative(
                 campaign.id, "opposing", claim, frame, [tag], iso_utc(at), risk, decision,
                 tracker_ids=opposing, notes=f"Demo: {moment.title}"))
             if answer:
-                counter_of[moment.title] = planner.save_narrative(conn, planner.Narrative(
+                counter_of[moment.title] = plan.save_narrative(planner.Narrative(
                     campaign.id, "ours", answer, "respect", risk="low", decision="respond", counters_id=seen.id,
                     tracker_ids=ours)).id
             continue
         steps.append(at)
         if moment.kind == "event":
             location, capacity, needs = EVENT_DETAILS.get(moment.title, ("Online", None, []))
-            event = planner.save_event(conn, planner.Event(
+            event = plan.save_event(planner.Event(
                 campaign.id, moment.title, iso_utc(at), iso_utc(at + timedelta(hours=3)), tz,
                 description="Demo event.", location=location, capacity=capacity, status="scheduled",
                 needs=[planner.parse_need(n) for n in needs]))
             events.append((event, at))
-            attend = planner.save_action(conn, planner.Action(
+            attend = plan.save_action(planner.Action(
                 campaign.id, "attend", f"Come to: {moment.title}", iso_utc(at), iso_utc(at + timedelta(hours=3)), tz,
                 message=f"Join us at {location} and post a photo with #{tag}", hashtags=[tag],
                 channel=location, event_id=event.id, status="scheduled",
-                goal_count=_round_goal(_posts_in(conn, campaign.id, tag, iso_utc(at),
-                                                 iso_utc(at + timedelta(hours=3))) * 0.9)))
+                goal_count=_round_goal(_posts_in(plan, campaign.id, tag, at, at + timedelta(hours=3)) * 0.9)))
             posting.append(attend)
             continue
         copy = ACTION_COPY.get(moment.title, ActionCopy("post", f"Join the push today #{tag}"))
         window_end = at + timedelta(hours=max(4, round(moment.hours * 2)))
         narrative_id = next(iter(counter_of.values()), None)
-        action = planner.save_action(conn, planner.Action(
+        action = plan.save_action(planner.Action(
             campaign.id, copy.kind, moment.title, iso_utc(at), iso_utc(window_end), tz, copy.message,
             list(copy.variants), [tag], copy.channel, copy.link,
-            _round_goal(_posts_in(conn, campaign.id, tag, iso_utc(at), iso_utc(window_end)) * copy.goal_factor),
+            _round_goal(_posts_in(plan, campaign.id, tag, at, window_end) * copy.goal_factor),
             narrative_id, status="scheduled"))
         posting.append(action)
     if campaign.slug not in VOLUNTEER_NAMES:
-        planner.complete_from_mentions(conn, campaign.id)
+        plan.complete_from_mentions(campaign.id)
         return
-    upcoming = _upcoming(conn, campaign, ends)
-    people = _volunteers(conn, settings, campaign, posting)
+    upcoming = _upcoming(plan, campaign, ends)
+    people = _volunteers(plan, settings, campaign, posting)
     for index, person in enumerate(people):
         # Attending is tracked on the event itself, so only the posting calls are assigned.
         for action in [*(a for a in posting if a.kind != "attend"), upcoming]:
-            planner.assign(conn, person.id, action_id=action.id, status="accepted" if index % 2 == 0 else "invited")
+            plan.assign(person.id, action_id=action.id, status="accepted" if index % 2 == 0 else "invited")
         for number, (event, _) in enumerate(events):
             role = ("steward", "stall", "speaker", "first aid")[(index + number) % 4]
-            planner.assign(conn, person.id, event_id=event.id, role=role, status="accepted")
+            plan.assign(person.id, event_id=event.id, role=role, status="accepted")
     # What the posts show is done; then the rest of what is past is settled as a coordinator would.
-    planner.complete_from_mentions(conn, campaign.id, key_of=author_key_of(settings))
-    for row in planner.assignments(conn, campaign.id).itertuples():
+    plan.complete_from_mentions(campaign.id, key_of=author_key_of(settings))
+    for row in plan.assignments(campaign.id).itertuples():
         if row.ends_at <= iso_utc(ends) and row.status in ("accepted", "invited"):
             if row.kind == "event":
-                planner.set_assignment_status(conn, row.id, "done", at=row.ends_at)
+                plan.set_assignment_status(row.id, "done", at=row.ends_at)
             elif row.status == "accepted":
-                planner.set_assignment_status(conn, row.id, "no_show")
-    _demands(conn, campaign, starts, steps)
+                plan.set_assignment_status(row.id, "no_show")
+    _demands(plan, campaign, starts, steps)
 
 
-def _volunteers(conn, settings: Settings, campaign: Campaign, posting: list[planner.Action]) -> list[planner.Volunteer]:
+def _volunteers(plan: Plan, settings: Settings, campaign: Campaign,
+                posting: list[planner.Action]) -> list[planner.Volunteer]:
     """The campaign's demo volunteers; those who consented carry the handle of an author who posted.
 
-    With pseudonyms on, the stored authors are pseudonyms, so no handle can be given.
+    With pseudonyms on, the stored authors are pseudonyms, so no handle can be given. Demo
+    Mastodon authors carry no instance, and a volunteer's Mastodon handle needs one.
     """
     names = VOLUNTEER_NAMES[campaign.slug]
     windows = [(tag, a.window_start, a.window_end) for a in posting for tag in a.hashtags]
-    authors = [] if settings.pseudonymize else _posting_authors(conn, campaign.id, windows, len(names) - 1)
+    authors = [] if settings.pseudonymize else plan.top_posting_authors(
+        campaign.id, windows, len(names) - 1, skip_platforms=("mastodon",))
     made = []
     for index, (name, tz) in enumerate(names):
         handles = {}
@@ -262,18 +231,18 @@ def _volunteers(conn, settings: Settings, campaign: Campaign, posting: list[plan
             platform, author = authors[index]
             handles = {platform: author}
             consent = campaign.starts_at
-        existing = conn.execute("SELECT id FROM volunteers WHERE display_name = ?", [name]).fetchone()
-        made.append(planner.save_volunteer(conn, planner.Volunteer(
+        existing = plan.volunteer_named(name)
+        made.append(plan.save_volunteer(planner.Volunteer(
             name, tz, contact="", skills=[("design", "writing", "stewarding", "first aid")[index % 4]],
-            consent_at=consent, handles=handles, id=existing[0] if existing else None)))
+            consent_at=consent, handles=handles, id=existing.id if existing else None)))
     return made
 
 
-def _upcoming(conn, campaign: Campaign, ends: datetime) -> planner.Action:
+def _upcoming(plan: Plan, campaign: Campaign, ends: datetime) -> planner.Action:
     """One call to action still to come, so the calendar and the volunteer view look ahead."""
     tag = next((t.value for t in campaign.trackers if t.kind == "hashtag" and t.side == "ours"), None)
     start = (ends + timedelta(days=3)).replace(hour=12)
-    return planner.save_action(conn, planner.Action(
+    return plan.save_action(planner.Action(
         campaign.id, "post", "Next push: thank the people who stood with us", iso_utc(start),
         iso_utc(start + timedelta(hours=8)), campaign.timezone,
         "Thank you to everyone who stood with us this term. We are not done yet.",
@@ -281,13 +250,13 @@ def _upcoming(conn, campaign: Campaign, ends: datetime) -> planner.Action:
         "any platform", goal_count=100, status="scheduled"))
 
 
-def _demands(conn, campaign: Campaign, starts: datetime, steps: list[datetime]) -> None:
+def _demands(plan: Plan, campaign: Campaign, starts: datetime, steps: list[datetime]) -> None:
     for text, decision_maker, updates in DEMANDS.get(campaign.slug, []):
-        demand = planner.save_demand(conn, planner.Demand(
+        demand = plan.save_demand(planner.Demand(
             campaign.id, text, decision_maker, due_at=(starts + timedelta(days=90)).date().isoformat(),
             review_on=(starts + timedelta(days=180)).date().isoformat()), raised_at=iso_utc(starts + timedelta(days=2)))
         for step, status, note in updates:
             at = (steps[min(step, len(steps) - 1)] if steps else starts) + timedelta(days=1)
-            planner.add_demand_update(conn, demand.id, status=status, note=note, at=iso_utc(at),
-                                      source_url="https://example.org/demo/minutes" if status == "promised" else "",
-                                      evidence_uid=_evidence(conn, campaign.id, iso_utc(at)))
+            plan.add_demand_update(demand.id, status=status, note=note, at=iso_utc(at),
+                                   source_url="https://example.org/demo/minutes" if status == "promised" else "",
+                                   evidence_uid=plan.first_post_since(campaign.id, iso_utc(at)))

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import click
 
-from campaigns import calendar_feed, planner
+from campaigns import calendar_feed, clock, planner
 from campaigns.errors import ValidationError
 from campaigns.model import Campaign, classify_term, parse_timezone
+from campaigns.privacy import author_key_of
 from campaigns.share_links import links_for_action
 from groundswell.context import Context, pass_context, table
 
@@ -69,7 +68,7 @@ def _handles(pairs) -> dict[str, str]:
 def _consent(value: str | None) -> str | None:
     if value is None:
         return None
-    return planner.instant(datetime.now(UTC)) if value.lower() == "now" else value
+    return clock.now_iso() if value.lower() == "now" else value
 
 
 # -- narratives ------------------------------------------------------------------------------
@@ -110,7 +109,7 @@ def narrative_add(obj: Context, slug, side, claim, frame, keywords, first_seen, 
     Example: groundswell narrative add --campaign antisocial --side opposing --claim "The campaign silences criticism" --risk high --decision respond --tracker "#FreeSpeechSU"
     """
     campaign = _campaign(obj, slug)
-    saved = planner.save_narrative(obj.store, planner.Narrative(
+    saved = obj.store.plan.save_narrative(planner.Narrative(
         campaign.id, side or "opposing", claim or "", frame or "", keywords or [], first_seen, risk or "medium",
         decision or "monitor", counters, notes or "", _tracker_ids(campaign, trackers)), tz=campaign.timezone)
     click.echo(f"added narrative {saved.id} ({saved.side}): {saved.claim}")
@@ -126,7 +125,7 @@ def narrative_edit(obj: Context, narrative_id, side, claim, frame, keywords, fir
 
     Example: groundswell narrative edit 2 --decision do-not-amplify
     """
-    current = planner.get_narrative(obj.store, narrative_id)
+    current = obj.store.plan.get_narrative(narrative_id)
     campaign = obj.store.campaign_by_id(current.campaign_id)
     for name, value in (("side", side), ("claim", claim), ("frame", frame), ("keywords", keywords),
                         ("first_seen", first_seen), ("risk", risk), ("decision", decision),
@@ -135,7 +134,7 @@ def narrative_edit(obj: Context, narrative_id, side, claim, frame, keywords, fir
             setattr(current, name, value)
     if trackers:
         current.tracker_ids = _tracker_ids(campaign, trackers)
-    planner.save_narrative(obj.store, current, tz=campaign.timezone)
+    obj.store.plan.save_narrative(current, tz=campaign.timezone)
     click.echo(f"updated narrative {narrative_id}")
 
 
@@ -148,7 +147,7 @@ def narrative_list(obj: Context, slug):
     Example: groundswell narrative list --campaign antisocial
     """
     campaign = _campaign(obj, slug)
-    frame = planner.narratives(obj.store, campaign.id)
+    frame = obj.store.plan.narratives(campaign.id)
     frame["first_seen"] = [_local(v, campaign.timezone) for v in frame["first_seen"]]
     _frametable(frame, ["id", "side", "risk", "decision", "first_seen", "trackers", "claim"],
                  "no narratives yet; add one with: groundswell narrative add")
@@ -198,7 +197,7 @@ def action_add(obj: Context, slug, kind, title, message, variants, hashtags, cha
     campaign = _campaign(obj, slug)
     if not start or not end:
         raise ValidationError("a call to action needs --start and --end")
-    saved = planner.save_action(obj.store, planner.Action(
+    saved = obj.store.plan.save_action(planner.Action(
         campaign.id, kind or "post", title or "", start, end, timezone or campaign.timezone, message or "",
         list(variants), list(hashtags), channel or "", link or "", goal, narrative_id, event_id, status))
     click.echo(f"added call to action {saved.id} ({saved.status}): {saved.title}, "
@@ -215,7 +214,7 @@ def action_edit(obj: Context, action_id, kind, title, message, variants, hashtag
 
     Example: groundswell action edit 3 --end "2026-03-10 20:00" --variant "Our officers are brilliant"
     """
-    current = planner.get_action(obj.store, action_id)
+    current = obj.store.plan.get_action(action_id)
     if timezone:
         current.timezone = parse_timezone(timezone)
     for name, value in (("kind", kind), ("title", title), ("message", message), ("channel", channel),
@@ -231,7 +230,7 @@ def action_edit(obj: Context, action_id, kind, title, message, variants, hashtag
         current.variants = list(variants)
     if hashtags:
         current.hashtags = list(hashtags)
-    planner.save_action(obj.store, current)
+    obj.store.plan.save_action(current)
     click.echo(f"updated call to action {action_id}")
 
 
@@ -246,7 +245,7 @@ def action_transition(obj: Context, action_id, status):
 
     Example: groundswell action transition 3 scheduled
     """
-    now = planner.transition(obj.store, "actions", action_id, status)
+    now = obj.store.plan.transition("actions", action_id, status)
     click.echo(f"call to action {action_id} is {now}")
 
 
@@ -259,7 +258,7 @@ def action_list(obj: Context, slug):
     Example: groundswell action list --campaign antisocial
     """
     campaign = _campaign(obj, slug)
-    frame = planner.actions(obj.store, campaign.id)
+    frame = obj.store.plan.actions(campaign.id)
     frame["starts"] = [_local(v, campaign.timezone) for v in frame["window_start"]]
     frame["goal"] = [f"{p}/{g}" if g == g and g is not None else str(p) for p, g in zip(frame["posts"],
                                                                                           frame["goal_count"],
@@ -280,11 +279,10 @@ def action_show(obj: Context, action_id, volunteer_name):
     Example: groundswell action show 3 --volunteer Priya
     """
     store = obj.store
-    planner.advance_with_clock(store)
-    item = planner.get_action(store, action_id)
-    volunteer = planner.find_volunteer(store, volunteer_name) if volunteer_name else None
+    item = store.plan.get_action(action_id)
+    volunteer = store.plan.find_volunteer(volunteer_name) if volunteer_name else None
     tz = volunteer.timezone if volunteer else item.timezone
-    progress = planner.action_progress(store, action_id)
+    progress = store.plan.action_progress(action_id)
     click.echo(f"{item.title} [{item.kind}, {item.status}]")
     click.echo(f"when: {_local(item.window_start, tz)} to {_local(item.window_end, tz)}")
     if item.channel:
@@ -341,7 +339,7 @@ def event_add(obj: Context, slug, title, description, start, end, timezone, loca
     campaign = _campaign(obj, slug)
     if not start or not end:
         raise ValidationError("an event needs --start and --end")
-    saved = planner.save_event(obj.store, planner.Event(
+    saved = obj.store.plan.save_event(planner.Event(
         campaign.id, title or "", start, end, timezone or campaign.timezone, description or "", location or "",
         online_url or "", capacity, visibility or "public", status, [planner.parse_need(n) for n in needs]))
     click.echo(f"added event {saved.id} ({saved.status}): {saved.title}, {_local(saved.starts_at, saved.timezone)}")
@@ -357,7 +355,7 @@ def event_edit(obj: Context, event_id, title, description, start, end, timezone,
 
     Example: groundswell event edit 2 --capacity 250 --need "bring water: 80" --need "chairs: 40"
     """
-    current = planner.get_event(obj.store, event_id)
+    current = obj.store.plan.get_event(event_id)
     if timezone:
         current.timezone = parse_timezone(timezone)
     for name, value in (("title", title), ("description", description), ("location", location),
@@ -376,7 +374,7 @@ def event_edit(obj: Context, event_id, title, description, start, end, timezone,
             if need.item.lower() in kept and not need.pledged and not need.delivered:
                 need.pledged, need.delivered = kept[need.item.lower()].pledged, kept[need.item.lower()].delivered
             current.needs.append(need)
-    planner.save_event(obj.store, current)
+    obj.store.plan.save_event(current)
     click.echo(f"updated event {event_id}")
 
 
@@ -389,7 +387,7 @@ def event_transition(obj: Context, event_id, status):
 
     Example: groundswell event transition 2 cancelled
     """
-    now = planner.transition(obj.store, "events", event_id, status)
+    now = obj.store.plan.transition("events", event_id, status)
     click.echo(f"event {event_id} is {now}")
 
 
@@ -404,7 +402,7 @@ def event_pledge(obj: Context, event_id, item, pledged, delivered):
 
     Example: groundswell event pledge 2 "bring water" --pledged 12
     """
-    need = planner.pledge(obj.store, event_id, item, pledged=pledged, delivered=delivered)
+    need = obj.store.plan.pledge(event_id, item, pledged=pledged, delivered=delivered)
     click.echo(f"{need.item}: {need.pledged} pledged, {need.delivered} delivered of {need.quantity}")
 
 
@@ -417,7 +415,7 @@ def event_list(obj: Context, slug):
     Example: groundswell event list --campaign save-our-libraries
     """
     campaign = _campaign(obj, slug)
-    frame = planner.events(obj.store, campaign.id)
+    frame = obj.store.plan.events(campaign.id)
     frame["starts"] = [_local(v, tz) for v, tz in zip(frame["starts_at"], frame["timezone"], strict=True)]
     frame["capacity"] = [_cell(c).replace(".0", "") for c in frame["capacity"]]
     _frametable(frame, ["id", "status", "starts", "title", "location", "signed_up", "capacity", "needs"],
@@ -432,8 +430,7 @@ def event_show(obj: Context, event_id):
 
     Example: groundswell event show 2
     """
-    planner.advance_with_clock(obj.store)
-    item = planner.get_event(obj.store, event_id)
+    item = obj.store.plan.get_event(event_id)
     click.echo(f"{item.title} [{item.status}, {item.visibility}]")
     click.echo(f"when: {_local(item.starts_at, item.timezone)} to {_local(item.ends_at, item.timezone)}")
     if item.location or item.online_url:
@@ -442,10 +439,10 @@ def event_show(obj: Context, event_id):
         click.echo(f"capacity: {item.capacity}")
     for need in item.needs:
         click.echo(f"need: {need.item}: {need.quantity} (pledged {need.pledged}, delivered {need.delivered})")
-    linked = planner.actions(obj.store, item.campaign_id)
+    linked = obj.store.plan.actions(item.campaign_id)
     for _, row in linked[linked["event_id"] == event_id].iterrows():
         click.echo(f"call to action {row['id']}: {row['title']} ({row['status']})")
-    people = planner.assignments(obj.store, item.campaign_id)
+    people = obj.store.plan.assignments(item.campaign_id)
     people = people[(people["kind"] == "event") & (people["subject_id"] == event_id)]
     for _, row in people.iterrows():
         click.echo(f"volunteer: {row['volunteer']} ({row['role'] or 'no role'}): {row['status']}")
@@ -483,7 +480,7 @@ def volunteer_add(obj: Context, name, timezone, contact, skills, consent, handle
 
     Example: groundswell volunteer add Priya --timezone Europe/London --consent now --handle x:priya_s --skill design
     """
-    saved = planner.save_volunteer(obj.store, planner.Volunteer(
+    saved = obj.store.plan.save_volunteer(planner.Volunteer(
         name, timezone or "UTC", contact or "", list(skills), _consent(consent), _handles(handles)))
     click.echo(f"added volunteer {saved.id}: {saved.display_name} ({saved.timezone})")
 
@@ -499,7 +496,7 @@ def volunteer_edit(obj: Context, name, new_name, timezone, contact, skills, cons
 
     Example: groundswell volunteer edit Priya --timezone Asia/Kolkata --handle mastodon:priya@mas.to
     """
-    current = planner.find_volunteer(obj.store, name)
+    current = obj.store.plan.find_volunteer(name)
     for attribute, value in (("display_name", new_name), ("timezone", timezone), ("contact", contact),
                              ("consent_at", _consent(consent))):
         if value is not None:
@@ -510,7 +507,7 @@ def volunteer_edit(obj: Context, name, new_name, timezone, contact, skills, cons
         current.handles = _handles(handles)
     if withdraw_consent:
         current.consent_at, current.handles = None, {}
-    planner.save_volunteer(obj.store, current)
+    obj.store.plan.save_volunteer(current)
     click.echo(f"updated volunteer {current.display_name}")
 
 
@@ -523,7 +520,7 @@ def volunteer_list(obj: Context, slug):
     Example: groundswell volunteer list
     """
     campaign = obj.store.campaign(slug) if slug else None
-    frame = planner.volunteers(obj.store, campaign.id if campaign else None)
+    frame = obj.store.plan.volunteers(campaign.id if campaign else None)
     frame["consent"] = ["yes" if c else "no" for c in frame["consent"]]
     _frametable(frame, ["id", "display_name", "timezone", "consent", "handles", "assignments", "done"],
                  "no volunteers yet; add one with: groundswell volunteer add NAME")
@@ -537,8 +534,8 @@ def volunteer_show(obj: Context, name):
 
     Example: groundswell volunteer show Priya
     """
-    person = planner.find_volunteer(obj.store, name)
-    agenda = planner.volunteer_agenda(obj.store, person.id)
+    person = obj.store.plan.find_volunteer(name)
+    agenda = obj.store.plan.volunteer_agenda(person.id)
     click.echo(f"{person.display_name} ({person.timezone}); consent: {person.consent_at or 'not recorded'}")
     if not agenda:
         click.echo("nothing assigned")
@@ -576,8 +573,8 @@ def assign_add(obj: Context, name, action_id, event_id, role, status):
 
     Example: groundswell assign add Priya --action 3
     """
-    person = planner.find_volunteer(obj.store, name)
-    made = planner.assign(obj.store, person.id, action_id=action_id, event_id=event_id, role=role, status=status)
+    person = obj.store.plan.find_volunteer(name)
+    made = obj.store.plan.assign(person.id, action_id=action_id, event_id=event_id, role=role, status=status)
     click.echo(f"assignment {made.id}: {person.display_name} {made.status}")
 
 
@@ -591,7 +588,7 @@ def assign_status(obj: Context, assignment_id, status, evidence):
 
     Example: groundswell assign status 7 done --evidence x:1900000000000000123
     """
-    made = planner.set_assignment_status(obj.store, assignment_id, status, evidence_uid=evidence)
+    made = obj.store.plan.set_assignment_status(assignment_id, status, evidence_uid=evidence)
     click.echo(f"assignment {made.id} is {made.status}")
 
 
@@ -605,8 +602,8 @@ def assign_list(obj: Context, slug, volunteer_name):
     Example: groundswell assign list --campaign antisocial --volunteer Priya
     """
     campaign = _campaign(obj, slug)
-    person = planner.find_volunteer(obj.store, volunteer_name) if volunteer_name else None
-    frame = planner.assignments(obj.store, campaign.id, volunteer_id=person.id if person else None)
+    person = obj.store.plan.find_volunteer(volunteer_name) if volunteer_name else None
+    frame = obj.store.plan.assignments(campaign.id, volunteer_id=person.id if person else None)
     frame["starts"] = [_local(v, campaign.timezone) for v in frame["starts_at"]]
     _frametable(frame, ["id", "volunteer", "kind", "subject_id", "title", "role", "status", "starts", "evidence_uid"],
                  "no assignments yet; add one with: groundswell assign add NAME --action ID")
@@ -636,7 +633,7 @@ def demand_add(obj: Context, slug, text, decision_maker, due, review, raised):
     Example: groundswell demand add --campaign save-our-libraries --text "Keep all five branches open" --decision-maker "Council cabinet" --due 2026-12-31
     """
     campaign = _campaign(obj, slug)
-    saved = planner.save_demand(obj.store, planner.Demand(campaign.id, text, decision_maker, "raised", due, review),
+    saved = obj.store.plan.save_demand(planner.Demand(campaign.id, text, decision_maker, "raised", due, review),
                                 tz=campaign.timezone, raised_at=raised)
     click.echo(f"added demand {saved.id}: {saved.text}")
 
@@ -653,7 +650,7 @@ def demand_edit(obj: Context, demand_id, text, decision_maker, due, review):
 
     Example: groundswell demand edit 1 --review 2027-03-01
     """
-    current = planner.get_demand(obj.store, demand_id)
+    current = obj.store.plan.get_demand(demand_id)
     campaign = obj.store.campaign_by_id(current.campaign_id)
     for name, value in (("text", text), ("decision_maker", decision_maker)):
         if value is not None:
@@ -661,7 +658,7 @@ def demand_edit(obj: Context, demand_id, text, decision_maker, due, review):
     for name, value in (("due_at", due), ("review_on", review)):
         if value is not None:
             setattr(current, name, None if value.lower() == "none" else value)
-    planner.save_demand(obj.store, current, tz=campaign.timezone)
+    obj.store.plan.save_demand(current, tz=campaign.timezone)
     click.echo(f"updated demand {demand_id}")
 
 
@@ -678,9 +675,9 @@ def demand_update(obj: Context, demand_id, status, note, source_url, evidence, a
 
     Example: groundswell demand update 1 --status promised --note "Cabinet minute 14" --source https://example.org/minutes
     """
-    current = planner.get_demand(obj.store, demand_id)
+    current = obj.store.plan.get_demand(demand_id)
     tz = obj.store.campaign_by_id(current.campaign_id).timezone
-    made = planner.add_demand_update(obj.store, demand_id, status=status, note=note, source_url=source_url,
+    made = obj.store.plan.add_demand_update(demand_id, status=status, note=note, source_url=source_url,
                                      evidence_uid=evidence, at=at, tz=tz)
     click.echo(f"demand {demand_id} is {made['status']} (update dated {_local(made['at'], tz)})")
 
@@ -694,7 +691,7 @@ def demand_list(obj: Context, slug):
     Example: groundswell demand list --campaign save-our-libraries
     """
     campaign = _campaign(obj, slug)
-    frame = planner.demands(obj.store, campaign.id)
+    frame = obj.store.plan.demands(campaign.id)
     frame["status"] = [planner.DEMAND_LABELS.get(s, s) for s in frame["status"]]
     frame["last_update"] = [_local(v, campaign.timezone)[:10] for v in frame["last_update"]]
     _frametable(frame, ["id", "status", "decision_maker", "due_at", "review_on", "last_update", "text"],
@@ -709,11 +706,11 @@ def demand_show(obj: Context, demand_id):
 
     Example: groundswell demand show 1
     """
-    item = planner.get_demand(obj.store, demand_id)
+    item = obj.store.plan.get_demand(demand_id)
     tz = obj.store.campaign_by_id(item.campaign_id).timezone
     click.echo(f"{item.text} [{planner.DEMAND_LABELS.get(item.status, item.status)}]")
     click.echo(f"decision maker: {item.decision_maker or '-'}; due {item.due_at or '-'}; review {item.review_on or '-'}")
-    for _, row in planner.demand_updates(obj.store, demand_id).iterrows():
+    for _, row in obj.store.plan.demand_updates(demand_id).iterrows():
         extra = " ".join(_cell(v) for v in (row["source_url"], row["evidence_uid"]) if _cell(v))
         click.echo(f"- {_local(row['at'], tz)[:16]} {row['status']}: {row['note']} {extra}".rstrip())
 
@@ -733,13 +730,15 @@ def calendar(obj: Context, path, volunteer_name, slug, drafts):
     """
     store = obj.store
     if volunteer_name:
-        person = planner.find_volunteer(store, volunteer_name)
-        count = calendar_feed.write_ics(calendar_feed.volunteer_calendar(store, person.id), path)
+        person = store.plan.find_volunteer(volunteer_name)
+        agenda = store.plan.volunteer_agenda(person.id)
+        count = calendar_feed.write_ics(calendar_feed.volunteer_calendar(person, agenda), path)
     else:
         campaigns = [store.campaign(slug)] if slug else store.campaigns()
         name = campaigns[0].name if len(campaigns) == 1 else "Groundswell plan"
-        count = calendar_feed.write_ics(calendar_feed.campaign_calendar(
-            store, [c.id for c in campaigns], name=name, include_drafts=drafts), path)
+        entries = store.plan.calendar_entries([c.id for c in campaigns])
+        count = calendar_feed.write_ics(calendar_feed.campaign_calendar(entries, name=name, include_drafts=drafts),
+                                        path)
     click.echo(f"wrote {count} entr{'y' if count == 1 else 'ies'} to {path}")
 
 
@@ -757,17 +756,17 @@ def planner_group():
 def planner_sync(obj: Context, slug):
     """Move scheduled work with the clock and mark assignments done from collected posts.
 
-    Collection runs do this after every stored batch; run it by hand after an import.
+    Collection runs mark assignments done after every stored batch, and the scheduler moves
+    scheduled work every few minutes; run it by hand after an import.
 
     Example: groundswell planner sync --campaign antisocial
     """
-    from collectors.runner import author_key_of
-
     key_of = author_key_of(obj.settings)
     store = obj.store
     campaigns = [store.campaign(slug)] if slug else store.campaigns()
+    store.plan.advance()
     for campaign in campaigns:
-        result = planner.complete_from_mentions(store, campaign.id, key_of=key_of)
+        result = store.plan.complete_from_mentions(campaign.id, key_of=key_of)
         click.echo(f"{campaign.slug}: {result.actions_checked} call(s) to action checked, "
                    f"{len(result.assignments_done)} assignment(s) marked done from collected posts")
 

@@ -98,3 +98,41 @@ def test_the_gate_asks_for_a_login_once_an_account_exists(demo_copy):
     with Store.open(demo_copy) as store:
         attempts = store.conn.execute("SELECT name, ok FROM login_attempts ORDER BY id").fetchall()
     assert attempts == [("sam", 0), ("sam", 1)]
+
+
+def logged_in(db, name, password=GOOD) -> AppTest:
+    at = AppTest.from_file(ENTRY, default_timeout=30).run()
+    at.text_input(key="login_name").set_value(name)
+    at.text_input(key="login_password").set_value(password)
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_a_volunteer_reaches_their_own_assignments_and_no_collected_post(demo_copy):
+    with Store.open(demo_copy) as store:
+        volunteers = store.plan.volunteers()
+        mine = volunteers.iloc[0]
+        store.add_user("vol", "volunteer", GOOD, volunteer_id=int(mine["id"]))
+        others = [str(name) for name in volunteers["display_name"][1:]]
+        texts = [r[0] for r in store.conn.execute("SELECT text FROM mentions WHERE text IS NOT NULL LIMIT 200")]
+    at = logged_in(demo_copy, "vol")
+    shown = " ".join(str(e.value) for kind in ("markdown", "text", "caption", "code", "info", "title")
+                     for e in getattr(at, kind))
+    assert "Volunteer view" in shown and not at.metric and not at.get("plotly_chart")
+    assert not any(t and t in shown for t in texts)
+    assert not any(name in shown for name in others)
+    assert "planner_volunteer_view" not in [w.key for w in at.selectbox]   # no picking another volunteer
+    # Every other page is not registered for this session: the server cannot be made to run it.
+    for target in ("overview", "posts", "traction", "sentiment", "sources", "planner_volunteers"):
+        with pytest.raises(ValueError, match="Could not find a navigation page"):
+            at.switch_page(f"app_pages/{target}.py")
+
+
+def test_an_organiser_gets_the_listening_pages_and_not_the_users(demo_copy):
+    with Store.open(demo_copy) as store:
+        store.add_user("org", "organiser", GOOD)
+    at = logged_in(demo_copy, "org")
+    assert at.metric
+    at.switch_page("app_pages/posts.py").run()
+    assert any("post(s)" in m.value for m in at.markdown)

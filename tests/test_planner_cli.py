@@ -1,16 +1,20 @@
 """The planner's commands through click's CliRunner: a whole plan made, and bad input refused in one line."""
 
+from pathlib import Path
+
 import pytest
 from click.testing import CliRunner
 from icalendar import Calendar
 
-from campaigns import planner
 from campaigns.store import Store
 from groundswell.cli import cli
 
+BEFORE_THE_PLAN = "2030-04-20T12:00:00Z"  # the clock while the plan is made, whatever today is
+
 
 @pytest.fixture
-def run(db_path):
+def run(db_path, monkeypatch):
+    monkeypatch.setenv("GROUNDSWELL_NOW", BEFORE_THE_PLAN)
     runner = CliRunner()
 
     def invoke(*args):
@@ -60,8 +64,8 @@ def test_a_plan_made_from_the_command_line(run, db_path, tmp_path):
     assert "wrote 2 entries" in run("calendar", "--ics", str(everything)).output
     assert "libraries: 1 call(s) to action checked" in run("planner", "sync").output
     with Store.open(db_path) as store:
-        assert planner.get_narrative(store, 1).tracker_ids
-        assert planner.get_demand(store, 1).status == "acknowledged"
+        assert store.plan.get_narrative(1).tracker_ids
+        assert store.plan.get_demand(1).status == "acknowledged"
 
 
 @pytest.mark.parametrize(("args", "message"), [
@@ -93,6 +97,48 @@ def test_an_invalid_transition_from_the_command_line(run):
     assert result.exit_code == 1
     assert "cannot move call to action 1 from draft to done (from draft: scheduled, cancelled)" in result.output
     assert run("action", "transition", "1", "scheduled").output.strip() == "call to action 1 is scheduled"
+
+
+def database_bytes(db_path: Path) -> tuple[bytes, bytes]:
+    """The database file and its write-ahead log: a write from any connection changes one of them."""
+    wal = db_path.with_name(db_path.name + "-wal")
+    return db_path.read_bytes(), wal.read_bytes() if wal.exists() else b""
+
+
+def test_reading_the_plan_from_the_command_line_changes_nothing_stored(run, db_path, monkeypatch, tmp_path):
+    run("action", "add", "--title", "Share the petition", "--message", "Sign it", "--hashtag", "SaveOurLibraries",
+        "--start", "2030-05-01 12:00", "--end", "2030-05-01 18:00", "--status", "scheduled")
+    run("event", "add", "--title", "Read-in", "--start", "2030-05-01 11:00", "--end", "2030-05-01 15:00")
+    run("narrative", "add", "--claim", "Libraries are obsolete", "--tracker", "#WastefulCouncil")
+    run("volunteer", "add", "Priya")
+    run("assign", "add", "Priya", "--action", "1")
+    run("demand", "add", "--text", "Keep all five branches open")
+    with Store.open(db_path) as store:
+        store.checkpoint()
+    # While the window is open both are live, though the store still says scheduled.
+    monkeypatch.setenv("GROUNDSWELL_NOW", "2030-05-01T12:30:00Z")
+    before = database_bytes(db_path)
+    reads = [("action", "list"), ("action", "show", "1", "--volunteer", "Priya"), ("event", "list"),
+             ("event", "show", "1"), ("narrative", "list"), ("volunteer", "list"), ("volunteer", "show", "Priya"),
+             ("assign", "list"), ("demand", "list"), ("demand", "show", "1"),
+             ("calendar", "--ics", str(tmp_path / "plan.ics")), ("calendar", "--ics", str(tmp_path / "priya.ics"),
+                                                                 "--volunteer", "Priya")]
+    outputs = {}
+    for args in reads:
+        result = run(*args)
+        assert result.exit_code == 0, (args, result.output)
+        assert database_bytes(db_path) == before, f"groundswell {' '.join(args)} wrote to the database"
+        outputs[args[:2]] = result.output
+    assert "live" in outputs[("action", "list")] and "[post, live]" in outputs[("action", "show")]
+    assert "Read-in [live, public]" in outputs[("event", "show")]
+    assert "[invited]" in outputs[("volunteer", "show")]
+    # The stored status moves where it is meant to: `planner sync` (and the scheduler's plan job).
+    assert run("planner", "sync").exit_code == 0
+    assert database_bytes(db_path) != before
+    monkeypatch.setenv("GROUNDSWELL_NOW", BEFORE_THE_PLAN)
+    with Store.open(db_path) as store:
+        assert store.plan.get_action(1).status == "live"  # stored now, so shown even before the window
+        assert store.plan.get_event(1).status == "live"
 
 
 def test_every_planner_command_documents_an_example():

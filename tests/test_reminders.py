@@ -33,14 +33,14 @@ def plan(store, mailbox=None, *, contact="priya@example.org", consent=True, tz="
     if mailbox:
         store.alerts.add_destination(c.id, Destination(
             name="email", url=mailbox.url("bot:${REMINDER_SMTP_PASSWORD}", "{contact}"), kinds=("reminder",)))
-    action = planner.save_action(store, planner.Action(
+    action = store.plan.save_action(planner.Action(
         campaign_id=c.id, kind="post", title="Flood the feed", window_start=START.isoformat(),
         window_end=(START + timedelta(hours=6)).isoformat(), message="Love our libraries",
         variants=["Our libraries are brilliant", "Libraries change lives"], hashtags=["SaveOurLibraries"],
         link="https://example.org/libraries", status="scheduled"))
-    volunteer = planner.save_volunteer(store, planner.Volunteer(
+    volunteer = store.plan.save_volunteer(planner.Volunteer(
         "Priya", timezone=tz, contact=contact, consent_at=SOON.isoformat() if consent else None))
-    assignment = planner.assign(store, volunteer.id, action_id=action.id, status="accepted")
+    assignment = store.plan.assign(volunteer.id, action_id=action.id, status="accepted")
     return c, action, volunteer, assignment
 
 
@@ -118,13 +118,13 @@ def test_an_event_reminder_says_where_and_what_is_needed(store, mailbox):
     c = campaign(store)
     store.alerts.add_destination(c.id, Destination(
         name="email", url=mailbox.url("bot:${REMINDER_SMTP_PASSWORD}", "{contact}"), kinds=("reminder",)))
-    event = planner.save_event(store, planner.Event(
+    event = store.plan.save_event(planner.Event(
         campaign_id=c.id, title="Read-in", starts_at=START.isoformat(), ends_at=(START + timedelta(hours=4)).isoformat(),
         timezone="Europe/London", location="Central Library", status="scheduled",
         needs=[planner.Need("bring water", 50, 12)]))
-    volunteer = planner.save_volunteer(store, planner.Volunteer("Sam", contact="sam@example.org",
+    volunteer = store.plan.save_volunteer(planner.Volunteer("Sam", contact="sam@example.org",
                                                                 consent_at=SOON.isoformat()))
-    planner.assign(store, volunteer.id, event_id=event.id, role="steward", status="accepted")
+    store.plan.assign(volunteer.id, event_id=event.id, role="steward", status="accepted")
     assert run(store, SOON)[1].sent == 1
     text = mailbox.text(0)
     assert "You're signed up: Read-in (steward)" in text
@@ -150,7 +150,7 @@ def test_consent_withdrawn_after_queueing_stops_the_reminder(store, mailbox):
     with clock.pinned(SOON):
         reminders.queue(store, SOON)
         volunteer.consent_at = None
-        planner.save_volunteer(store, volunteer)
+        store.plan.save_volunteer(volunteer)
         result = delivery.deliver(store, SOON)
     assert result.sent == 0 and mailbox.messages == []
     row = store.alerts.messages()[0]

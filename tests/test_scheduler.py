@@ -85,7 +85,7 @@ def test_scheduler_runs_stops_on_sigterm_and_resumes_without_duplicates(schedule
         finally:
             stop(process)
     assert jobs == [("alerts-check",), ("alerts-deliver",), ("collect-mastodon",), ("collect-refresh",),
-                    ("collect-rss",)]
+                    ("collect-rss",), ("plan-advance",)]
     assert query(db_path, "SELECT count(*), count(DISTINCT uid) FROM mentions") == [(87, 87)]
     assert query(db_path, "SELECT sum(mentions) FROM hourly") == [(87,)]
     assert query(db_path, "SELECT count(*) FROM collection_runs WHERE status = 'running'") == [(0,)]

@@ -7,7 +7,7 @@ import streamlit as st
 
 from campaigns.metrics import pct_change, share_of_voice
 from campaigns.model import iso_utc, to_datetime
-from dashboard import charts, data, planner_data, ui
+from dashboard import charts, data, ui
 from dashboard.selection import Selection, format_change, format_count, format_share
 
 REFRESH = ui.REFRESH_EVERY
@@ -64,7 +64,7 @@ def main() -> None:
 
     by_platform = data.series(path, filters, tz, bucket, ("platform",))
     # Calls to action, events and opposing pushes from the planner, marked where they began.
-    planned = planner_data.markers(path, chosen.campaign.id, chosen.start, chosen.end)
+    planned = data.call(path, "plan.markers", chosen.campaign.id, chosen.start, chosen.end)
     spikes = data.spikes(path, filters)
     figure = charts.mentions_over_time(by_platform, tz, bucket)
     charts.add_markers(figure, charts.spike_markers(spikes), tz)
