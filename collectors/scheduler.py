@@ -1,10 +1,11 @@
-"""The scheduler process: APScheduler runs each source on its interval; SIGTERM stops it after the current page."""
+"""The scheduler process: APScheduler runs each source on its interval; SIGTERM or Ctrl-C stops it within seconds."""
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
-import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,12 +13,14 @@ from pathlib import Path
 from campaigns.settings import Settings
 from campaigns.store import Store
 from collectors import alerting
+from collectors.base import STOP, request_stop
 from collectors.registry import NAMES, interval, make_collector
-from collectors.runner import active_campaigns, run_source
+from collectors.runner import ACTIVE_RUNS, active_campaigns, run_source
 
-# Set by SIGTERM / Ctrl-C: a running job finishes the page it is on, stores it, and returns.
-STOP = threading.Event()
 JOB_PREFIX = "collect-"
+# After a stop, how long running jobs get to record their runs themselves. Waits end at once;
+# what can outlast this is a request in flight in a job's thread (its read timeout is longer).
+STOP_GRACE_SECONDS = 3.0
 # The plan's clock: scheduled work goes live and finishes in the store within this many seconds
 # of its window opening or closing (lists show the status now whatever is stored).
 PLAN_JOB = "plan-advance"
@@ -124,14 +127,44 @@ def serve(settings: Settings, echo: Callable[[str], None] = print) -> None:
          "Ctrl-C or SIGTERM stops it")
 
     def stop(signum, frame):
-        STOP.set()
+        request_stop()
         scheduler.shutdown(wait=False)
 
+    STOP.clear()
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     scheduler.start()
-    echo("scheduler stopped; runs under way finish the page they are storing")
+    if not _runs_finished(STOP_GRACE_SECONDS):
+        stopped = record_unfinished_runs()
+        echo(f"scheduler stopped; {stopped} run(s) with a request in flight recorded as stopped, "
+             "their stored pages kept")
+        sys.stdout.flush()
+        sys.stderr.flush()
+        # The job threads are blocked in a request until its timeout; the interpreter would wait
+        # for them at exit. Their runs are recorded and every stored page is committed.
+        os._exit(0)
+    echo("scheduler stopped; every run under way recorded where it stopped")
     sys.stdout.flush()
+
+
+def _runs_finished(grace: float) -> bool:
+    deadline = time.monotonic() + grace
+    while ACTIVE_RUNS and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return not ACTIVE_RUNS
+
+
+def record_unfinished_runs() -> int:
+    """Record the runs still under way in this process as stopped, with what they did so far."""
+    count = 0
+    for run_id, (db_path, result) in list(ACTIVE_RUNS.items()):
+        with Store.open(db_path, migrate=False) as store:
+            store.finish_run(run_id, status="stopped", fetched=result.fetched, new=result.new,
+                             updated=result.updated, quarantined=result.quarantined,
+                             error="stopped by a signal during a request; the pages stored before it are kept")
+        ACTIVE_RUNS.pop(run_id, None)
+        count += 1
+    return count
 
 
 def next_runs(settings: Settings) -> dict[str, str]:

@@ -141,3 +141,8 @@ def last_runs(path: str, limit: int = 50) -> pd.DataFrame:
 @st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)
 def source_summary(path: str, now: str, days: int = 30) -> pd.DataFrame:
     return call(path, "reads.source_summary", now, days)
+
+
+@st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)
+def quarantined(path: str, limit: int = 50) -> pd.DataFrame:
+    return call(path, "reads.quarantined", limit)

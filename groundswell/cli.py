@@ -290,7 +290,7 @@ def _hint_rematch(store: Store, slugs: list[str]) -> None:
               help="x/twarc (X API v2 pages), reddit (listings), mastodon (statuses), bluesky (postViews), "
                    "4cat (NDJSON or CSV export), csv (the plain CSV in the README).")
 @click.option("--campaign", "slug", help="Match only against this campaign's trackers.")
-@click.option("--batch-size", default=1000, show_default=True, help="Posts per transaction.")
+@click.option("--batch-size", default=1000, show_default=True, help="Posts per transaction (at least 1).")
 @pass_context
 def import_command(obj: Context, file, fmt, slug, batch_size):
     """Load posts saved by other tools; a rerun updates counts and duplicates nothing.
@@ -302,6 +302,8 @@ def import_command(obj: Context, file, fmt, slug, batch_size):
 
     if fmt not in READERS:
         raise ImportFormatError(f"unknown format '{fmt}' (one of: {', '.join(sorted(READERS))})")
+    if batch_size < 1:
+        raise ValidationError(f"--batch-size must be at least 1, not {batch_size}")
     store = obj.store
     campaign_ids = [store.campaign(slug).id] if slug else None
     stored = 0

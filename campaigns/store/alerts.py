@@ -194,11 +194,12 @@ class Alerts:
     # -- what the source-failing rule reads ---------------------------------------------------
 
     def recent_runs(self, collector: str, campaign_id: int, limit: int) -> list[dict]:
-        """A source's last runs for a campaign, newest first (runs still going left out)."""
+        """A source's last runs for a campaign, newest first; runs still going, and runs a stop cut
+        short (they say nothing of the source's health), left out."""
         names = ("id", "started_at", "finished_at", "status", "error")
         return _rows(self.conn.execute(
             "SELECT id, started_at, finished_at, status, error FROM collection_runs"
-            " WHERE collector = ? AND campaign_id = ? AND status != 'running' ORDER BY started_at DESC, id DESC"
+            " WHERE collector = ? AND campaign_id = ? AND status NOT IN ('running', 'stopped') ORDER BY started_at DESC, id DESC"
             " LIMIT ?", [collector, campaign_id, limit]), names)
 
     def last_started(self, campaign_id: int) -> dict[str, str]:

@@ -375,6 +375,39 @@ def window_indexes(db):
     )
 
 
+@migrations(name="0005_collection_faults")
+def collection_faults(db):
+    """What collection needs to never fail silently.
+
+    `quarantine` keeps each record that could not be mapped (a date that is not one, a count
+    SQLite cannot hold, an account that is text), with where it was and why, once however often
+    it is seen. Runs count the records they quarantined; `source_state` says how long a source
+    is waiting, and why, while it waits.
+    """
+    db.executescript(
+        """
+        CREATE TABLE quarantine (
+            id INTEGER PRIMARY KEY,
+            source TEXT NOT NULL,
+            run_id INTEGER REFERENCES collection_runs(id) ON DELETE SET NULL,
+            location TEXT NOT NULL,
+            field TEXT,
+            value TEXT,
+            reason TEXT NOT NULL,
+            digest TEXT NOT NULL,
+            first_seen_at TEXT NOT NULL,
+            last_seen_at TEXT NOT NULL,
+            times INTEGER NOT NULL DEFAULT 1,
+            UNIQUE (source, digest)
+        );
+        CREATE INDEX quarantine_last_seen ON quarantine (last_seen_at);
+        ALTER TABLE collection_runs ADD COLUMN quarantined INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE source_state ADD COLUMN waiting_until TEXT;
+        ALTER TABLE source_state ADD COLUMN waiting_reason TEXT;
+        """
+    )
+
+
 @migrations(name="0009_retention")
 def retention(db):
     """Retention and forgetting: when a mention's personal columns were removed, how far each

@@ -386,7 +386,7 @@ class Reads:
     def last_runs(self, limit: int = 50, campaign_id: int | None = None) -> pd.DataFrame:
         """The most recent collection runs, newest first, with how long each took in seconds."""
         sql = ("SELECT id, collector, campaign_id, started_at, finished_at, status, fetched, new, updated,"
-               " cost_units, error FROM collection_runs")
+               " quarantined, cost_units, error FROM collection_runs")
         params: list = []
         if campaign_id is not None:
             sql += " WHERE campaign_id = ? OR campaign_id IS NULL"
@@ -398,13 +398,14 @@ class Reads:
         return frame
 
     def source_summary(self, now: str, days: int = 30) -> pd.DataFrame:
-        """Per collector over the last `days`: runs, errors, rate limits, posts fetched, cost units
-        (the X budget counts these), and the last run's time and result."""
+        """Per collector over the last `days`: runs, errors, rate limits, stops, records quarantined,
+        posts fetched, cost units (the X budget counts these), and the last run's time and result."""
         since = iso_utc(to_datetime(now) - timedelta(days=days))
         frame = pd.read_sql_query(
             "SELECT collector, count(*) AS runs,"
             " sum(status = 'error') AS errors, sum(status = 'rate_limited') AS rate_limited,"
-            " sum(status = 'partial') AS partial, sum(fetched) AS fetched, sum(new) AS new,"
+            " sum(status = 'partial') AS partial, sum(status = 'stopped') AS stopped,"
+            " sum(quarantined) AS quarantined, sum(fetched) AS fetched, sum(new) AS new,"
             " sum(cost_units) AS cost_units, max(started_at) AS last_started_at"
             " FROM collection_runs WHERE started_at >= ? GROUP BY collector ORDER BY collector",
             self.conn, params=[since],
@@ -417,3 +418,9 @@ class Reads:
         frame["last_status"] = [last.get(c, (None, None))[0] for c in frame["collector"]]
         frame["last_error"] = [last.get(c, (None, None))[1] for c in frame["collector"]]
         return frame
+
+    def quarantined(self, limit: int = 50) -> pd.DataFrame:
+        """The records most recently quarantined (not mappable), with where they were and why."""
+        return pd.read_sql_query(
+            "SELECT last_seen_at, source, location, field, value, reason, times, run_id FROM quarantine"
+            " ORDER BY last_seen_at DESC, id DESC LIMIT ?", self.conn, params=[limit])
