@@ -16,6 +16,7 @@ from campaigns.clock import now_iso
 from campaigns.errors import StoreError
 from campaigns.matching import Matcher
 from campaigns.settings import DEFAULT_DB, resolve_db_path
+from campaigns.store.alerts import Alerts
 from campaigns.store.audit import AuditVerbs
 from campaigns.store.campaigns import CampaignVerbs
 from campaigns.store.corrections import CorrectionVerbs
@@ -61,6 +62,7 @@ class Store(CampaignVerbs, MentionVerbs, RunVerbs, RetentionVerbs, UserVerbs, Au
         self.posts = Posts(self)
         self.safety = Safety(self)
         self.reports = Reports(self)
+        self.alerts = Alerts(self)
 
     # -- opening ---------------------------------------------------------------------------
 

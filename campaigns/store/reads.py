@@ -476,10 +476,10 @@ class Reads:
     def open_alerts(self, campaign_id: int | None = None, limit: int = 20) -> pd.DataFrame:
         """Alerts not yet acknowledged, newest first; a detail that carries a summary (a pile-on's
         JSON) is shown as that sentence."""
-        columns = ["at", "campaign_id", "kind", "detail"]
+        columns = ["id", "at", "campaign_id", "kind", "detail", "figures", "page"]
         if not self.store.table_exists("alerts"):
             return pd.DataFrame(columns=columns)
-        sql = "SELECT at, campaign_id, kind, detail FROM alerts WHERE acknowledged_at IS NULL"
+        sql = f"SELECT {', '.join(columns)} FROM alerts WHERE acknowledged_at IS NULL"
         params: list = []
         if campaign_id is not None:
             sql += " AND campaign_id = ?"
