@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 from scipy import stats
 
-from campaigns import planner
-from campaigns.metrics import Kpis, is_abusive, net_sentiment, pct_change, share_of_voice
+from campaigns import planner, safety
+from campaigns.metrics import Kpis, is_offensive, net_sentiment, pct_change, share_of_voice
 from campaigns.model import Campaign, iso_utc, to_datetime
 
 WINDOWS = ("before", "week_before", "during", "after")
@@ -697,11 +697,13 @@ class Report:
         }
 
 
-def _safe_posts(frame: pd.DataFrame | None) -> pd.DataFrame:
-    """Top posts with anything scored offensive, or not scored at all, left out: no abusive text in a report."""
+def _safe_posts(frame: pd.DataFrame | None, threshold: float) -> pd.DataFrame:
+    """Top posts with anything scored offensive (at the campaign's threshold, a reviewer's verdict
+    applied), or not scored at all, left out: no abusive text in a report."""
     if frame is None or frame.empty:
         return pd.DataFrame(columns=["created_at", "platform", "side", "author_key", "text", "url", "engagement"])
-    keep = [a is not None and not (isinstance(a, float) and math.isnan(a)) and not is_abusive(a) for a in frame["abuse"]]
+    keep = [a is not None and not (isinstance(a, float) and math.isnan(a)) and not is_offensive(a, threshold)
+            for a in frame["abuse"]]
     return frame[keep].head(TOP_POSTS).reset_index(drop=True)
 
 
@@ -818,7 +820,8 @@ def build(inputs: ReportInputs) -> Report:
             recoveries[side] = recovery(inputs.hourly, side, mentions.baseline, mentions.during, subject.ends, now)
 
     variants, unmatched = variants_used(inputs.plan.messages, inputs.tagged_texts)
-    top = {key: _safe_posts(frame) for key, frame in inputs.top_posts.items()}
+    threshold = safety.threshold_of(campaign)
+    top = {key: _safe_posts(frame, threshold) for key, frame in inputs.top_posts.items()}
     protected = {name: inputs.protected_abuse.get(name) if view.has_data else None for name, view in views.items()}
     series = _series(inputs, planned, collected_hour, usable_hour)
     return Report(

@@ -1,4 +1,4 @@
-"""Commands of the safety desk: `correct`, `safety check|show|settings|audit|acknowledge`, `evidence export|verify`."""
+"""Commands of the safety desk: `correct`, `safety check|show|settings|audit`, `evidence export|verify`."""
 
 from __future__ import annotations
 
@@ -215,19 +215,6 @@ def safety_audit(obj: Context, slug, limit):
         click.echo("the audit log is empty")
         return
     table([("at (UTC)", "who", "what", "detail")] + [(r.at, r.who, r.what, r.detail[:80]) for r in log.itertuples()])
-
-
-@safety_group.command("acknowledge")
-@click.argument("alert_id", type=int)
-@WHO
-@pass_context
-def safety_acknowledge(obj: Context, alert_id, who):
-    """Acknowledge an alert: it leaves the open alerts on Overview and Safety; audited.
-
-    Example: groundswell safety acknowledge 12
-    """
-    obj.store.safety.acknowledge(alert_id, who)
-    click.echo(f"alert {alert_id} acknowledged by {who}")
 
 
 @click.group("evidence")

@@ -9,11 +9,9 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable, Sequence
-from datetime import timedelta
 
 import pandas as pd
 
-from campaigns.clock import now_iso
 from campaigns.errors import StoreError
 from campaigns.matching import normalise_account
 from campaigns.metrics import POSITIVE_AT, local_buckets
@@ -217,52 +215,52 @@ class Safety:
         self.store.audit(who.strip(), "reveal offensive text", json.dumps({"uid": uid}), campaign_id=campaign_id)
 
     def acknowledge(self, alert_id: int, who: str) -> None:
-        """Mark an alert as seen; it leaves the open alerts. Audited with who."""
+        """Mark an alert as seen (store.alerts records who and when); it leaves the open alerts.
+        Also a row of the audit log, with the campaign, so the Safety page's log shows it."""
         if not (who or "").strip():
             raise StoreError("say who is acknowledging the alert: it is recorded")
-        with self.conn:
-            row = self.conn.execute("SELECT campaign_id FROM alerts WHERE id = ?", [alert_id]).fetchone()
-            if row is None:
-                raise StoreError(f"no alert {alert_id}")
-            self.conn.execute("UPDATE alerts SET acknowledged_at = coalesce(acknowledged_at, ?) WHERE id = ?",
-                              [now_iso(), alert_id])
-            self.conn.execute("INSERT INTO audit_log (at, who, what, detail, campaign_id) VALUES (?, ?, ?, ?, ?)",
-                              [now_iso(), who.strip(), "acknowledge alert", json.dumps({"alert": alert_id}), row[0]])
+        alert, changed = self.store.alerts.acknowledge(alert_id, who.strip())
+        if changed:
+            self.store.audit(who.strip(), "acknowledge alert", json.dumps({"alert": alert_id, "kind": alert["kind"]}),
+                             campaign_id=alert["campaign_id"])
 
     def log_export(self, campaign_id: int, who: str, detail: dict) -> None:
         self.store.audit(who, "export evidence", json.dumps(detail), campaign_id=campaign_id)
 
     def record_pile_ons(self, campaign_id: int, episodes, detail_of: Callable, minutes: int) -> list[dict]:
         """One alert per episode: an episode already alerted (same account, less than `minutes` from
-        it) grows that alert's detail; a new one inserts an alert at its first mention's time."""
+        it) grows that alert; a new one is raised through store.alerts, which sends it on.
+
+        The alert's detail holds the episode whole (authors and posts, for the Safety page);
+        its figures hold only counts and times, which is what a message sent elsewhere may carry.
+        """
         changed = []
-        with self.conn:
-            existing = [(alert_id, at, json.loads(detail)) for alert_id, at, detail in self.conn.execute(
-                "SELECT id, at, detail FROM alerts WHERE campaign_id = ? AND kind = 'pile_on'", [campaign_id])]
-            for episode in episodes:
-                same = next((alert for alert in existing if alert[2].get("tracker_id") == episode.tracker_id
-                             and episode.overlaps(alert[2]["first"], alert[2]["last"], minutes)), None)
-                if same is not None:
-                    grown = merged(same[2], episode)
-                    detail = detail_of(grown)
-                    if detail != same[2]:
-                        self.conn.execute("UPDATE alerts SET detail = ? WHERE id = ?", [json.dumps(detail), same[0]])
-                        existing[existing.index(same)] = (same[0], same[1], detail)
-                        changed.append(detail)
-                    continue
-                detail = detail_of(episode)
-                at = episode.first
-                # alerts are unique per (campaign, kind, at): two accounts piled on in the same second
-                # keep one alert each, a second apart.
-                while self.conn.execute("SELECT 1 FROM alerts WHERE campaign_id = ? AND kind = 'pile_on' AND at = ?",
-                                        [campaign_id, at]).fetchone():
-                    at = iso_utc(to_datetime(at) + timedelta(seconds=1))
-                cursor = self.conn.execute(
-                    "INSERT INTO alerts (campaign_id, kind, at, detail) VALUES (?, 'pile_on', ?, ?)",
-                    [campaign_id, at, json.dumps(detail)])
-                existing.append((cursor.lastrowid, at, detail))
-                changed.append(detail)
+        existing = [(alert_id, json.loads(detail)) for alert_id, detail in self.conn.execute(
+            "SELECT id, detail FROM alerts WHERE campaign_id = ? AND kind = 'pile_on'", [campaign_id])]
+        for episode in episodes:
+            same = next((alert for alert in existing if alert[1].get("tracker_id") == episode.tracker_id
+                         and episode.overlaps(alert[1]["first"], alert[1]["last"], minutes)), None)
+            if same is not None:
+                detail = detail_of(merged(same[1], episode))
+                if detail != same[1]:
+                    with self.conn:
+                        self.conn.execute("UPDATE alerts SET detail = ?, figures = ? WHERE id = ?",
+                                          [json.dumps(detail), json.dumps(_figures(detail), sort_keys=True), same[0]])
+                    existing[existing.index(same)] = (same[0], detail)
+                    changed.append(detail)
+                continue
+            detail = detail_of(episode)
+            alert_id, _ = self.store.alerts.raise_alert(
+                campaign_id, "pile_on", episode=f"{episode.tracker_id}:{episode.first}:{episode.uids[0]}",
+                at=episode.first, detail=json.dumps(detail), figures=_figures(detail), page="safety")
+            existing.append((alert_id, detail))
+            changed.append(detail)
         return changed
+
+
+def _figures(detail: dict) -> dict:
+    """What a pile-on alert may say outside the Safety page: counts and times, no one's name."""
+    return {key: detail[key] for key in ("account", "author_count", "mentions", "first", "last", "tracker_id")}
 
 
 # -- the roll-up's offensive count, and the first fill of the tables above ----------------------
