@@ -8,6 +8,7 @@ from pathlib import Path
 
 import yaml
 
+from campaigns.alert_settings import AlertSettings
 from campaigns.errors import CampaignFileError, GroundswellError
 from campaigns.model import (
     SIDES,
@@ -21,7 +22,7 @@ from campaigns.model import (
 )
 
 FIELDS = {"slug", "name", "description", "status", "starts", "ends", "timezone", "goals",
-          "retention_days", "platforms", "track", "exclude", "feeds", "safety"}
+          "retention_days", "platforms", "track", "exclude", "feeds", "safety", "alerts"}
 
 EXAMPLE = """\
 # Groundswell campaigns. Load with: groundswell campaign import campaigns.yaml
@@ -49,6 +50,13 @@ campaigns:
       pile_on: {authors: 5, minutes: 60}   # distinct authors within minutes that make a pile-on
       signposting: |            # shown on the Safety page (Markdown)
         Report abuse to the SU's safeguarding team: safeguarding@example.org, 01234 567890.
+    # alerts:                   # optional: thresholds, and where alerts go (README, "Alerts")
+    #   share_of_voice_below: 0.5
+    #   destinations:
+    #     - name: team
+    #       url: "mailtos://alerts:${GROUNDSWELL_SMTP_PASSWORD}@smtp.example.org?to=team@example.org"
+    #       quiet_hours: "22:00-07:00"
+    #       timezone: Europe/London
 """
 
 
@@ -212,6 +220,7 @@ def campaign_from_dict(entry) -> Campaign:
         exclude=_list_of_strings(entry.get("exclude"), "exclude"),
         feeds=feeds,
         trackers=trackers,
+        alerts=_alerts(entry),
     ).validate()
 
 
@@ -241,6 +250,11 @@ def _safety_for_file(safety: SafetySettings) -> dict:
     if safety.signposting:
         entry["signposting"] = safety.signposting
     return entry
+def _alerts(entry) -> dict | None:
+    """The `alerts:` mapping, checked now so that a bad destination names its campaign's line."""
+    if "alerts" not in entry:
+        return None
+    return AlertSettings.from_dict(entry["alerts"] or {}).to_dict()
 
 
 def _when_for_file(stored: str):
@@ -278,6 +292,8 @@ def campaign_to_dict(campaign: Campaign) -> dict:
         entry["feeds"] = list(campaign.feeds)
     if not campaign.safety.is_default():
         entry["safety"] = _safety_for_file(campaign.safety)
+    if campaign.alerts:
+        entry["alerts"] = campaign.alerts
     return entry
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from campaigns.settings import Settings
 from campaigns.store import Store
+from collectors import alerting, report_job
 from collectors.base import STOP, request_stop
 from collectors.registry import NAMES, interval, make_collector
 from collectors.runner import ACTIVE_RUNS, active_campaigns, run_source
@@ -54,6 +55,7 @@ def run_job(source: str, db_path: str) -> None:
                 return
             _log(f"{source} {campaign.slug}: {result.status}, fetched {result.fetched}, new {result.new}, "
                  f"updated {result.updated}" + (f"; {'; '.join(result.errors)}" if result.errors else ""))
+            alerting.after_run(store, settings, campaign)
 
 
 def advance_plan(db_path: str) -> None:
@@ -122,6 +124,13 @@ def build(settings: Settings, store: Store, scheduler_class=None):
         name="retention purge", args=[db_path], replace_existing=True, coalesce=True, max_instances=1,
         misfire_grace_time=PURGE_INTERVAL // 2, next_run_time=now,
     )
+    # Reports are drafted when an action's after-window closes, whatever sources can run.
+    scheduler.add_job(
+        "collectors.report_job:run_job", "interval", seconds=report_job.INTERVAL_SECONDS, id=report_job.JOB_ID,
+        name="draft reports", args=[db_path], replace_existing=True, coalesce=True, max_instances=1,
+        misfire_grace_time=report_job.INTERVAL_SECONDS // 2, next_run_time=now,
+    )
+    alerting.add_jobs(scheduler, settings, db_path, now)
     return scheduler, runnable, skipped
 
 

@@ -216,3 +216,22 @@ def changed() -> None:
     """After a write that moves numbers (a correction, a verdict, an acknowledgement, a reveal):
     every cached read is dropped, so each page shows the change at once."""
     st.cache_data.clear()
+
+
+@st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)
+def report_status(path: str, campaign_id: int, now: str) -> pd.DataFrame:
+    """Each call to action and event of a campaign: ready, drafted, with notes (as of `now`, the cache key)."""
+    from campaigns.model import to_datetime
+
+    return call(path, "reports.status", campaign_id, to_datetime(now))
+
+
+@st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)
+def report(path: str, kind: str, subject_id: int):
+    """The post-action report of one call to action or event (its notes are read fresh by the page)."""
+    return call(path, "reports.report", call(path, "reports.subject", kind, subject_id))
+
+
+@st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)
+def campaign_report(path: str, campaign_id: int):
+    return call(path, "reports.campaign_report", campaign_id)

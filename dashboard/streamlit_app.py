@@ -43,6 +43,9 @@ PAGES = {
         ("app_pages/planner_demands.py", "Demands", ":material/gavel:"),
         ("app_pages/planner_narratives.py", "Narratives", ":material/record_voice_over:"),
     ],
+    "Reports": [
+        ("app_pages/reports.py", "Reports", ":material/summarize:"),
+    ],
     "Volunteer": [
         ("app_pages/planner_volunteer_view.py", "Volunteer view", ":material/person:"),
     ],
@@ -76,6 +79,9 @@ def sidebar(db_path: str) -> Selection:
             st.caption(f"Database: {db_path}")
             return Selection(db_path, [], None, now - timedelta(days=7), now)
         by_slug = {c.slug: c for c in campaigns}
+        # A link from an alert message (`?campaign=slug`) opens on that campaign.
+        if "campaign" not in st.session_state and st.query_params.get("campaign") in by_slug:
+            st.session_state["campaign"] = st.query_params.get("campaign")
         if st.session_state.get("campaign") not in by_slug:
             st.session_state["campaign"] = campaigns[0].slug
         slug = st.selectbox("Campaign", list(by_slug), key="campaign",

@@ -398,3 +398,39 @@ def load_demo(store: Store, settings: Settings, *, seed: int = 7, mentions: int 
         # The demo's pile-ons happened before "now": look at all of it, not the last days.
         safety.check_pile_ons(store, campaign, everything=True)
     return DemoResult(saved, totals, starts, ends)
+
+
+def expected_hourly(total: int, starts: datetime, ends: datetime, campaigns: int = 3) -> dict[str, dict[str, list[float]]]:
+    """What generate() draws, in expectation: per demo campaign (slug) and side, the mentions
+    expected in each hour from `starts` (index 0) to `ends`.
+
+    The demo states the bursts it made this way, so a report's figures can be checked against
+    them: it follows generate()'s own rules (each campaign's share of `total`, the hour weights,
+    and the sides an opposing push or a pile-on pulls posts to).
+    """
+    demos = demo_campaigns(starts, ends)[:campaigns] + extra_campaigns(campaigns, starts)
+    hours = []
+    cursor = starts
+    while cursor < ends:
+        hours.append(cursor)
+        cursor += timedelta(hours=1)
+    shares = sum(d.share for d in demos)
+    made = 0
+    expected: dict[str, dict[str, list[float]]] = {}
+    for index, demo in enumerate(demos):
+        count = round(total * demo.share / shares) if index < len(demos) - 1 else total - made
+        made += count
+        weights, opposing_lift = _hour_weights(demo, hours, starts, ends)
+        scale = count / sum(weights)
+        base = {side: weight / sum(demo.side_weights.values()) for side, weight in demo.side_weights.items()}
+        sides = {side: [] for side in base}
+        for weight, lift in zip(weights, opposing_lift, strict=True):
+            chance = dict(base)
+            if lift > 0.2 and "opposing" in chance:
+                chance = {side: p * (1 - lift) + (lift if side == "opposing" else 0.0) for side, p in chance.items()}
+            if demo.campaign.slug == "councillor-watch" and lift > 0.2:
+                chance = {side: p * 0.3 + (0.7 if side == "protect" else 0.0) for side, p in chance.items()}
+            for side, p in chance.items():
+                sides[side].append(scale * weight * p)
+        expected[demo.campaign.slug] = sides
+    return expected

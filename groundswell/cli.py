@@ -15,11 +15,13 @@ from campaigns.errors import UnknownCampaign, ValidationError
 from campaigns.model import Campaign, Tracker, classify_term, parse_timezone, parse_when, term_of
 from campaigns.settings import load_dotenv_file
 from campaigns.store import Store
+from groundswell.alert_commands import COMMANDS as ALERT_COMMANDS
 from groundswell.collect_commands import collect, schedule, up
 from groundswell.context import Context, GroundswellGroup, pass_context, run_dashboard, table
 from groundswell.planner_commands import COMMANDS as PLANNER_COMMANDS
 from groundswell.posts_commands import COMMANDS as POSTS_COMMANDS
 from groundswell.privacy_commands import COMMANDS as PRIVACY_COMMANDS
+from groundswell.report_commands import report
 from groundswell.safety_commands import COMMANDS as SAFETY_COMMANDS
 from groundswell.user_commands import COMMANDS as USER_COMMANDS
 
@@ -379,6 +381,12 @@ def demo_load(obj: Context, seed, mentions, days, campaign_count, until):
                            campaigns=campaign_count, until=end, on_batch=bar.update)
     click.echo(f"loaded demo data: {len(result.campaigns)} campaign(s), {result.totals.received:,} mentions "
                f"from {result.starts:%Y-%m-%d} to {result.ends:%Y-%m-%d}")
+    # The demo's episodes are alerts on the Overview at once, as the scheduler would raise them.
+    from collectors import alerting
+
+    raised = alerting.check(obj.store, obj.settings, [obj.store.campaign(c.slug) for c in result.campaigns],
+                            now=result.ends)
+    click.echo(f"{len(raised)} alert(s) raised on the demo data; see them with: groundswell alerts list")
 
 
 # -- dashboard -------------------------------------------------------------------------------
@@ -435,5 +443,6 @@ def main() -> None:
 cli.add_command(collect)
 cli.add_command(schedule)
 cli.add_command(up)
-for command in (*PLANNER_COMMANDS, *POSTS_COMMANDS, *PRIVACY_COMMANDS, *USER_COMMANDS, *SAFETY_COMMANDS):
+for command in (*PLANNER_COMMANDS, *POSTS_COMMANDS, *PRIVACY_COMMANDS, *USER_COMMANDS, *SAFETY_COMMANDS, *ALERT_COMMANDS):
     cli.add_command(command)
+cli.add_command(report)

@@ -87,8 +87,8 @@ def test_scheduler_runs_stops_on_sigterm_and_resumes_without_duplicates(schedule
             jobs = query(tmp_path / "jobs.sqlite", "SELECT id FROM apscheduler_jobs ORDER BY id")
         finally:
             stop(process)
-    assert jobs == [("collect-mastodon",), ("collect-refresh",), ("collect-rss",), ("plan-advance",),
-                    ("retention-purge",)]
+    assert jobs == [("alerts-check",), ("alerts-deliver",), ("collect-mastodon",), ("collect-refresh",),
+                    ("collect-rss",), ("draft-reports",), ("plan-advance",), ("retention-purge",)]
     assert query(db_path, "SELECT count(*), count(DISTINCT uid) FROM mentions") == [(87, 87)]
     assert query(db_path, "SELECT sum(mentions) FROM hourly") == [(87,)]
     assert query(db_path, "SELECT count(*) FROM collection_runs WHERE status = 'running'") == [(0,)]

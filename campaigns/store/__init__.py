@@ -16,6 +16,7 @@ from campaigns.clock import now_iso
 from campaigns.errors import StoreError
 from campaigns.matching import Matcher
 from campaigns.settings import DEFAULT_DB, resolve_db_path
+from campaigns.store.alerts import Alerts
 from campaigns.store.audit import AuditVerbs
 from campaigns.store.campaigns import CampaignVerbs
 from campaigns.store.corrections import CorrectionVerbs
@@ -24,6 +25,7 @@ from campaigns.store.migrations import migrations
 from campaigns.store.plan import Plan
 from campaigns.store.posts import Posts
 from campaigns.store.reads import Reads
+from campaigns.store.reports import Reports
 from campaigns.store.retention import ForgetResult, PurgeResult, RetentionVerbs
 from campaigns.store.runs import RunVerbs
 from campaigns.store.safety import Safety
@@ -42,7 +44,7 @@ class Store(CampaignVerbs, MentionVerbs, RunVerbs, RetentionVerbs, UserVerbs, Au
 
     Verbs on campaigns, mentions, runs, corrections and the audit log are methods; the plan's
     are on `store.plan`, the dashboard's reads on `store.reads`, the posts stream's on
-    `store.posts`, the safety desk's on `store.safety`.
+    `store.posts`, the safety desk's on `store.safety`, post-action reports on `store.reports`.
     """
 
     def __init__(self, db: sqlite_utils.Database, path: Path | None = None, *, readonly: bool = False):
@@ -59,6 +61,8 @@ class Store(CampaignVerbs, MentionVerbs, RunVerbs, RetentionVerbs, UserVerbs, Au
         self.reads = Reads(self)
         self.posts = Posts(self)
         self.safety = Safety(self)
+        self.reports = Reports(self)
+        self.alerts = Alerts(self)
 
     # -- opening ---------------------------------------------------------------------------
 

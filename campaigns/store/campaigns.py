@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from campaigns.alert_settings import AlertSettings
 from campaigns.clock import now_iso
 from campaigns.errors import UnknownCampaign
 from campaigns.model import Campaign, SafetySettings, Tracker, classify_term
@@ -71,6 +72,8 @@ class CampaignVerbs:
                         "INSERT INTO trackers (campaign_id, kind, value, side, position) VALUES (?, ?, ?, ?, ?)",
                         [campaign_id, *key, position],
                     )
+        if campaign.alerts is not None:
+            self.alerts.save_settings(campaign_id, AlertSettings.from_dict(campaign.alerts))
         self._matcher = None
         return self.campaign(campaign.slug)
 
@@ -114,6 +117,7 @@ class CampaignVerbs:
             safety=SafetySettings(offensive_threshold=data["offensive_threshold"],
                                   pile_on_authors=data["pile_on_authors"], pile_on_minutes=data["pile_on_minutes"],
                                   signposting=data["signposting"]),
+            alerts=alert_settings.to_dict() if (alert_settings := self.alerts.settings(data["id"])) else None,
         )
 
     def add_tracker(self, slug: str, term: str, side: str) -> Campaign:

@@ -569,3 +569,144 @@ def safety_and_corrections(db):
         """
     )
     backfill(db.conn)
+
+
+@migrations(name="0007_reports")
+def reports(db):
+    """Post-action reports: the figures drafted when an action's after-window closes, and the
+    organiser's notes (the after-action review's five questions), one row per action, event or
+    campaign. Rows go with the action or event they report on. Runs get an index by campaign and
+    time, so a report finds the runs of its windows without reading every run."""
+    db.executescript(
+        """
+        CREATE TABLE reports (
+            id INTEGER PRIMARY KEY,
+            campaign_id INTEGER NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,
+            kind TEXT NOT NULL CHECK (kind IN ('action', 'event', 'campaign')),
+            action_id INTEGER REFERENCES actions(id) ON DELETE CASCADE,
+            event_id INTEGER REFERENCES events(id) ON DELETE CASCADE,
+            windows TEXT NOT NULL DEFAULT '{}',
+            metrics TEXT NOT NULL DEFAULT '{}',
+            drafted_at TEXT,
+            planned TEXT NOT NULL DEFAULT '',
+            happened TEXT NOT NULL DEFAULT '',
+            why_different TEXT NOT NULL DEFAULT '',
+            keep TEXT NOT NULL DEFAULT '',
+            change TEXT NOT NULL DEFAULT '',
+            notes_updated_at TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            CHECK ((kind = 'action') = (action_id IS NOT NULL)),
+            CHECK ((kind = 'event') = (event_id IS NOT NULL))
+        );
+        CREATE UNIQUE INDEX reports_subject ON reports
+            (campaign_id, kind, coalesce(action_id, 0), coalesce(event_id, 0));
+        CREATE INDEX collection_runs_campaign ON collection_runs (campaign_id, started_at);
+        """
+    )
+
+
+# The unique constraint 0001 put on alerts (one per campaign, kind and second) would refuse two
+# episodes of one kind that start in the same second (a spike on both sides in the same hour).
+_ALERTS_MOMENT_UNIQUE = r",\s*UNIQUE\s*\(\s*campaign_id\s*,\s*kind\s*,\s*at\s*\)"
+
+
+@migrations(name="0008_alerts_outbox")
+def alerts_outbox(db):
+    """Alerts stored once per episode, per-campaign alert rules and destinations, and the outbox
+    that sends each (alert or reminder, destination) once."""
+    import re
+
+    columns = {column.name for column in db["alerts"].columns}
+    for name in ("episode", "figures", "page", "raised_at", "acknowledged_by"):
+        if name not in columns:
+            db.execute(f"ALTER TABLE alerts ADD COLUMN {name} TEXT")
+    schema = db["alerts"].schema
+    if re.search(_ALERTS_MOMENT_UNIQUE, schema):
+        referencing = [t.name for t in db.tables if any(fk.other_table == "alerts" for fk in t.foreign_keys)]
+        if referencing:
+            raise RuntimeError(f"alerts is referenced by {', '.join(referencing)}; rebuild it by hand")
+        rebuilt = re.sub(_ALERTS_MOMENT_UNIQUE, "", schema, count=1)
+        rebuilt = re.sub(r'^CREATE TABLE\s+("?)alerts\1', "CREATE TABLE alerts_rebuilt", rebuilt)
+        indexes = [row[0] for row in db.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'alerts' AND sql IS NOT NULL")]
+        names = ", ".join(column.name for column in db["alerts"].columns)
+        db.execute(rebuilt)
+        db.execute(f"INSERT INTO alerts_rebuilt ({names}) SELECT {names} FROM alerts")
+        db.execute("DROP TABLE alerts")
+        db.execute("ALTER TABLE alerts_rebuilt RENAME TO alerts")
+        for sql in indexes:
+            db.execute(sql)
+    db.executescript(
+        """
+        UPDATE alerts SET raised_at = at WHERE raised_at IS NULL;
+        -- An episode (a spike's first hour, a failing streak's first run) is stored once; rows
+        -- written without an episode key keep the old rule, one per campaign, kind and second.
+        CREATE UNIQUE INDEX alerts_episode ON alerts (campaign_id, kind, episode) WHERE episode IS NOT NULL;
+        CREATE UNIQUE INDEX alerts_moment ON alerts (campaign_id, kind, at) WHERE episode IS NULL;
+        CREATE INDEX alerts_raised ON alerts (raised_at);
+        -- Per-campaign thresholds; NULL means the default in campaigns.alert_settings.
+        CREATE TABLE alert_rules (
+            campaign_id INTEGER PRIMARY KEY REFERENCES campaigns(id) ON DELETE CASCADE,
+            share_of_voice_below REAL,
+            opposing_rate_factor REAL,
+            tone_drop REAL,
+            failing_runs INTEGER,
+            budget_warning REAL,
+            updated_at TEXT NOT NULL
+        );
+        -- Where a campaign's alerts and reminders go: an Apprise URL whose secrets are ${VAR}
+        -- placeholders, resolved from the environment when a message is sent, never stored.
+        CREATE TABLE alert_destinations (
+            id INTEGER PRIMARY KEY,
+            campaign_id INTEGER NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,
+            name TEXT NOT NULL,
+            url TEXT NOT NULL,
+            kinds TEXT NOT NULL DEFAULT '[]',
+            urgent TEXT NOT NULL DEFAULT '["pile_on"]',
+            quiet_start TEXT,
+            quiet_end TEXT,
+            timezone TEXT NOT NULL DEFAULT 'UTC',
+            digest TEXT NOT NULL DEFAULT 'none',
+            digest_at TEXT NOT NULL DEFAULT '08:00',
+            position INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            UNIQUE (campaign_id, name)
+        );
+        -- One row per (message, destination): claimed in one transaction before it is sent,
+        -- and marked sent or failed in the transaction that records the attempt.
+        CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY,
+            campaign_id INTEGER NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,
+            destination TEXT NOT NULL,
+            message_key TEXT NOT NULL,
+            alert_id INTEGER REFERENCES alerts(id) ON DELETE CASCADE,
+            volunteer_id INTEGER REFERENCES volunteers(id) ON DELETE CASCADE,
+            assignment_id INTEGER REFERENCES assignments(id) ON DELETE CASCADE,
+            kind TEXT NOT NULL,
+            urgent INTEGER NOT NULL DEFAULT 0,
+            mode TEXT NOT NULL DEFAULT 'single',
+            status TEXT NOT NULL DEFAULT 'pending',
+            due_at TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            claimed_at TEXT,
+            sent_at TEXT,
+            last_error TEXT,
+            title TEXT NOT NULL DEFAULT '',
+            body TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            UNIQUE (campaign_id, destination, message_key)
+        );
+        CREATE INDEX outbox_due ON outbox (status, due_at);
+        CREATE INDEX outbox_alert ON outbox (alert_id) WHERE alert_id IS NOT NULL;
+        CREATE TABLE outbox_attempts (
+            id INTEGER PRIMARY KEY,
+            outbox_id INTEGER NOT NULL REFERENCES outbox(id) ON DELETE CASCADE,
+            at TEXT NOT NULL,
+            ok INTEGER NOT NULL,
+            error TEXT
+        );
+        CREATE INDEX outbox_attempts_row ON outbox_attempts (outbox_id, at);
+        """
+    )

@@ -219,9 +219,7 @@ class Reads:
         one of them either way; the campaign's first and last hour, from the roll-up's primary key,
         give the share at the cost of two index lookups.
         """
-        first, last = self.conn.execute(
-            "SELECT min(hour), max(hour) FROM hourly WHERE campaign_id = ?", [filters.campaign_id]
-        ).fetchone()
+        first, last = self.data_bounds(filters.campaign_id)
         if first is None:
             return False
         first_at, last_at = to_datetime(first), to_datetime(last) + timedelta(hours=1)
@@ -449,9 +447,14 @@ class Reads:
                              "potential_reach": reach})
 
     def data_bounds(self, campaign_id: int) -> tuple[str | None, str | None]:
-        """The first and last roll-up hours that hold mentions of a campaign (None, None when none)."""
+        """The first and last roll-up hours that hold mentions of a campaign (None, None when none).
+
+        Two subqueries, because SQLite answers a lone min() or max() from the primary key's first
+        or last entry but scans every row of the campaign for both in one (15 ms at 1M mentions).
+        """
         return tuple(self.conn.execute(
-            "SELECT min(hour), max(hour) FROM hourly WHERE campaign_id = ?", [campaign_id]
+            "SELECT (SELECT min(hour) FROM hourly WHERE campaign_id = ?), (SELECT max(hour) FROM hourly"
+            " WHERE campaign_id = ?)", [campaign_id, campaign_id]
         ).fetchone())
 
     def post_bounds(self, campaign_id: int) -> tuple[str | None, str | None]:
@@ -474,10 +477,10 @@ class Reads:
     def open_alerts(self, campaign_id: int | None = None, limit: int = 20) -> pd.DataFrame:
         """Alerts not yet acknowledged, newest first; a detail that carries a summary (a pile-on's
         JSON) is shown as that sentence."""
-        columns = ["at", "campaign_id", "kind", "detail"]
+        columns = ["id", "at", "campaign_id", "kind", "detail", "figures", "page"]
         if not self.store.table_exists("alerts"):
             return pd.DataFrame(columns=columns)
-        sql = "SELECT at, campaign_id, kind, detail FROM alerts WHERE acknowledged_at IS NULL"
+        sql = f"SELECT {', '.join(columns)} FROM alerts WHERE acknowledged_at IS NULL"
         params: list = []
         if campaign_id is not None:
             sql += " AND campaign_id = ?"

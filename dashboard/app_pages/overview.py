@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from campaigns.model import iso_utc, to_datetime
-from dashboard import data, ui
+from dashboard import alerts_panel, data, ui
 from dashboard.selection import Selection, format_count, next_hour
 
 
@@ -83,22 +83,7 @@ def main() -> None:
         return
     ui.page_header("Overview", chosen, campaign_wide=True)
     tiles(chosen)
-    alerts = data.open_alerts(chosen.db_path)
-    st.subheader("Open alerts")
-    if alerts.empty:
-        st.caption("No open alerts.")
-    else:
-        zones = {c.id: c.timezone for c in chosen.campaigns}
-        names = {c.id: c.slug for c in chosen.campaigns}
-        shown = alerts.assign(
-            at=[ui.local_times([at], zones.get(cid, "UTC")).iloc[0] for at, cid in zip(alerts["at"], alerts["campaign_id"],
-                                                                                      strict=True)],
-            campaign=alerts["campaign_id"].map(names)).drop(columns=["campaign_id"])
-        st.dataframe(shown, hide_index=True, column_config={
-            "at": st.column_config.TextColumn("at (the campaign's time zone)"),
-            "detail": st.column_config.TextColumn("detail")})
-        ui.csv_download(alerts.assign(campaign=alerts["campaign_id"].map(names)).drop(columns=["campaign_id"]),
-                        "open alerts", "alerts")
+    alerts_panel.open_alerts(chosen)
 
 
 main()
