@@ -17,7 +17,7 @@ import pandas as pd
 from scipy import stats
 
 from campaigns import planner
-from campaigns.metrics import Kpis, is_abusive, net_sentiment, pct_change, share_of_voice
+from campaigns.metrics import Kpis, is_offensive, net_sentiment, pct_change, share_of_voice
 from campaigns.model import Campaign, iso_utc, to_datetime
 
 WINDOWS = ("before", "week_before", "during", "after")
@@ -701,7 +701,7 @@ def _safe_posts(frame: pd.DataFrame | None) -> pd.DataFrame:
     """Top posts with anything scored offensive, or not scored at all, left out: no abusive text in a report."""
     if frame is None or frame.empty:
         return pd.DataFrame(columns=["created_at", "platform", "side", "author_key", "text", "url", "engagement"])
-    keep = [a is not None and not (isinstance(a, float) and math.isnan(a)) and not is_abusive(a) for a in frame["abuse"]]
+    keep = [a is not None and not (isinstance(a, float) and math.isnan(a)) and not is_offensive(a) for a in frame["abuse"]]
     return frame[keep].head(TOP_POSTS).reset_index(drop=True)
 
 
