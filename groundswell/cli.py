@@ -386,10 +386,7 @@ def demo_load(obj: Context, seed, mentions, days, campaign_count, until):
 
     raised = alerting.check(obj.store, obj.settings, [obj.store.campaign(c.slug) for c in result.campaigns],
                             now=result.ends)
-    # load_demo has raised the demo's pile-ons already, through the safety desk's own check.
-    pile_ons = sum(len(obj.store.safety.pile_on_alerts(c.id)) for c in result.campaigns)
-    click.echo(f"{len(raised) + pile_ons} alert(s) raised on the demo data ({pile_ons} pile-on(s)); "
-               "see them with: groundswell alerts list")
+    click.echo(f"{len(raised)} alert(s) raised on the demo data; see them with: groundswell alerts list")
 
 
 # -- dashboard -------------------------------------------------------------------------------

@@ -45,8 +45,7 @@ _MATCH_SUMS = {
     "pos": f"coalesce(sum(sentiment >= {POSITIVE_AT}), 0)",
     "neg": f"coalesce(sum(sentiment <= {NEGATIVE_AT}), 0)",
     "neu": f"coalesce(sum(sentiment > {NEGATIVE_AT} AND sentiment < {POSITIVE_AT}), 0)",
-    # At the campaign's own threshold, as the roll-up counted it at ingest (a parameter, bound
-    # after the spans' VALUES, which come first in the statement's text).
+    # At the campaign's own threshold, as the roll-up counted it at ingest (a parameter, bound after the edges).
     "abusive": "coalesce(sum(abuse >= ?), 0)",
     "impressions": "coalesce(sum(impressions), 0)",
     "impressions_known": "count(impressions)",

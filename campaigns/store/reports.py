@@ -86,15 +86,17 @@ class Reports:
         """The most engaged original posts of each window (by key) that were scored and not offensive:
         a report never carries abusive text, so what is not known to be clean is left out too."""
         chosen: dict[str, dict[str, str]] = {}
-        campaign_id = next(iter(windows.values())).campaign_id if windows else None
+        campaign_id = next(iter(windows.values())).campaign_id
+        threshold = self.store.protected_accounts().threshold(campaign_id)
         for key, filters in windows.items():
             where, params = filters.where()
             chosen[key] = dict(self.conn.execute(
                 f"SELECT mention_uid, side FROM mention_matches WHERE {where} AND is_repost = 0"
                 " AND abuse IS NOT NULL AND abuse < ? ORDER BY engagement DESC, created_at DESC, mention_uid LIMIT ?",
-                [*params, self.store.protected_accounts().threshold(filters.campaign_id), limit]).fetchall())
+                [*params, threshold, limit]).fetchall())
         # One read of the posts for every window, then each window's own in its order.
-        posts = self.store.reads._posts(campaign_id, {uid: side for sides in chosen.values() for uid, side in sides.items()})
+        posts = self.store.reads._posts(campaign_id,
+                                        {uid: side for sides in chosen.values() for uid, side in sides.items()})
         by_uid = posts.set_index("uid", drop=False)
         return {key: by_uid.loc[[uid for uid in sides if uid in by_uid.index]].reset_index(drop=True)
                 for key, sides in chosen.items()}
