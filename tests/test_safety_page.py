@@ -208,8 +208,8 @@ def test_the_overview_lists_the_demo_pile_ons_in_words(demo_db, monkeypatch):
     alerts = at.dataframe[0].value
     pile_ons = alerts[alerts["kind"] == "pile_on"]
     assert len(pile_ons) >= 2 and set(pile_ons["campaign"]) >= {SLUG}
-    # In figures only: which account, how many authors and mentions, when; no one's name.
-    assert all(detail.startswith("Pile-on on @") and " authors, " in detail for detail in pile_ons["detail"])
+    # In counts only: which account, how many authors and mentions, when; no one's name.
+    assert all(" authors sent " in detail and "offensive mentions to @" in detail for detail in pile_ons["detail"])
     with Store.open(demo_db) as store:
         authors = {a for d in store.conn.execute("SELECT detail FROM alerts WHERE kind = 'pile_on'")
                    for a in json.loads(d[0])["authors"]}
