@@ -7,7 +7,13 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from campaigns.errors import GroundswellError
+
 DEFAULT_DB = "groundswell.db"
+
+
+class PseudonymKeyMissing(GroundswellError):
+    """Pseudonyms are on and their key cannot be found."""
 
 
 def resolve_db_path(path: str | os.PathLike | None = None) -> Path:
@@ -105,18 +111,49 @@ class Settings:
             return self.jobs_path
         return self.db_path.with_name(self.db_path.name + ".jobs.sqlite")
 
+    @property
+    def pseudonym_key_path(self) -> Path:
+        """Where the pseudonym key file is: GROUNDSWELL_PSEUDONYM_KEY_FILE, else the user's config folder."""
+        return self.pseudonym_key_file or Path.home() / ".config" / "groundswell" / "pseudonym.key"
+
     def pseudonym_key(self) -> bytes:
-        """The HMAC key for pseudonyms, kept outside the database so a copied database cannot
-        be reversed by hashing known handles. GROUNDSWELL_PSEUDONYM_KEY, else a key file,
-        created (mode 0600) on first use.
+        """The key for pseudonyms and sealed links, kept outside the database so a copied database
+        cannot be reversed by hashing known handles: GROUNDSWELL_PSEUDONYM_KEY, else the key file.
+
+        Never made here: a key made silently where the old one went missing would give every
+        author a new pseudonym and shut every sealed link. `groundswell init` makes it.
         """
         direct = os.environ.get("GROUNDSWELL_PSEUDONYM_KEY")
         if direct:
             return direct.encode()
-        path = self.pseudonym_key_file or Path.home() / ".config" / "groundswell" / "pseudonym.key"
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as handle:
-                handle.write(secrets.token_hex(32))
-        return path.read_text().strip().encode()
+        path = self.pseudonym_key_path
+        try:
+            key = path.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            key = ""
+        except OSError as error:
+            raise PseudonymKeyMissing(f"cannot read the pseudonym key file {path}: {error.strerror}") from None
+        if not key:
+            raise PseudonymKeyMissing(
+                f"pseudonyms are on (GROUNDSWELL_PSEUDONYMIZE=1) but there is no key: set "
+                f"GROUNDSWELL_PSEUDONYM_KEY, or put the key file back at {path} (GROUNDSWELL_PSEUDONYM_KEY_FILE); "
+                "`groundswell init` makes a new one, and a new key gives every author a new pseudonym")
+        return key.encode()
+
+    def check_pseudonym_key(self) -> None:
+        """Raise PseudonymKeyMissing when pseudonyms are on and there is no key."""
+        if self.pseudonymize:
+            self.pseudonym_key()
+
+    def create_pseudonym_key(self) -> Path | None:
+        """Make the key file (mode 0600) when pseudonyms are on and there is no key; the path made, or None."""
+        if not self.pseudonymize or os.environ.get("GROUNDSWELL_PSEUDONYM_KEY"):
+            return None
+        path = self.pseudonym_key_path
+        if path.exists() and path.read_text(encoding="utf-8").strip():
+            return None
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+        return path

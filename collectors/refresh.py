@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from urllib.parse import urlparse
 
 from campaigns.model import Mention
+from campaigns.privacy import platform_ids
 from campaigns.settings import Settings
 from campaigns.store import Store
 from collectors.base import SourceError, with_retries
@@ -57,7 +58,8 @@ def refresh_bluesky(store: Store, settings: Settings, ids: list[str]) -> Iterato
 
     collector = bluesky.BlueskyCollector(settings, store)
     client = collector.client()
-    for chunk in _chunks(ids, 25):
+    # With pseudonyms on the stored ids are sealed; getPosts needs them as Bluesky wrote them.
+    for chunk in _chunks(platform_ids(ids, settings), 25):
         answer = collector._call(lambda chunk=chunk: client.app.bsky.feed.get_posts(
             {"uris": [f"at://{native}" for native in chunk]}))
         views = get_model_as_dict(answer)["posts"]

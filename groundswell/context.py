@@ -40,6 +40,8 @@ class Context:
     @property
     def store(self) -> Store:
         if self._store is None:
+            # Pseudonyms on and no key is one line, before anything is stored under no key at all.
+            self.settings.check_pseudonym_key()
             self._store = Store.open(self.db_path)
         return self._store
 
