@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 from dataclasses import dataclass, field
@@ -44,6 +45,42 @@ def env_list(name: str, default: str) -> list[str]:
 
 
 
+# The variables that hold secrets: their values are never logged, stored or shown.
+SECRET_VARIABLES = ("GROUNDSWELL_X_BEARER_TOKEN", "GROUNDSWELL_REDDIT_CLIENT_SECRET",
+                    "GROUNDSWELL_BLUESKY_APP_PASSWORD", "GROUNDSWELL_MASTODON_ACCESS_TOKEN",
+                    "GROUNDSWELL_PSEUDONYM_KEY", "GROUNDSWELL_DASHBOARD_PASSWORD", "GROUNDSWELL_NEW_PASSWORD")
+REDACTED = "[secret]"
+_secrets_to_redact: set[str] = set()
+
+
+def keep_secrets_out_of_logs(values) -> None:
+    """Make every log record, from any library, show these values as REDACTED.
+
+    Some clients log what they send at DEBUG level (tweepy logs its request headers, bearer
+    token included); a record factory sees every record before any handler does.
+    """
+    fresh = {v for v in values if v and len(v) >= 6} - _secrets_to_redact
+    if not fresh:
+        return
+    if not _secrets_to_redact:
+        making = logging.getLogRecordFactory()
+
+        def redacting(*args, **kwargs):
+            record = making(*args, **kwargs)
+            try:
+                message = record.getMessage()
+            except Exception:  # noqa: BLE001 - a malformed record is logging's to report, not ours
+                return record
+            if any(secret in message for secret in _secrets_to_redact):
+                for secret in _secrets_to_redact:
+                    message = message.replace(secret, REDACTED)
+                record.msg, record.args = message, None
+            return record
+
+        logging.setLogRecordFactory(redacting)
+    _secrets_to_redact.update(fresh)
+
+
 def load_dotenv_file(path: str | os.PathLike = ".env") -> None:
     """Read KEY=value lines from .env into the environment; variables already set win."""
     from dotenv import load_dotenv
@@ -80,6 +117,7 @@ class Settings:
     @classmethod
     def from_env(cls, db: str | os.PathLike | None = None) -> Settings:
         key_file = os.environ.get("GROUNDSWELL_PSEUDONYM_KEY_FILE")
+        keep_secrets_out_of_logs(os.environ.get(name) for name in SECRET_VARIABLES)
         return cls(
             db_path=resolve_db_path(db),
             pseudonymize=env_flag("GROUNDSWELL_PSEUDONYMIZE"),

@@ -9,7 +9,10 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from campaigns import metrics
+from campaigns.exports import to_csv
 from campaigns.model import STORED_TIME_FORMAT
+from campaigns.privacy import open_links
+from campaigns.settings import Settings
 from dashboard.selection import Selection, format_basis, format_net
 
 REFRESH_EVERY = "60s"
@@ -70,13 +73,26 @@ def slug_for_file(text: str) -> str:
 
 
 def csv_download(frame: pd.DataFrame, name: str, key: str, label: str = "Download CSV") -> None:
-    """Offer a table's data as CSV, times in UTC ISO so a spreadsheet reads them back exactly."""
+    """Offer a table's data as CSV, times in UTC ISO so a spreadsheet reads them back exactly.
+
+    Written by campaigns.exports.to_csv, the one CSV writer, so no cell can start a spreadsheet
+    formula; links stay as stored (id-only or sealed when pseudonyms are on), naming no one."""
     data = frame.copy()
     for column in data.columns:
         if isinstance(data[column].dtype, pd.DatetimeTZDtype):
             data[column] = data[column].dt.tz_convert("UTC").dt.strftime(STORED_TIME_FORMAT)
-    st.download_button(label, data.to_csv(index=False).encode("utf-8"), file_name=f"{slug_for_file(name)}.csv",
+    st.download_button(label, to_csv(data), file_name=f"{slug_for_file(name)}.csv",
                        mime="text/csv", key=f"csv_{key}", on_click="ignore", icon=":material/download:")
+
+
+def with_open_links(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with each post's link one that opens it: sealed links (pseudonyms on) opened
+    with the key, for the page only; downloads keep them sealed."""
+    if "url" not in frame.columns or frame.empty:
+        return frame
+    shown = frame.copy()
+    shown["url"] = open_links(shown["url"], Settings.from_env())
+    return shown
 
 
 def chart(fig: go.Figure, frame: pd.DataFrame, name: str, key: str) -> None:
@@ -89,6 +105,7 @@ def posts_table(frame: pd.DataFrame, name: str, key: str) -> None:
     """Posts as plain text with a link to each, and the table as CSV."""
     if frame.empty:
         st.caption("No posts for these filters.")
-    st.dataframe(frame.drop(columns=["uid"], errors="ignore"), hide_index=True, column_config=POST_COLUMN_CONFIG,
+    st.dataframe(with_open_links(frame).drop(columns=["uid"], errors="ignore"), hide_index=True,
+                 column_config=POST_COLUMN_CONFIG,
                  key=f"table_{key}")
     csv_download(frame, name, key)

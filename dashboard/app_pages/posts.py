@@ -123,8 +123,8 @@ def stream(chosen: Selection) -> None:
     if frame.empty:
         st.info("No posts match these filters in this range.")
     else:
-        st.dataframe(shown(frame, chosen.tz).drop(columns=["uid"]), hide_index=True, column_config=COLUMNS,
-                     key="posts_table")
+        st.dataframe(ui.with_open_links(shown(frame, chosen.tz)).drop(columns=["uid"]), hide_index=True,
+                     column_config=COLUMNS, key="posts_table")
     left, middle, right = st.columns([1, 1, 3])
     if query.page > 1 and left.button("Newer", key="posts_prev"):
         to_url({**wanted, "page": query.page - 1})
