@@ -31,6 +31,23 @@ POST_COLUMN_CONFIG = {
 }
 
 
+# What Markdown (and Streamlit's own :colour[...], :icons: and $maths$) could read as markup in one
+# line: brackets make links and images, a colon a bare link or an icon, the rest emphasis, code,
+# HTML and entities, maths, tables and headings.
+MARKUP = re.compile(r"([\\`*_\[\]<>$~|#!{}:&])")
+# Streamlit reads :smile: and :material/icon: in the text Markdown leaves, escaped or not; an
+# invisible word joiner after each colon keeps them as typed.
+WORD_JOINER = "\u2060"
+
+
+def literal(text) -> str:
+    """User text made safe to show inside Markdown (alerts, captions, button labels): on one line, every
+    mark escaped, so a title like '![p](http://host/p.png)' shows as typed and makes no browser fetch
+    anything."""
+    escaped = MARKUP.sub(r"\\\1", " ".join(str(text).splitlines()))
+    return escaped.replace(":", ":" + WORD_JOINER)
+
+
 def net_sentiment_tile(column, now, before) -> None:
     """Net sentiment with the posts it rests on beneath it, and its change in points."""
     change = None if now.net_sentiment is None or before.net_sentiment is None else \
@@ -91,7 +108,9 @@ def with_open_links(frame: pd.DataFrame) -> pd.DataFrame:
     if "url" not in frame.columns or frame.empty:
         return frame
     shown = frame.copy()
-    shown["url"] = open_links(shown["url"], Settings.from_env())
+    # Only web addresses become links: a post's own "javascript:" address is no link at all.
+    shown["url"] = [url if isinstance(url, str) and url.lower().startswith(("https://", "http://")) else None
+                    for url in open_links(shown["url"], Settings.from_env())]
     return shown
 
 
