@@ -75,7 +75,7 @@ def unseal(token: str, key: bytes) -> str | None:
 
 
 def _seal_id(part: str, key: bytes) -> str:
-    return part if part.startswith(SEALED_ID) else SEALED_ID + seal(part, key)
+    return SEALED_ID + seal(part, key)
 
 
 def _open_id(part: str, key: bytes) -> str | None:
