@@ -181,6 +181,13 @@ def open_links(urls: Iterable[str | None], settings: Settings) -> list[str | Non
     return [open_link(u, key) for u in urls]
 
 
+def with_open_links(rows: list[dict], settings: Settings) -> list[dict]:
+    """Rows (posts) with each `url` one that opens the post: for an evidence export, whose
+    purpose is to report the post to the platform that holds it (and which is recorded)."""
+    return [{**row, "url": url} for row, url in zip(rows, open_links([r.get("url") for r in rows], settings),
+                                                     strict=True)]
+
+
 # -- @-names in text -------------------------------------------------------------------------
 
 def names_in(text: str, platform: str) -> list[str]:
@@ -287,6 +294,35 @@ def keep_readable(mentions: Iterable[Mention], readable: set[tuple[str, str]]) -
             audience = REDDIT_USER_SUB.match(clear["audience_key"] or "")
             if audience and audience.group(1).lower() not in hidden:
                 mention.audience_key = clear["audience_key"]
+
+
+# What in a free-text line (why a record could not be read) can name a person: an address, a
+# DID, a status uri's account, an @-name.
+_ADDRESS = re.compile(r"\b[a-z][a-z0-9+.-]*://\S+|\bdid:[a-z0-9]+:[^\s/'\"]+|\S+/users/\S+|\S*/@\S+", re.I)
+
+
+def withheld(line: str, key: bytes) -> str:
+    """A line about a record with what could name its author taken out: addresses, DIDs and
+    status uris withheld, @-names as their pseudonyms."""
+    line = _ADDRESS.sub("<address withheld>", line)
+    return AT_NAME.sub(lambda m: "@" + pseudonym(m.group(1), key), line)
+
+
+def storable_line(line: str, settings: Settings) -> str:
+    """A line about a record as it may be stored (a run's error): withheld with pseudonyms on."""
+    return withheld(line, settings.pseudonym_key()) if settings.pseudonymize else line
+
+
+def quarantine_rows(rows: list[dict], settings: Settings) -> list[dict]:
+    """Records that could not be read, as they may be stored: with pseudonyms on, without the raw
+    value (an excerpt of the record, handles and all), their reason and location withheld
+    where they name someone, and their digest a hash."""
+    if not settings.pseudonymize or not rows:
+        return rows
+    key = settings.pseudonym_key()
+    return [{**row, "value": None, "reason": withheld(row["reason"], key),
+             "location": withheld(row["location"], key),
+             "digest": hmac.new(key, str(row["digest"]).encode(), hashlib.sha256).hexdigest()[:32]} for row in rows]
 
 
 @dataclass(frozen=True)

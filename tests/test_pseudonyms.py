@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
+
 import pytest
 from click.testing import CliRunner
 from fake_api import FakeAPI, fixture_json
@@ -273,3 +276,39 @@ def test_a_mastodon_refresh_reads_the_home_server_s_id_from_a_sealed_uri(on, sto
     assert lines == ["refresh mastodon: ok, 1 of 1 recent post(s) updated"]
     (uid, likes), = store.db.conn.execute("SELECT uid, likes FROM mentions").fetchall()
     assert likes == 9 and "/ana/" not in uid
+
+
+# -- records that could not be read ------------------------------------------------------------
+
+def bad_status(name: str, host: str) -> dict:
+    status = {**fixture_json("mastodon", "tag_page3.json")[0], "id": "114000000000000009", "reblog": None,
+              "uri": f"http://{host}/users/{name}/statuses/114000000000000009", "url": f"http://{host}/@{name}/9",
+              "created_at": "not a date"}
+    status["account"] = {**status["account"], "acct": name, "username": name, "url": f"http://{host}/@{name}"}
+    return status
+
+
+@pytest.mark.parametrize("pseudonyms", [True, False])
+def test_a_record_that_cannot_be_read_is_kept_without_naming_its_author(pseudonyms, on, store, tmp_path):
+    from mastodon_server import mastodon_api
+
+    from collectors.importers import import_file
+    from collectors.runner import run_source
+
+    chosen = on if pseudonyms else dataclasses.replace(on, pseudonymize=False)
+    campaign = store.save_campaign(Campaign(slug="c", name="C", starts_at="2020-01-01",
+                                            trackers=[Tracker("hashtag", "ClimateStrike", "ours")]))
+    good = fixture_json("mastodon", "tag_page3.json")[:2]
+    lines = tmp_path / "statuses.jsonl"
+    lines.write_text("\n".join(json.dumps(s) for s in [*good, bad_status("zedekiah_q", "mas.to")]) + "\n")
+    import_file(store, lines, "mastodon", settings=chosen)
+    api, _ = mastodon_api([*good, bad_status("ysolde_q", "127.0.0.1")])
+    with api:
+        chosen.mastodon_instances = [api.url]
+        run = run_source(store, chosen, "mastodon", campaign, collector=mastodon.MastodonCollector(chosen))
+    assert run.quarantined == 1 and store.count("quarantine") == 2
+    kept = json.dumps(store.db.conn.execute("SELECT * FROM quarantine").fetchall()) + json.dumps(
+        store.db.conn.execute("SELECT error FROM collection_runs").fetchall())
+    assert ("zedekiah_q" in kept and "ysolde_q" in kept) is not pseudonyms
+    if pseudonyms:
+        assert "zedekiah_q" not in kept and "ysolde_q" not in kept and "<address withheld>" in kept
