@@ -84,15 +84,17 @@ def _open_id(part: str, key: bytes) -> str | None:
 
 def sealed_native_id(platform: str, native_id: str, key: bytes) -> str:
     """A native id with the parts that name a person sealed: a Bluesky post's authority (its
-    author's DID, or a handle) and a reposter's DID; a Mastodon status uri's account (after
-    `users/`, or an `@name` segment). X and Reddit ids are the post's own and stay as they are."""
+    author's DID, or a handle) and a reposter's DID; a fediverse status uri's account (after
+    `users/`, Pixelfed's `p/`, or an `@name` segment). X and Reddit ids are the post's own and
+    stay as they are."""
     if platform == "bluesky":
         parts = native_id.split("/")
         return "/".join(_seal_id(p, key) if i == 0 or DID.match(p) else p for i, p in enumerate(parts))
     if platform == "mastodon":
         parts = native_id.split("/")
         for i, part in enumerate(parts):
-            if i > 0 and parts[i - 1] == "users":
+            # Mastodon's and GoToSocial's host/users/<name>/..., Pixelfed's host/p/<name>/...
+            if (i > 0 and parts[i - 1] == "users") or (i == 2 and parts[1] == "p"):
                 parts[i] = _seal_id(part, key)
             elif i > 0 and part.startswith("@") and len(part) > 1:
                 parts[i] = "@" + _seal_id(part[1:], key)
