@@ -113,7 +113,9 @@ def secrets(db_path, tmp_path, monkeypatch) -> dict[str, str]:
     monkeypatch.setenv("GROUNDSWELL_JOBS_DB", str(tmp_path / "jobs.sqlite"))
     monkeypatch.setenv("GROUNDSWELL_DETECT_LANGUAGE", "0")
     monkeypatch.setenv("PRAW_ALLOW_ENDPOINT_OVERRIDE", "1")
-    monkeypatch.setattr("time.sleep", lambda seconds: None)  # backoff between retries, instantly
+    # Backoff between retries, instantly: ours (a wait a stop can end) and the clients' own sleeps.
+    monkeypatch.setattr("collectors.base.pause", lambda seconds: None)
+    monkeypatch.setattr("time.sleep", lambda seconds: None)
     with Store.open(db_path) as store:
         store.save_campaign(Campaign(slug="climate", name="Climate", starts_at="2026-11-01", trackers=[
             Tracker("hashtag", "ClimateStrike", "ours"), Tracker("keyword", "climate justice", "ours")]))
