@@ -15,8 +15,9 @@ SHOWN = 20
 
 def _detail(row) -> str:
     """A pile-on in its figures only (who took part is on the Safety page, behind its own rules)."""
-    if row["kind"] == "pile_on":
+    if row["kind"] == "pile_on" and str(row["detail"]).lstrip().startswith("{"):
         return pile_on_detail({"detail": row["detail"], "figures": row.get("figures")})
+    # The store gives the safety desk's own sentence (counts and the protected account, no authors).
     return row["detail"]
 
 

@@ -189,6 +189,8 @@ def test_the_demo_data_set_arrives_with_its_alerts(tmp_path):
     raised = int(re.search(r"(\d+) alert\(s\) raised on the demo data", out).group(1))
     with Store.open(db) as opened:
         found = opened.alerts.list(limit=1000)
-    assert raised == len(found) > 0 and "spike" in {a["kind"] for a in found}
+    # Pile-ons are raised by the safety desk as the demo's posts are stored, not by the alert rules.
+    by_rules = [a for a in found if a["kind"] != "pile_on"]
+    assert raised == len(by_rules) > 0 and "spike" in {a["kind"] for a in by_rules}
     assert all(a["at"] >= "2026-11-13T12:00:00Z" for a in found if a["kind"] == "spike")   # the last week's
     assert "0 new alert(s)" in invoke("--db", str(db), "alerts", "check", "--no-send")

@@ -58,6 +58,7 @@ def test_settings_from_the_command_line_are_audited_and_shown(db_path, tmp_path)
     runner = CliRunner()
     path = tmp_path / "campaigns.yaml"
     path.write_text(SAFE)
+    assert runner.invoke(cli, ["--db", str(db_path), "init"]).exit_code == 0
     assert runner.invoke(cli, ["--db", str(db_path), "campaign", "import", str(path)]).exit_code == 0
     result = runner.invoke(cli, ["--db", str(db_path), "safety", "settings", "council", "--threshold", "0.5",
                                  "--pile-on-authors", "6", "--who", "Sam"])
@@ -80,6 +81,7 @@ def test_the_check_command_reports_per_campaign(db_path, tmp_path):
     runner = CliRunner()
     path = tmp_path / "campaigns.yaml"
     path.write_text(SAFE)
+    runner.invoke(cli, ["--db", str(db_path), "init"])
     runner.invoke(cli, ["--db", str(db_path), "campaign", "import", str(path)])
     result = runner.invoke(cli, ["--db", str(db_path), "safety", "check"])
     assert result.exit_code == 0

@@ -45,7 +45,7 @@ _MATCH_SUMS = {
     "pos": f"coalesce(sum(sentiment >= {POSITIVE_AT}), 0)",
     "neg": f"coalesce(sum(sentiment <= {NEGATIVE_AT}), 0)",
     "neu": f"coalesce(sum(sentiment > {NEGATIVE_AT} AND sentiment < {POSITIVE_AT}), 0)",
-    # At the campaign's own threshold, as the roll-up counted it at ingest (a parameter, bound first).
+    # At the campaign's own threshold, as the roll-up counted it at ingest (a parameter, bound after the edges).
     "abusive": "coalesce(sum(abuse >= ?), 0)",
     "impressions": "coalesce(sum(impressions), 0)",
     "impressions_known": "count(impressions)",
@@ -164,7 +164,7 @@ class Reads:
                 f" (SELECT i{keys}, is_repost, engagement, sentiment, abuse,"
                 "  (SELECT impressions FROM mentions WHERE uid = mention_uid) AS impressions"
                 "  FROM edges JOIN mention_matches ON created_at >= edge_start AND created_at < edge_end"
-                f"  WHERE {scope}) GROUP BY i{keys}", [threshold, *span_params, *params]))
+                f"  WHERE {scope}) GROUP BY i{keys}", [*span_params, threshold, *params]))
         totals: dict[tuple, list] = {}
         width = 1 + len(by)
         for sql, statement_params in statements:

@@ -11,7 +11,7 @@ import pandas as pd
 from campaigns import clock
 from campaigns import reports as rules
 from campaigns.errors import ValidationError
-from campaigns.metrics import ABUSIVE_THRESHOLD, Filters
+from campaigns.metrics import Filters
 from campaigns.model import iso_utc, to_datetime
 from campaigns.reports import NOTE_QUESTIONS, Notes, PlanFacts, ReportInputs, Subject
 from campaigns.store.reads import _aliased_where
@@ -86,14 +86,17 @@ class Reports:
         """The most engaged original posts of each window (by key) that were scored and not offensive:
         a report never carries abusive text, so what is not known to be clean is left out too."""
         chosen: dict[str, dict[str, str]] = {}
+        campaign_id = next(iter(windows.values())).campaign_id
+        threshold = self.store.protected_accounts().threshold(campaign_id)
         for key, filters in windows.items():
             where, params = filters.where()
             chosen[key] = dict(self.conn.execute(
                 f"SELECT mention_uid, side FROM mention_matches WHERE {where} AND is_repost = 0"
                 " AND abuse IS NOT NULL AND abuse < ? ORDER BY engagement DESC, created_at DESC, mention_uid LIMIT ?",
-                [*params, ABUSIVE_THRESHOLD, limit]).fetchall())
+                [*params, threshold, limit]).fetchall())
         # One read of the posts for every window, then each window's own in its order.
-        posts = self.store.reads._posts({uid: side for sides in chosen.values() for uid, side in sides.items()})
+        posts = self.store.reads._posts(campaign_id,
+                                        {uid: side for sides in chosen.values() for uid, side in sides.items()})
         by_uid = posts.set_index("uid", drop=False)
         return {key: by_uid.loc[[uid for uid in sides if uid in by_uid.index]].reset_index(drop=True)
                 for key, sides in chosen.items()}
@@ -128,7 +131,7 @@ class Reports:
             " JOIN mention_matches m ON m.mention_uid = t.mention_uid AND m.campaign_id = k.campaign_id"
             " WHERE k.campaign_id = ? AND k.side = 'protect' AND m.abuse >= ?"
             " AND lower(coalesce(m.author_key, '')) != lower(k.value)",
-            [start, end, campaign_id, ABUSIVE_THRESHOLD]).fetchone()[0]
+            [start, end, campaign_id, self.store.protected_accounts().threshold(campaign_id)]).fetchone()[0]
 
     def tagged_texts(self, campaign_id: int, tags, start: str, end: str, limit: int = TEXTS_READ) -> list[str]:
         """The texts of original posts carrying any of `tags` in [start, end), to tell which wording was used."""
