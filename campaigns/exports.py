@@ -10,14 +10,27 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-# A cell starting with one of these is read as a formula by spreadsheets (CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A cell starting with one of these is read as a formula by spreadsheets (CSV injection), also
+# after blanks some of them skip, and in the full-width forms some of them accept.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+# Control characters shown as their Unicode pictures (ESC as ␛), so a terminal or a sheet shows
+# them and obeys none; line breaks and tabs inside a cell stay.
+_CONTROL_PICTURES = {code: 0x2400 + code for code in range(0x20) if chr(code) not in "\t\n\r"}
+_CONTROL_PICTURES.update({0x7F: 0x2421, **{code: 0xFFFD for code in range(0x80, 0xA0)}})
+
+
+def visible_controls(text: str) -> str:
+    """Text with its control characters (terminal escapes, bells, NUL) shown as symbols, not obeyed."""
+    return text.translate(_CONTROL_PICTURES)
 
 
 def safe_cell(value):
     """A value as a CSV cell: text that a spreadsheet would run as a formula gets a leading
-    apostrophe (shown, never executed); numbers stay numbers."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    apostrophe (shown, never executed), control characters are shown as symbols; numbers stay numbers."""
+    if not isinstance(value, str):
+        return value
+    value = visible_controls(value)
+    if value.startswith(FORMULA_STARTS) or value.lstrip(" \t\r\n").startswith(FORMULA_STARTS):
         return "'" + value
     return value
 
@@ -37,7 +50,7 @@ def to_csv(frame: pd.DataFrame, about: Iterable[tuple[str, str]] = ()) -> bytes:
     zone, when) come first as '# name: value' lines, which spreadsheets show as text."""
     out = io.StringIO()
     for name, value in about:
-        out.write(f"# {name}: {value}".replace("\n", " ").replace("\r", " ") + "\n")
+        out.write(visible_controls(f"# {name}: {value}".replace("\n", " ").replace("\r", " ")) + "\n")
     writer = csv.writer(out)
     writer.writerow([safe_cell(str(c)) for c in frame.columns])
     for row in frame.itertuples(index=False):

@@ -83,7 +83,8 @@ class Matcher:
 
     def match(self, mention: Mention) -> tuple[list[Match], list[str]]:
         """The campaigns this mention belongs to, and the hashtags it carries."""
-        text = mention.text or ""
+        # The post as written: matching comes before pseudonyms, which only change what is stored.
+        text = mention.written_text
         context = mention.context_text or ""
         tags = list(dict.fromkeys([t.lower().lstrip("#") for t in mention.hashtags] + hashtags_in(text)
                                   + hashtags_in(context)))
@@ -113,7 +114,7 @@ class Matcher:
                         for campaign_id, tracker_id, side in found:
                             hits[campaign_id].append((tracker_id, side))
         if self.urls:
-            lowered = (text + " " + (mention.url or "")).lower()
+            lowered = (text + " " + (mention.written_url or "")).lower()
             for url, campaign_id, tracker_id, side in self.urls:
                 if url in lowered:
                     hits[campaign_id].append((tracker_id, side))

@@ -283,10 +283,24 @@ class Mention:
     mentioned: list[str] = field(default_factory=list)
     author_handle: str | None = None
     context_text: str = ""
+    # Set by privacy.pseudonymise: the flag that it was done (never a guess from how a value
+    # looks), and what it replaced, kept in memory only so matching reads the post as written.
+    pseudonymised: bool = False
+    clear: dict | None = field(default=None, repr=False)
 
     @property
     def uid(self) -> str:
         return f"{self.platform}:{self.native_id}"
+
+    @property
+    def written_text(self) -> str:
+        """The text as its author wrote it, before any @-name in it was made a pseudonym."""
+        return (self.clear["text"] if self.clear else self.text) or ""
+
+    @property
+    def written_url(self) -> str | None:
+        """The post's own address as the platform gave it, before it was made id-only or sealed."""
+        return self.clear["url"] if self.clear else self.url
 
     @property
     def engagement(self) -> int | None:

@@ -445,13 +445,14 @@ def authors_waiting(waiting: Iterable[tuple[int, str, str]],
                     key_of: Callable[[str], str] | None = None) -> dict[tuple[str, str], list[int]]:
     """(assignment id, platform, handle) -> {(platform, stored author key): [assignment ids]}.
 
-    `key_of` turns a handle into the stored author key when authors are pseudonymised.
+    `key_of` turns a handle into the stored author key when authors are pseudonymised; the
+    handle itself is looked for too, since a consenting volunteer's handle is stored readable.
     """
     by_author: dict[tuple[str, str], list[int]] = {}
     for assignment_id, platform, handle in waiting:
         handle = normalise_handle(handle)
-        author = key_of(handle) if key_of else handle
-        by_author.setdefault((platform, author.lower()), []).append(assignment_id)
+        for author in dict.fromkeys([handle, *([key_of(handle)] if key_of else [])]):
+            by_author.setdefault((platform, author.lower()), []).append(assignment_id)
     return by_author
 
 

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from campaigns.exports import to_csv
 from campaigns.model import STORED_TIME_FORMAT, to_datetime
 from campaigns.planner import DEMAND_LABELS
 from campaigns.reports import (
@@ -123,7 +124,8 @@ def csv_text(frame: pd.DataFrame) -> str:
     for column in data.columns:
         if isinstance(data[column].dtype, pd.DatetimeTZDtype):
             data[column] = data[column].dt.tz_convert("UTC").dt.strftime(STORED_TIME_FORMAT)
-    return data.to_csv(index=False, lineterminator="\n")
+    # The one CSV writer: a title or a note starting "=" is text in a spreadsheet, never a formula.
+    return to_csv(data).decode("utf-8")
 
 
 # -- the tables a report is made of (rows of plain text, escaped by each format) ----------------

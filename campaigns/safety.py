@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from campaigns import clock
 from campaigns.errors import ValidationError
+from campaigns.exports import safe_cell
 from campaigns.matching import normalise_account
 from campaigns.metrics import OFFENSIVE_THRESHOLD, PILE_ON_AUTHORS, PILE_ON_MINUTES
 from campaigns.model import Campaign, iso_utc, to_datetime
@@ -32,8 +33,6 @@ MANIFEST = "manifest.json"
 EVIDENCE_COLUMNS = ("uid", "url", "created_at_utc", "created_at_local", "timezone", "platform", "author",
                     "protected_accounts", "via", "text", "offensive_language_score", "score_in_context",
                     "verdict", "verdict_by", "exported_by", "exported_at")
-# A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def threshold_of(campaign: Campaign) -> float:
@@ -234,9 +233,8 @@ def hidden(score: float | None, threshold: float) -> bool:
 # -- evidence -------------------------------------------------------------------------------
 
 def csv_safe(value) -> str:
-    """A CSV cell a spreadsheet shows as text: one starting a formula gets a leading apostrophe."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    """A CSV cell a spreadsheet shows as text (exports.safe_cell, the one rule for it)."""
+    return safe_cell("" if value is None else str(value))
 
 
 def evidence_records(rows: Iterable[dict], campaign: Campaign, exporter: str, exported_at: str) -> list[dict]:

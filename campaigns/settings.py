@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from campaigns.errors import ValidationError
+from campaigns.errors import GroundswellError, ValidationError
 
 DEFAULT_DB = "groundswell.db"
+
+
+class PseudonymKeyMissing(GroundswellError):
+    """Pseudonyms are on and their key cannot be found."""
 
 
 def resolve_db_path(path: str | os.PathLike | None = None) -> Path:
@@ -53,6 +58,42 @@ def env_list(name: str, default: str) -> list[str]:
 
 
 
+# The variables that hold secrets: their values are never logged, stored or shown.
+SECRET_VARIABLES = ("GROUNDSWELL_X_BEARER_TOKEN", "GROUNDSWELL_REDDIT_CLIENT_SECRET",
+                    "GROUNDSWELL_BLUESKY_APP_PASSWORD", "GROUNDSWELL_MASTODON_ACCESS_TOKEN",
+                    "GROUNDSWELL_PSEUDONYM_KEY", "GROUNDSWELL_DASHBOARD_PASSWORD", "GROUNDSWELL_NEW_PASSWORD")
+REDACTED = "[secret]"
+_secrets_to_redact: set[str] = set()
+
+
+def keep_secrets_out_of_logs(values) -> None:
+    """Make every log record, from any library, show these values as REDACTED.
+
+    Some clients log what they send at DEBUG level (tweepy logs its request headers, bearer
+    token included); a record factory sees every record before any handler does.
+    """
+    fresh = {v for v in values if v and len(v) >= 6} - _secrets_to_redact
+    if not fresh:
+        return
+    if not _secrets_to_redact:
+        making = logging.getLogRecordFactory()
+
+        def redacting(*args, **kwargs):
+            record = making(*args, **kwargs)
+            try:
+                message = record.getMessage()
+            except Exception:  # noqa: BLE001 - a malformed record is logging's to report, not ours
+                return record
+            if any(secret in message for secret in _secrets_to_redact):
+                for secret in _secrets_to_redact:
+                    message = message.replace(secret, REDACTED)
+                record.msg, record.args = message, None
+            return record
+
+        logging.setLogRecordFactory(redacting)
+    _secrets_to_redact.update(fresh)
+
+
 def load_dotenv_file(path: str | os.PathLike = ".env") -> None:
     """Read KEY=value lines from .env into the environment; variables already set win."""
     from dotenv import load_dotenv
@@ -89,6 +130,7 @@ class Settings:
     @classmethod
     def from_env(cls, db: str | os.PathLike | None = None) -> Settings:
         key_file = os.environ.get("GROUNDSWELL_PSEUDONYM_KEY_FILE")
+        keep_secrets_out_of_logs(os.environ.get(name) for name in SECRET_VARIABLES)
         return cls(
             db_path=resolve_db_path(db),
             pseudonymize=env_flag("GROUNDSWELL_PSEUDONYMIZE"),
@@ -120,18 +162,49 @@ class Settings:
             return self.jobs_path
         return self.db_path.with_name(self.db_path.name + ".jobs.sqlite")
 
+    @property
+    def pseudonym_key_path(self) -> Path:
+        """Where the pseudonym key file is: GROUNDSWELL_PSEUDONYM_KEY_FILE, else the user's config folder."""
+        return self.pseudonym_key_file or Path.home() / ".config" / "groundswell" / "pseudonym.key"
+
     def pseudonym_key(self) -> bytes:
-        """The HMAC key for pseudonyms, kept outside the database so a copied database cannot
-        be reversed by hashing known handles. GROUNDSWELL_PSEUDONYM_KEY, else a key file,
-        created (mode 0600) on first use.
+        """The key for pseudonyms and sealed links, kept outside the database so a copied database
+        cannot be reversed by hashing known handles: GROUNDSWELL_PSEUDONYM_KEY, else the key file.
+
+        Never made here: a key made silently where the old one went missing would give every
+        author a new pseudonym and shut every sealed link. `groundswell init` makes it.
         """
         direct = os.environ.get("GROUNDSWELL_PSEUDONYM_KEY")
         if direct:
             return direct.encode()
-        path = self.pseudonym_key_file or Path.home() / ".config" / "groundswell" / "pseudonym.key"
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as handle:
-                handle.write(secrets.token_hex(32))
-        return path.read_text().strip().encode()
+        path = self.pseudonym_key_path
+        try:
+            key = path.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            key = ""
+        except OSError as error:
+            raise PseudonymKeyMissing(f"cannot read the pseudonym key file {path}: {error.strerror}") from None
+        if not key:
+            raise PseudonymKeyMissing(
+                f"pseudonyms are on (GROUNDSWELL_PSEUDONYMIZE=1) but there is no key: set "
+                f"GROUNDSWELL_PSEUDONYM_KEY, or put the key file back at {path} (GROUNDSWELL_PSEUDONYM_KEY_FILE); "
+                "`groundswell init` makes a new one, and a new key gives every author a new pseudonym")
+        return key.encode()
+
+    def check_pseudonym_key(self) -> None:
+        """Raise PseudonymKeyMissing when pseudonyms are on and there is no key."""
+        if self.pseudonymize:
+            self.pseudonym_key()
+
+    def create_pseudonym_key(self) -> Path | None:
+        """Make the key file (mode 0600) when pseudonyms are on and there is no key; the path made, or None."""
+        if not self.pseudonymize or os.environ.get("GROUNDSWELL_PSEUDONYM_KEY"):
+            return None
+        path = self.pseudonym_key_path
+        if path.exists() and path.read_text(encoding="utf-8").strip():
+            return None
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+        return path

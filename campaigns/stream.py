@@ -65,7 +65,9 @@ def search_expression(text: str) -> str:
     quoted, so no input is FTS5 syntax of its own (a stray quote or bracket cannot break it)."""
     terms: list[str] = []
     excluded: list[str] = []
-    rest = text.strip()
+    # FTS5 reads a query only up to a NUL, which would leave a quote open; no control character
+    # is a word anyway.
+    rest = "".join(" " if ord(c) < 32 or 0x7F <= ord(c) < 0xA0 else c for c in text).strip()
     while rest:
         negative = rest.startswith("-") and len(rest) > 1
         if negative:

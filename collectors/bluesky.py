@@ -7,6 +7,7 @@ from urllib.parse import urlparse
 
 from campaigns.errors import ImportFormatError, ValidationError
 from campaigns.model import Campaign, Mention, parse_when
+from campaigns.privacy import profile_keys
 from campaigns.settings import Settings
 from collectors.base import (
     BadCredentials,
@@ -252,14 +253,15 @@ class BlueskyCollector:
         """postView authors carry no follower count: ask getProfiles for authors not cached today."""
         did_of = {_native(v["uri"]): v["author"].get("did") for v in views}
         dids = list(dict.fromkeys(d for d in did_of.values() if d))
-        known = self.store.cached_followers(PLATFORM, dids)
+        keys = profile_keys(self.settings)  # with pseudonyms on, the cache names no one either
+        known = self.store.cached_followers(PLATFORM, dids, keys=keys)
         wanted = [d for d in dids if d not in known]
         client = self.client() if wanted else None
         for start in range(0, len(wanted), PROFILES_PER_CALL):
             chunk = wanted[start:start + PROFILES_PER_CALL]
             answer = self._call(lambda chunk=chunk: client.app.bsky.actor.get_profiles({"actors": chunk}))
             fetched = {p.did: (p.handle, p.followers_count) for p in answer.profiles}
-            self.store.save_followers(PLATFORM, fetched)
+            self.store.save_followers(PLATFORM, fetched, keys=keys)
             known.update({did: followers for did, (_, followers) in fetched.items()})
         for mention in mentions:
             mention.author_followers = known.get(did_of.get(mention.native_id))

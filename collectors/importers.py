@@ -16,6 +16,7 @@ import orjson
 
 from campaigns.errors import ImportFormatError, ValidationError
 from campaigns.model import PLATFORMS, Mention, parse_instant
+from campaigns.privacy import quarantine_rows
 from campaigns.settings import Settings
 from campaigns.store import Store, UpsertResult
 from collectors import bluesky, mastodon, reddit, x
@@ -675,13 +676,13 @@ def import_file(
         raise ImportFormatError(f"{report.problems[0]} (no record of the file could be read: "
                                 f"{report.skipped:,} refused)")
     if totals.received:
-        _quarantine(store, fmt, report)
+        _quarantine(store, fmt, report, settings)
     if failure is not None:
         raise failure
     return ImportResult(batches=batches, totals=totals, report=report)
 
 
-def _quarantine(store: Store, fmt: str, report: ImportReport) -> None:
+def _quarantine(store: Store, fmt: str, report: ImportReport, settings: Settings) -> None:
     """Keep the records refused beside those collected ones that could not be read, so `status`
     and the Sources page list them; importing the file again counts them, not adds them."""
     rows = []
@@ -689,4 +690,4 @@ def _quarantine(store: Store, fmt: str, report: ImportReport) -> None:
         named = re.match(r"^([\w.]+): ", reason)
         rows.append({"location": f"{report.path} {where}", "field": named[1] if named else None, "value": None,
                      "reason": reason, "digest": f"{report.path}:{where}:{reason}"[:500]})
-    store.quarantine(f"import:{fmt}", rows)
+    store.quarantine(f"import:{fmt}", quarantine_rows(rows, settings))

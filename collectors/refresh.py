@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+from campaigns.privacy import platform_ids, quarantine_rows
 from campaigns.settings import Settings
 from campaigns.store import Store
 from collectors.base import STOP, Page, SourceError, Stopped, map_records, waits_reported_to
@@ -78,7 +79,8 @@ def refresh_bluesky(store: Store, settings: Settings, ids: list[str], outcome: O
 
     collector = bluesky.BlueskyCollector(settings, store)
     client = collector.client()
-    for chunk in _chunks(ids, 25):
+    # With pseudonyms on the stored ids are sealed; getPosts needs them as Bluesky wrote them.
+    for chunk in _chunks(platform_ids(ids, settings), 25):
         answer = collector._call(lambda chunk=chunk: client.app.bsky.feed.get_posts(
             {"uris": [f"at://{native}" for native in chunk]}))
         views = get_model_as_dict(answer)["posts"]
@@ -167,7 +169,8 @@ def refresh_recent(store: Store, settings: Settings, *, hours: int = HOURS,
                     if page.rejected:
                         for rejected in page.rejected:
                             rejected.where = f"{collector} item {rejected.position}"
-                        store.quarantine(collector, [quarantine_row(r) for r in page.rejected], run_id=run_id)
+                        store.quarantine(collector, quarantine_rows([quarantine_row(r) for r in page.rejected], settings),
+                                         run_id=run_id)
                         result.quarantined += len(page.rejected)
                     enrich(page.mentions, settings)  # pseudonymise again: a refresh must not restore handles
                     stored = store.upsert_mentions(page.mentions)

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from campaigns import safety
 from campaigns.errors import GroundswellError
 from campaigns.model import Campaign, iso_utc, to_datetime
-from campaigns.privacy import author_key_of
+from campaigns.privacy import author_key_of, quarantine_rows, storable_line
 from campaigns.settings import Settings
 from campaigns.store import Store, now_iso
 from collectors.base import (
@@ -203,9 +203,10 @@ def _run_scope(store: Store, settings: Settings, source: str, scope: Scope, resu
                 rejected.where = (f"{scope.label}, page {pages}" + (f" (from {position})" if position else "")
                                   + (f", item {rejected.position}" if rejected.position else ""))
             # Before the page, so a crash between the two finds the same records again, not new ones.
-            store.quarantine(source, [quarantine_row(r) for r in page.rejected], run_id=result.run_id)
+            store.quarantine(source, quarantine_rows([quarantine_row(r) for r in page.rejected], settings),
+                             run_id=result.run_id)
             result.quarantined += len(page.rejected)
-            result.first_rejected = result.first_rejected or page.rejected[0].line()
+            result.first_rejected = result.first_rejected or storable_line(page.rejected[0].line(), settings)
         enrich(page_mentions, settings)
         stored = store.upsert_mentions(page_mentions, cursor=(source, scope.key, values))
         if page.cost:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -14,23 +13,9 @@ from campaigns.errors import GroundswellError
 from campaigns.model import to_datetime
 from dashboard import data, ui
 from dashboard.selection import Selection
+from dashboard.ui import literal
 
 NEW = "new"
-# What Markdown (and Streamlit's own :colour[...], :icons: and $maths$) could read as markup in one
-# line: brackets make links and images, a colon a bare link or an icon, the rest emphasis, code,
-# HTML and entities, maths, tables and headings.
-MARKUP = re.compile(r"([\\`*_\[\]<>$~|#!{}:&])")
-# Streamlit reads :smile: and :material/icon: in the text Markdown leaves, escaped or not; an
-# invisible word joiner after each colon keeps them as typed.
-WORD_JOINER = "\u2060"
-
-
-def literal(text) -> str:
-    """User text made safe to show inside Markdown (alerts, captions, button labels): on one line, every
-    mark escaped, so a title like '![p](http://host/p.png)' shows as typed and makes no browser fetch
-    anything."""
-    escaped = MARKUP.sub(r"\\\1", " ".join(str(text).splitlines()))
-    return escaped.replace(":", ":" + WORD_JOINER)
 
 
 def header(title: str) -> Selection | None:

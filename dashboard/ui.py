@@ -12,8 +12,11 @@ import streamlit as st
 from campaigns import metrics, safety
 from campaigns.corrections import TONES
 from campaigns.errors import GroundswellError
+from campaigns.exports import to_csv
 from campaigns.metrics import net_sentiment, pct_change, share_of_voice
 from campaigns.model import SIDES, STORED_TIME_FORMAT
+from campaigns.privacy import open_links
+from campaigns.settings import Settings
 from dashboard import data
 from dashboard.selection import (
     Selection,
@@ -42,6 +45,23 @@ POST_COLUMN_CONFIG = {
                                            help="Offensive-language score in this campaign, 0..1"),
     "author_key": st.column_config.TextColumn("author"),
 }
+
+
+# What Markdown (and Streamlit's own :colour[...], :icons: and $maths$) could read as markup in one
+# line: brackets make links and images, a colon a bare link or an icon, the rest emphasis, code,
+# HTML and entities, maths, tables and headings.
+MARKUP = re.compile(r"([\\`*_\[\]<>$~|#!{}:&])")
+# Streamlit reads :smile: and :material/icon: in the text Markdown leaves, escaped or not; an
+# invisible word joiner after each colon keeps them as typed.
+WORD_JOINER = "\u2060"
+
+
+def literal(text) -> str:
+    """User text made safe to show inside Markdown (alerts, captions, button labels): on one line, every
+    mark escaped, so a title like '![p](http://host/p.png)' shows as typed and makes no browser fetch
+    anything."""
+    escaped = MARKUP.sub(r"\\\1", " ".join(str(text).splitlines()))
+    return escaped.replace(":", ":" + WORD_JOINER)
 
 
 def net_sentiment_tile(column, now, before, label: str = "Net tone") -> None:
@@ -133,16 +153,28 @@ def slug_for_file(text: str) -> str:
 
 
 def csv_download(frame: pd.DataFrame, name: str, key: str, label: str = "Download CSV") -> None:
-    """Offer a table's data as CSV, times in UTC ISO so a spreadsheet reads them back exactly, and
-    no text cell starting a formula (a post beginning "=" is text, not a command)."""
+    """Offer a table's data as CSV, times in UTC ISO so a spreadsheet reads them back exactly.
+
+    Written by campaigns.exports.to_csv, the one CSV writer, so no cell can start a spreadsheet
+    formula; links stay as stored (id-only or sealed when pseudonyms are on), naming no one."""
     data = frame.copy()
     for column in data.columns:
         if isinstance(data[column].dtype, pd.DatetimeTZDtype):
             data[column] = data[column].dt.tz_convert("UTC").dt.strftime(STORED_TIME_FORMAT)
-        elif data[column].dtype == object:
-            data[column] = [value if not isinstance(value, str) else safety.csv_safe(value) for value in data[column]]
-    st.download_button(label, data.to_csv(index=False).encode("utf-8"), file_name=f"{slug_for_file(name)}.csv",
+    st.download_button(label, to_csv(data), file_name=f"{slug_for_file(name)}.csv",
                        mime="text/csv", key=f"csv_{key}", on_click="ignore", icon=":material/download:")
+
+
+def with_open_links(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with each post's link one that opens it: sealed links (pseudonyms on) opened
+    with the key, for the page only; downloads keep them sealed."""
+    if "url" not in frame.columns or frame.empty:
+        return frame
+    shown = frame.copy()
+    # Only web addresses become links: a post's own "javascript:" address is no link at all.
+    shown["url"] = [url if isinstance(url, str) and url.lower().startswith(("https://", "http://")) else None
+                    for url in open_links(shown["url"], Settings.from_env())]
+    return shown
 
 
 def chart(fig: go.Figure, frame: pd.DataFrame, name: str, key: str) -> None:
@@ -164,7 +196,7 @@ def posts_table(frame: pd.DataFrame, name: str, key: str, tz: str = "UTC",
         frame = hide_offensive(frame, chosen.campaign)
     if frame.empty:
         st.caption("No posts for these filters.")
-    shown = frame.drop(columns=["uid"], errors="ignore")
+    shown = with_open_links(frame).drop(columns=["uid"], errors="ignore")
     if len(shown):
         shown = shown.assign(created_at=local_times(shown["created_at"], tz).to_numpy())
     st.dataframe(shown, hide_index=True, column_config=POST_COLUMN_CONFIG, key=f"table_{key}")

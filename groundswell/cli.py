@@ -49,10 +49,16 @@ def cli(ctx, db):
 def init(obj: Context, campaigns_file):
     """Create or migrate the database and write an example campaigns file.
 
-    Running it again changes nothing.
+    Running it again changes nothing. With GROUNDSWELL_PSEUDONYMIZE=1 and no key yet, it makes
+    the pseudonym key file (GROUNDSWELL_PSEUDONYM_KEY_FILE) and says where: keep it, since every
+    pseudonym and sealed link depends on it.
 
     Example: groundswell --db campaign.db init
     """
+    made = obj.settings.create_pseudonym_key()
+    if made:
+        click.echo(f"made the pseudonym key {made} (mode 0600): keep it and back it up apart from the "
+                   "database; without it pseudonyms cannot be matched again and sealed links stay shut")
     store = obj.creating_store()
     applied = store.applied_migrations
     click.echo(f"database {store.path}: schema current" + (f" (applied {', '.join(applied)})" if applied else ""))

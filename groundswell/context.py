@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from campaigns.errors import GroundswellError
+from campaigns.exports import visible_controls
 from campaigns.settings import Settings, resolve_db_path
 from campaigns.store import DatabaseError, Store
 
@@ -92,6 +93,8 @@ class Context:
     @property
     def store(self) -> Store:
         if self._store is None:
+            # Pseudonyms on and no key is one line, before anything is stored under no key at all.
+            self.settings.check_pseudonym_key()
             self._store = Store.open(self.db_path, create=self.may_create)
         return self._store
 
@@ -174,6 +177,8 @@ def run_dashboard(obj: Context, *, port: int, open_browser: bool, address: str =
 
 
 def table(rows: list[tuple[str, ...]]) -> None:
+    # Cells may hold what others wrote (post text, handles): a terminal escape in one is shown, not obeyed.
+    rows = [tuple(visible_controls(str(cell)) for cell in row) for row in rows]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())

@@ -14,6 +14,7 @@ from campaigns.corrections import TONES
 from campaigns.errors import ValidationError
 from campaigns.matching import normalise_account
 from campaigns.model import SIDES, parse_when
+from campaigns.privacy import with_open_links
 from groundswell.context import Context, pass_context, table
 
 WHO = click.option("--who", envvar="GROUNDSWELL_USER", default=lambda: getpass.getuser(), show_default="your login",
@@ -268,7 +269,8 @@ def evidence_export(obj: Context, slug, folder, uids, accounts, since, until, in
     if not uids:
         raise ValidationError("no mentions to export for this choice (try --include-unflagged or a longer --since)")
     exported_at = clock.now_iso()
-    records = safety.evidence_records(store.safety.evidence_rows(campaign.id, list(uids)), campaign, who, exported_at)
+    rows = with_open_links(store.safety.evidence_rows(campaign.id, list(uids)), obj.settings)
+    records = safety.evidence_records(rows, campaign, who, exported_at)
     files = safety.evidence_files(records, campaign, who, exported_at)
     written = safety.write_evidence(folder, files)
     manifest_sha = hashlib.sha256(files[safety.MANIFEST]).hexdigest()

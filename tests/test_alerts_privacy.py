@@ -69,6 +69,7 @@ def assert_clean(store, messages, handles):
 def test_hostile_posts_leave_no_text_and_no_author_in_any_message(store, db_path, tmp_path, monkeypatch):
     monkeypatch.setenv("GROUNDSWELL_PSEUDONYMIZE", "1")
     monkeypatch.setenv("GROUNDSWELL_DETECT_LANGUAGE", "0")
+    Settings.from_env(db_path).create_pseudonym_key()  # the explicit step `groundswell init` takes
     now = datetime.fromisoformat("2026-06-15T12:30:00+00:00")
     c = store.save_campaign(Campaign(
         slug="libraries", name="Save Our Libraries", starts_at="2026-05-01", goal_mentions=50,
@@ -96,6 +97,7 @@ def test_real_x_pages_imported_with_pseudonyms_leave_no_handle_or_text_in_any_me
         store, db_path, realworld, monkeypatch):
     monkeypatch.setenv("GROUNDSWELL_PSEUDONYMIZE", "1")
     monkeypatch.setenv("GROUNDSWELL_DETECT_LANGUAGE", "0")
+    Settings.from_env(db_path).create_pseudonym_key()  # the explicit step `groundswell init` takes
     c = store.save_campaign(Campaign(
         slug="referendum", name="Referendum watch", starts_at="2021-09-01", goal_mentions=20,
         trackers=[Tracker("hashtag", "brexit", "ours"), Tracker("hashtag", "kpop", "opposing"),

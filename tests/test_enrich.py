@@ -28,6 +28,7 @@ def test_pseudonyms_replace_handles_with_a_keyed_stable_value(tmp_path, monkeypa
     monkeypatch.setenv("GROUNDSWELL_PSEUDONYMIZE", "1")
     monkeypatch.setenv("GROUNDSWELL_PSEUDONYM_KEY_FILE", str(tmp_path / "key"))
     settings = Settings.from_env(tmp_path / "g.db")
+    assert settings.create_pseudonym_key() == tmp_path / "key"  # the explicit step `groundswell init` takes
     mentions = [Mention(platform="x", native_id=str(i), created_at="2026-03-01T00:00:00Z", text="hi there friends",
                         author_key=handle) for i, handle in enumerate(["Alice", "alice", "bob"])]
     enrich(mentions, settings)

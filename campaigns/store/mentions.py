@@ -10,10 +10,10 @@ from dataclasses import dataclass, replace
 from campaigns.clock import now_iso
 from campaigns.corrections import effective_abuse, effective_sentiment
 from campaigns.errors import StoreError
-from campaigns.matching import Match, Matcher
+from campaigns.matching import Match, Matcher, normalise_account
 from campaigns.metrics import ROLLUP_SUMS, is_offensive, sentiment_class
 from campaigns.model import Mention
-from campaigns.privacy import is_forgotten
+from campaigns.privacy import is_forgotten, keep_readable
 from campaigns.safety import ProtectedAccounts
 from campaigns.targeting import aimed_at, author_of, context_score
 
@@ -154,6 +154,8 @@ class MentionVerbs:
             seen = batch.get(mention.uid)
             batch[mention.uid] = mention if seen is None else seen.updated_with(mention)
         result = UpsertResult(received=len(batch))
+        if any(m.clear for m in batch.values()):
+            keep_readable(batch.values(), self.readable_handles())
         forgotten = self.forgotten_digests()
         if forgotten:
             # People who asked to be forgotten are not stored again, whatever route their posts take.
@@ -333,6 +335,17 @@ class MentionVerbs:
         except sqlite3.OperationalError as error:
             raise StoreError(f"cannot write to database {self.path}: {error}") from None
         return result
+
+    def readable_handles(self) -> set[tuple[str, str]]:
+        """(platform or "*", lower-case handle) of the people campaigns track by name, whose
+        handles stay readable with pseudonyms on: protected accounts, and volunteers who
+        consented, on the platform of each of their handles."""
+        protected = {("*", normalise_account(value.strip())) for (value,) in self.conn.execute(
+            "SELECT value FROM trackers WHERE kind = 'account' AND side = 'protect'")}
+        volunteers = {(platform, normalise_account(handle.strip())) for platform, handle in self.conn.execute(
+            "SELECT h.platform, h.handle FROM volunteer_handles h JOIN volunteers v ON v.id = h.volunteer_id"
+            " WHERE v.consent_at IS NOT NULL")}
+        return protected | volunteers
 
     def rematch(self, slug: str, *, batch_size: int = 500,
                 on_batch: Callable[[int], None] | None = None) -> UpsertResult:

@@ -7,6 +7,7 @@ from datetime import timedelta
 from campaigns import clock
 from campaigns.clock import now_iso
 from campaigns.model import iso_utc
+from campaigns.privacy import ProfileKeys
 
 
 def _this_month() -> str:
@@ -137,33 +138,39 @@ class RunVerbs:
         return total, [dict(zip(names, row, strict=True)) for row in rows]
 
 
-    def cached_followers(self, platform: str, author_ids: list[str],
-                         max_age: timedelta = timedelta(days=1)) -> dict[str, int | None]:
-        """Follower counts fetched within `max_age`, by author id; authors not here need a lookup."""
+    def cached_followers(self, platform: str, author_ids: list[str], max_age: timedelta = timedelta(days=1),
+                         keys: ProfileKeys | None = None) -> dict[str, int | None]:
+        """Follower counts fetched within `max_age`, by author id; authors not here need a lookup.
+
+        `keys` (privacy.profile_keys) says how ids are stored: sealed when pseudonyms are on."""
         if not author_ids:
             return {}
+        stored = {keys.author_id(a) if keys else a: a for a in author_ids}
         oldest = iso_utc(clock.now() - max_age)
         found: dict[str, int | None] = {}
-        for start in range(0, len(author_ids), 500):
-            chunk = author_ids[start:start + 500]
+        wanted = list(stored)
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start:start + 500]
             marks = ", ".join("?" * len(chunk))
             for author_id, followers in self.conn.execute(
                 f"SELECT author_id, followers FROM author_profiles WHERE platform = ? AND fetched_at >= ? "
                 f"AND author_id IN ({marks})", [platform, oldest, *chunk],
             ):
-                found[author_id] = followers
+                found[stored[author_id]] = followers
         return found
 
 
-    def save_followers(self, platform: str, profiles: dict[str, tuple[str | None, int | None]]) -> None:
-        """Cache (handle, followers) by author id."""
+    def save_followers(self, platform: str, profiles: dict[str, tuple[str | None, int | None]],
+                       keys: ProfileKeys | None = None) -> None:
+        """Cache (handle, followers) by author id, stored as `keys` says (privacy.profile_keys)."""
         now = now_iso()
+        rows = [(platform, keys.author_id(author_id) if keys else author_id, keys.handle(handle) if keys else handle,
+                 followers, now) for author_id, (handle, followers) in profiles.items()]
         with self.conn:
             self.conn.executemany(
                 "INSERT INTO author_profiles (platform, author_id, handle, followers, fetched_at) VALUES (?, ?, ?, ?, ?) "
                 "ON CONFLICT(platform, author_id) DO UPDATE SET handle = excluded.handle, "
-                "followers = excluded.followers, fetched_at = excluded.fetched_at",
-                [(platform, author_id, handle, followers, now) for author_id, (handle, followers) in profiles.items()],
+                "followers = excluded.followers, fetched_at = excluded.fetched_at", rows,
             )
 
 

@@ -11,7 +11,7 @@ import streamlit as st
 from campaigns.errors import GroundswellError
 from campaigns.exports import to_csv, to_jsonl
 from campaigns.metrics import Filters, sentiment_class
-from campaigns.model import SIDES, term_of
+from campaigns.model import PLATFORMS, SIDES, parse_when, term_of
 from campaigns.stream import KINDS, TONES, PostQuery
 from dashboard import data, ui
 from dashboard.selection import Selection
@@ -41,10 +41,42 @@ def shown(frame: pd.DataFrame, chosen: Selection) -> pd.DataFrame:
                  "quotes", "engagement", "tone", "offensive", "lang", "uid"]]
 
 
+def _number(text: str, low: float, high: float) -> bool:
+    try:
+        return low <= float(text) <= high
+    except ValueError:
+        return False
+
+
+def _instant(text: str) -> bool:
+    try:
+        parse_when(text)
+    except GroundswellError:
+        return False
+    return True
+
+
+# What each value in a link must look like; anything else in a link (typed, or forged) is left out.
+URL_CHECKS = {
+    "tracker": str.isdigit, "page": lambda v: v.isdigit() and int(v) >= 1,
+    "min_offensive": lambda v: _number(v, 0, 1), "tone": lambda v: v in TONES, "kind": lambda v: v in KINDS,
+    "from": _instant, "to": _instant, "platform": lambda v: set(v.split(",")) <= set(PLATFORMS),
+    "side": lambda v: set(v.split(",")) <= set(SIDES),
+}
+
+
 def from_url(chosen: Selection) -> dict:
-    """The view the URL asks for (a shared link, or a chart's drill-down)."""
+    """The view the URL asks for (a shared link, or a chart's drill-down); values it cannot
+    understand are left out, with a note."""
     params = st.query_params
-    return {key: params.get(key) for key in URL_KEYS if params.get(key) not in (None, "")}
+    wanted = {key: params.get(key) for key in URL_KEYS if params.get(key) not in (None, "")}
+    refused = [key for key, check in URL_CHECKS.items() if key in wanted and not check(wanted[key])]
+    for key in refused:
+        del wanted[key]
+    if refused:
+        st.warning(f"The link's {', '.join(refused)} could not be read and {'is' if len(refused) == 1 else 'are'} "
+                   "left out of this view.")
+    return wanted
 
 
 def to_url(values: dict) -> None:
@@ -121,8 +153,8 @@ def stream(chosen: Selection) -> None:
     if frame.empty:
         st.info("No posts match these filters in this range.")
     else:
-        st.dataframe(shown(frame, chosen).drop(columns=["uid"]), hide_index=True, column_config=COLUMNS,
-                     key="posts_table")
+        st.dataframe(ui.with_open_links(shown(frame, chosen)).drop(columns=["uid"]), hide_index=True,
+                     column_config=COLUMNS, key="posts_table")
         ui.post_actions(frame, "posts")
     left, middle, right = st.columns([1, 1, 3])
     if query.page > 1 and left.button("Newer", key="posts_prev"):
@@ -188,7 +220,8 @@ def columns_view(chosen: Selection) -> None:
             st.caption(f"{total:,} in range")
             for row in shown(frame, chosen).itertuples():
                 with st.container(border=True):
-                    st.caption(f"{row.posted} · {row.platform} · {row.author_key or 'n/a'} · tone {row.tone}")
+                    st.caption(f"{row.posted} · {row.platform} · {ui.literal(row.author_key or 'n/a')} · "
+                               f"tone {row.tone}")
                     st.text(row.text or "")
 
 

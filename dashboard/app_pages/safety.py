@@ -8,6 +8,8 @@ import streamlit as st
 from campaigns import clock, safety
 from campaigns.errors import GroundswellError
 from campaigns.model import iso_utc
+from campaigns.privacy import with_open_links
+from campaigns.settings import Settings
 from dashboard import data, safety_charts, ui
 from dashboard.selection import Selection, format_count, format_share
 
@@ -116,7 +118,7 @@ def mentions(chosen: Selection, accounts: dict[int, str], threshold: float, who:
         accounts=[", ".join(accounts.get(int(t), "?") for t in str(a).split(",")) for a in shown["accounts"]],
         verdict=[_verdict(v, s, threshold) for v, s in zip(shown["verdict"], shown["score"], strict=True)])
     columns = ["posted", "accounts", "via", "platform", "author_key", "text", "model_score", "score", "verdict", "url"]
-    st.dataframe(table[columns], hide_index=True, column_config=TABLE_CONFIG, key="table_aimed")
+    st.dataframe(ui.with_open_links(table[columns]), hide_index=True, column_config=TABLE_CONFIG, key="table_aimed")
     ui.csv_download(table[[*columns, "uid"]], f"{chosen.campaign.slug} mentions aimed at protected accounts", "aimed")
     if frame.empty:
         return frame
@@ -185,7 +187,7 @@ def evidence(chosen: Selection, frame: pd.DataFrame, threshold: float, who: str)
     if st.button("Prepare evidence (recorded)", key="safety_evidence", disabled=not (who and uids)):
         exported_at = clock.now_iso()
         try:
-            rows = data.evidence_rows(chosen.db_path, chosen.campaign.id, uids)
+            rows = with_open_links(data.evidence_rows(chosen.db_path, chosen.campaign.id, uids), Settings.from_env())
             records = safety.evidence_records(rows, chosen.campaign, who, exported_at)
             files = safety.evidence_files(records, chosen.campaign, who, exported_at)
             data.write(chosen.db_path, "safety.log_export", chosen.campaign.id, who,
