@@ -10,6 +10,7 @@ hours to build.
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -34,7 +35,13 @@ class BuiltDatabase:
     mentions: int
     path: Path
     bytes: int
-    build_s: float | None      # None when an earlier run built it
+    build_s: float | None      # how long building it took, in this run or the one that built it
+    reused: bool = False       # built by an earlier run
+
+
+def _about(path: Path) -> Path:
+    """Where a database's build is described: how long it took and when."""
+    return path.with_name(path.name + ".json")
 
 
 def fingerprint() -> str:
@@ -50,7 +57,6 @@ def database(mentions: int, data: Path = DATA, log=print) -> BuiltDatabase:
 
     data.mkdir(parents=True, exist_ok=True)
     path = data / f"demo-{mentions}-seed{SEED}-{DAYS}d-{CAMPAIGNS}c-{fingerprint()}.db"
-    build_s = None
     if not path.exists():
         log(f"  building {path.name} ...")
         partial = path.with_suffix(".partial")
@@ -65,13 +71,16 @@ def database(mentions: int, data: Path = DATA, log=print) -> BuiltDatabase:
         for suffix in ("-wal", "-shm"):
             Path(f"{partial}{suffix}").unlink(missing_ok=True)
         partial.rename(path)
+        _about(path).write_text(json.dumps({"build_s": build_s, "built_at": time.strftime("%Y-%m-%d %H:%M UTC",
+                                                                                            time.gmtime())}))
         # A database built by older code is never read again; a 1M one is a gigabyte.
         for stale in data.glob(f"demo-{mentions}-seed{SEED}-{DAYS}d-{CAMPAIGNS}c-*.db*"):
             if not stale.name.startswith(path.name):
                 stale.unlink()
-    else:
-        with Store.open(path) as store:   # the migrations written since it was built
-            if store.applied_migrations:
-                log(f"  {path.name}: applied {', '.join(store.applied_migrations)}")
-                store.checkpoint()
-    return BuiltDatabase(mentions, path, path.stat().st_size, build_s)
+        return BuiltDatabase(mentions, path, path.stat().st_size, build_s)
+    with Store.open(path) as store:   # the migrations written since it was built
+        if store.applied_migrations:
+            log(f"  {path.name}: applied {', '.join(store.applied_migrations)}")
+            store.checkpoint()
+    about = json.loads(_about(path).read_text()) if _about(path).exists() else {}
+    return BuiltDatabase(mentions, path, path.stat().st_size, about.get("build_s"), reused=True)

@@ -11,6 +11,7 @@ import re
 from collections.abc import Sequence
 from datetime import timedelta
 
+import numpy as np
 import pandas as pd
 
 from campaigns.metrics import (
@@ -27,6 +28,7 @@ from campaigns.metrics import (
     spike_hours,
 )
 from campaigns.model import iso_utc, to_datetime
+from campaigns.store.mentions import TONE_SLOT_COLUMNS, TONE_SLOTS
 
 POST_COLUMNS = ["created_at", "platform", "side", "author_key", "text", "url", "engagement",
                 "sentiment", "abuse", "uid"]
@@ -94,11 +96,26 @@ class Reads:
 
         An audience's size is its largest value seen in the window (follower counts move).
         Both are None (n/a) for a window reaching into a period whose authors were purged.
+        A long window that reaches the first or the last hour of the campaign's data (the last N
+        days, the campaign to date) is counted from the spans, one row per author or audience,
+        side and platform; any other from its matches.
         """
         if self.purged_into(filters):
             return None, None
+        long, reaches_an_end = self._window_shape(filters)
+        if long and reaches_an_end:
+            return self._distinct_totals_from_spans(filters)
+        return self._distinct_totals_from_matches(filters, long)
+
+    def distinct_totals_scan(self, filters: Filters) -> tuple[int | None, int | None]:
+        """distinct_totals counted from every match of the window, as before the spans: the
+        benchmark holds the two equal."""
+        if self.purged_into(filters):
+            return None, None
+        return self._distinct_totals_from_matches(filters, self.is_long_window(filters))
+
+    def _distinct_totals_from_matches(self, filters: Filters, long: bool) -> tuple[int | None, int | None]:
         where, params = filters.where()
-        long = self.is_long_window(filters)
         authors = self.conn.execute(
             f"SELECT count(DISTINCT author_key) FROM mention_matches"
             f" INDEXED BY {'mention_matches_authors' if long else 'mention_matches_range'} WHERE {where}", params,
@@ -109,6 +126,31 @@ class Reads:
             f" WHERE {where} AND reach_key IS NOT NULL GROUP BY reach_key)", params,
         ).fetchone()[0]
         return authors, reach
+
+    def _distinct_totals_from_spans(self, filters: Filters) -> tuple[int | None, int | None]:
+        """Unique authors and potential reach from one pass over the campaign's spans, in key order.
+
+        A span that starts or ends inside the window was seen in it; one that covers the window
+        is looked for in it, one index seek. An audience's largest size counts where it was seen
+        inside the window; otherwise its largest size inside the window is looked up.
+        """
+        scope, params = filters.scope()
+        s, e = filters.start, filters.end
+        matches = ("FROM mention_matches m INDEXED BY {index} WHERE m.campaign_id = g.campaign_id AND m.{column} = g.key"
+                   " AND m.created_at >= ? AND m.created_at < ? AND m.side = g.side AND m.platform = g.platform")
+        authors = matches.format(index="mention_matches_authors", column="author_key")
+        audiences = matches.format(index="mention_matches_audiences", column="reach_key")
+        return tuple(self.conn.execute(
+            "SELECT count(CASE WHEN authored THEN 1 END), sum(size) FROM (SELECT"
+            "  max(CASE WHEN author_first IS NULL OR author_first >= ? OR author_last < ? THEN 0"
+            "   WHEN author_first >= ? OR author_last < ? THEN 1"
+            f"   ELSE EXISTS (SELECT 1 {authors}) END) AS authored,"
+            "  max(CASE WHEN audience_first IS NULL OR audience_first >= ? OR audience_last < ? THEN NULL"
+            "   WHEN max_at >= ? AND max_at < ? THEN max_value"
+            f"   ELSE (SELECT max(reach_value) {audiences}) END) AS size"
+            f" FROM spans g WHERE {scope} GROUP BY key)",
+            [e, s, s, e, s, e, e, s, s, e, s, e, *params],
+        ).fetchone())
 
     def purged_into(self, filters: Filters) -> bool:
         """Whether the window starts before the campaign's retention purge: its authors are gone."""
@@ -124,14 +166,24 @@ class Reads:
         one of them either way; the campaign's first and last hour, from the roll-up's primary key,
         give the share at the cost of two index lookups.
         """
+        return self._window_shape(filters)[0]
+
+    def _window_shape(self, filters: Filters) -> tuple[bool, bool]:
+        """(is_long_window, whether the window reaches the campaign's first or last roll-up hour).
+
+        Over a window reaching either end of the data no author or audience spans the window
+        without starting or ending inside it, so the spans answer without looking at matches.
+        """
         first, last = self.conn.execute(
             "SELECT min(hour), max(hour) FROM hourly WHERE campaign_id = ?", [filters.campaign_id]
         ).fetchone()
         if first is None:
-            return False
+            return False, False
         first_at, last_at = to_datetime(first), to_datetime(last) + timedelta(hours=1)
-        start, end = max(to_datetime(filters.start), first_at), min(to_datetime(filters.end), last_at)
-        return (end - start).total_seconds() >= LONG_WINDOW_SHARE * (last_at - first_at).total_seconds()
+        window_start, window_end = to_datetime(filters.start), to_datetime(filters.end)
+        start, end = max(window_start, first_at), min(window_end, last_at)
+        long = (end - start).total_seconds() >= LONG_WINDOW_SHARE * (last_at - first_at).total_seconds()
+        return long, window_start <= first_at or window_end >= last_at
 
     def hourly_frame(self, filters: Filters, by: Sequence[str] = ROLLUP_SPLITS,
                      sums: Sequence[str] = ROLLUP_SUMS) -> pd.DataFrame:
@@ -273,16 +325,52 @@ class Reads:
 
         Reach brought is an author's largest follower count seen in the window. Posts whose
         audience is not the author's own (a subreddit's subscribers on Reddit) and unknown
-        audiences (RSS) are left out. Served by the covering index, so it never reads post rows.
+        audiences (RSS) are left out. Ties go to more posts, then to the name.
+
+        The spans of authors' own audiences are walked in descending largest size, which is never
+        less than what an author brought to any window: once `limit` authors are counted and the
+        next span's largest size is below the last of them, no author further down can enter the
+        list or tie with it. Only the authors walked are counted, from their own matches.
         """
+        scope, params = filters.scope()
+        walk = self.conn.execute(
+            "SELECT key, max_value FROM spans INDEXED BY spans_own_size"
+            f" WHERE {scope} AND own_posts > 0 AND max_value IS NOT NULL"
+            " AND audience_first < ? AND audience_last >= ? ORDER BY max_value DESC",
+            [*params, filters.end, filters.start])
+        authors: dict[str, None] = {}
+        wanted = limit
+        pending = walk.fetchone()
+        while True:
+            while pending is not None and len(authors) < wanted:
+                authors.setdefault(pending[0])
+                pending = walk.fetchone()
+            frame = self._amplifiers(filters, limit, list(authors))
+            if pending is None or (len(frame) == limit and pending[1] < frame["reach_brought"].iloc[-1]):
+                return frame
+            wanted *= 2
+
+    def top_amplifiers_scan(self, filters: Filters, limit: int = 15) -> pd.DataFrame:
+        """top_amplifiers from every match of the window, as before the walk: the benchmark and
+        the tests hold the two equal."""
+        return self._amplifiers(filters, limit)
+
+    def _amplifiers(self, filters: Filters, limit: int, authors: list[str] | None = None) -> pd.DataFrame:
+        """The amplifier rows of the window, of these authors only when given (looked up by author)."""
         where, params = filters.where()
-        frame = pd.read_sql_query(
+        only = ""
+        if authors is not None:
+            if not authors:
+                authors = [None]
+            only = f" AND author_key IN ({', '.join('?' * len(authors))})"
+            params = [*params, *authors]
+        index = "INDEXED BY mention_matches_authors" if authors is not None else ""
+        return pd.read_sql_query(
             "SELECT author_key, platform, count(*) AS posts, max(reach_value) AS reach_brought"
-            f" FROM mention_matches WHERE {where} AND reach_key = author_key AND reach_value IS NOT NULL"
-            " GROUP BY author_key, platform ORDER BY reach_brought DESC, posts DESC LIMIT ?",
+            f" FROM mention_matches {index} WHERE {where} AND reach_key = author_key AND reach_value IS NOT NULL{only}"
+            " GROUP BY author_key, platform ORDER BY reach_brought DESC, posts DESC, author_key, platform LIMIT ?",
             self.conn, params=[*params, limit],
         )
-        return frame
 
     def top_hashtags(self, filters: Filters, tracked: list[str] = (), limit: int = 15) -> pd.DataFrame:
         """The hashtags used most often on the campaign's posts in the window, tracked ones flagged.
@@ -306,15 +394,48 @@ class Reads:
         frame["tracked"] = frame["tag"].isin(lowered)
         return frame
 
-    def sentiment_histogram(self, filters: Filters, bins: int = 20) -> pd.DataFrame:
+    def sentiment_histogram(self, filters: Filters, bins: int = TONE_SLOTS) -> pd.DataFrame:
         """Scored posts per slice of -1..1 (from `low` to `high`), split by class at VADER's cut-offs.
 
         A slice that straddles a cut-off (-0.05 or 0.05) holds posts of two classes; the class
         columns keep them apart, so they add up to the positive, neutral and negative counts.
+        The whole hours of the window are summed from the tone roll-up; part-hours at its edges
+        are counted from the matches.
         """
+        if bins != TONE_SLOTS:
+            return self.sentiment_histogram_scan(filters, bins)
+        start, end = to_datetime(filters.start), to_datetime(filters.end)
+        floor = start.replace(minute=0, second=0, microsecond=0)
+        first = floor if floor == start else floor + timedelta(hours=1)
+        last = end.replace(minute=0, second=0, microsecond=0)
+        if first >= last:
+            return self.sentiment_histogram_scan(filters, bins)
+        where, params = filters.shifted(iso_utc(first), iso_utc(last)).where("hour")
+        sums = self.conn.execute(
+            f"SELECT {', '.join(f'coalesce(sum({c}), 0)' for c in TONE_SLOT_COLUMNS)} FROM tone_slots WHERE {where}",
+            params).fetchone()
+        counts = np.zeros((bins, 3), dtype=np.int64)   # per slot: positive, neutral, negative
+        for column, value in zip(TONE_SLOT_COLUMNS, sums, strict=True):
+            cls, slot = column.rsplit("_", 1)
+            counts[int(slot), ("positive", "neutral", "negative").index(cls)] += value
+        for edge_start, edge_end in ((start, first), (last, end)):
+            if edge_start < edge_end:
+                edge = filters.shifted(iso_utc(edge_start), iso_utc(edge_end))
+                for slot, *classes in self._slot_counts(edge, bins).itertuples(index=False):
+                    if 0 <= slot < bins:
+                        counts[int(slot)] += np.array(classes, dtype=np.int64)
+        return self._histogram_frame(counts, bins)
+
+    def sentiment_histogram_scan(self, filters: Filters, bins: int = TONE_SLOTS) -> pd.DataFrame:
+        """sentiment_histogram counted from every match of the window, as before the roll-up:
+        the benchmark and the tests hold the two equal."""
+        return self._histogram(self._slot_counts(filters, bins), bins)
+
+    def _slot_counts(self, filters: Filters, bins: int) -> pd.DataFrame:
+        """Scored matches per slice (slot) and class in the window, from the range index."""
         where, params = filters.where()
         width = 2.0 / bins
-        frame = pd.read_sql_query(
+        return pd.read_sql_query(
             f"SELECT min(CAST((sentiment + 1.0) / {width} AS INTEGER), {bins - 1}) AS slot,"
             f" sum(sentiment >= {POSITIVE_AT}) AS positive,"
             f" sum(sentiment > {NEGATIVE_AT} AND sentiment < {POSITIVE_AT}) AS neutral,"
@@ -322,14 +443,22 @@ class Reads:
             f" FROM mention_matches WHERE {where} AND sentiment IS NOT NULL GROUP BY slot ORDER BY slot",
             self.conn, params=params,
         )
-        full = pd.DataFrame({"slot": range(bins)})
-        frame = full.merge(frame, on="slot", how="left").fillna(0)
-        frame["low"] = (-1.0 + frame["slot"] * width).round(3)
-        frame["high"] = (frame["low"] + width).round(3)
-        for column in ("positive", "neutral", "negative"):
-            frame[column] = frame[column].astype(int)
-        frame["posts"] = frame["positive"] + frame["neutral"] + frame["negative"]
-        return frame[["low", "high", "negative", "neutral", "positive", "posts"]]
+
+    @staticmethod
+    def _histogram(frame: pd.DataFrame, bins: int) -> pd.DataFrame:
+        """The histogram's frame from per-slot class counts (slots outside 0..bins-1 are not drawn)."""
+        counts = np.zeros((bins, 3), dtype=np.int64)
+        for slot, *classes in frame.itertuples(index=False):
+            if 0 <= slot < bins:
+                counts[int(slot)] = classes
+        return Reads._histogram_frame(counts, bins)
+
+    @staticmethod
+    def _histogram_frame(counts, bins: int) -> pd.DataFrame:
+        width = 2.0 / bins
+        low = np.round(-1.0 + np.arange(bins, dtype=np.float64) * width, 3)
+        return pd.DataFrame({"low": low, "high": np.round(low + width, 3), "negative": counts[:, 2],
+                             "neutral": counts[:, 1], "positive": counts[:, 0], "posts": counts.sum(axis=1)})
 
     def cumulative_potential_reach(self, filters: Filters, tz: str = "UTC", bucket: str = "day") -> pd.DataFrame:
         """Potential reach from the window's start to the end of each local bucket (never a sum of buckets).
