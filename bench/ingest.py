@@ -1,8 +1,9 @@
 """Ingest speed: mentions per second through map, enrich, match, store and roll-up, beside two baselines.
 
-The baselines run in the same process on the same texts and rows: the VADER scorer alone
-(`score_sentiment`), and a raw `executemany` of the same mention rows into an empty, migrated
-database. The real path is `groundswell import`'s, `collectors.importers.import_file`: X API v2
+The baselines run in the same process on the same texts and rows: vaderSentiment 3.3.2 and
+alt-profanity-check alone (the libraries), the scorers the product ships alone
+(`score_sentiment`, `score_abuse`), and a raw `executemany` of the same mention rows into an
+empty, migrated database. The real path is `groundswell import`'s, `collectors.importers.import_file`: X API v2
 pages read from a JSON Lines file, mapped by `collectors.x.map_page`, enriched by
 `collectors.enrich.enrich_stream`, and stored by `Store.upsert_mentions` (which matches them to
 campaigns and rolls them up).
@@ -22,11 +23,21 @@ from bench.texts import unique_texts, write_jsonl, x_pages
 from campaigns.model import Mention
 from campaigns.settings import Settings
 from campaigns.store import MENTION_COLUMNS, Store
-from collectors import x
-from collectors.enrich import enrich_stream, score_abuse, score_sentiment, score_texts
+from collectors import offensive, tone, x
+from collectors.enrich import (
+    SCORES,
+    detect_language,
+    enrich_stream,
+    score_abuse,
+    score_sentiment,
+    score_texts,
+)
 from collectors.importers import import_file
 
 BATCH = 1000
+# The libraries the shipped scorers must equal, measured alone on the same texts.
+REFERENCE_VADER = "vaderSentiment 3.3.2 alone (the library)"
+REFERENCE_OFFENSIVE = "alt-profanity-check predict_prob alone (the library)"
 # Far above any native id the demo generator uses, so ingested posts are all new.
 FIRST_ID = 5_000_000_000_000_000_000
 
@@ -141,8 +152,12 @@ def run_ingest(base_db: Path, work: Path, count: int, until: datetime, workers: 
             runs.append((time.perf_counter() - started, value))
         return min(runs, key=lambda run: run[0])
 
+    seconds[REFERENCE_VADER], expected = best(lambda: reference_vader(texts))
     seconds["VADER scorer alone (score_sentiment)"], sentiments = best(lambda: score_sentiment(texts))
+    seconds[REFERENCE_OFFENSIVE], expected_abuse = best(lambda: reference_offensive(texts))
     seconds["abuse scorer alone (score_abuse)"], abuses = best(lambda: score_abuse(texts))
+    if sentiments != expected or abuses != expected_abuse:
+        raise RuntimeError("the shipped scorers disagree with the libraries they replace on the ingest texts")
     rows = mention_rows(pages, sentiments, abuses)
     seconds["raw executemany of the same rows"] = min(raw_insert(rows, work / "raw.db") for _ in range(repeats))
 
@@ -153,6 +168,7 @@ def run_ingest(base_db: Path, work: Path, count: int, until: datetime, workers: 
         runs = []
         for _ in range(repeats):
             prepare(base_db, target)
+            SCORES.clear()  # a rerun of the same texts would otherwise be scored from the cache
             runs.append(ingest_file(target, pages, n))
         seconds[label], matched = min(runs)
     rates = {name: count / value for name, value in seconds.items()}
@@ -162,3 +178,96 @@ def run_ingest(base_db: Path, work: Path, count: int, until: datetime, workers: 
 
 def default_workers() -> int:
     return max(2, os.cpu_count() or 1)
+
+
+def reference_vader(texts: list[str]) -> list[float]:
+    """vaderSentiment's own compound score of each text: what `collectors.tone` must equal."""
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    polarity = SentimentIntensityAnalyzer().polarity_scores
+    return [polarity(text)["compound"] for text in texts]
+
+
+def reference_offensive(texts: list[str]) -> list[float]:
+    """alt-profanity-check's own probabilities, a batch of BATCH at a time as an import scores."""
+    from profanity_check import predict_prob
+
+    return [p for start in range(0, len(texts), BATCH) for p in predict_prob(texts[start:start + BATCH]).tolist()]
+
+
+def _in_batches(score, texts: list[str]) -> list[float]:
+    return [p for start in range(0, len(texts), BATCH) for p in score(texts[start:start + BATCH])]
+
+
+def twarc_texts(count: int) -> list[str]:
+    """The texts of the real twarc pages (../shared/realworld/twarc-csv), mapped as an import maps
+    them and repeated to `count`: retweets share their originals' texts, as real pages do."""
+    from bench.texts import REALWORLD_TWEETS
+
+    folder = REALWORLD_TWEETS.parents[1] / "twarc-csv"
+    texts = [m.text or "" for name in ("brexit.jsonl", "kpop.jsonl") if (folder / name).is_file()
+             for line in (folder / name).read_text(encoding="utf-8").splitlines() if line.strip()
+             for m in x.map_page(json.loads(line))]
+    return (texts * (count // max(1, len(texts)) + 1))[:count] if texts else []
+
+
+def scorer_stages(texts: list[str], repeats: int = 3) -> dict[str, float]:
+    """CPU µs per post of each scoring stage on `texts`, before (the libraries) and after (the
+    shipped scorers), the best of `repeats`; the cache is emptied before each cold run."""
+    def per_post(measure, cold: bool = True) -> float:
+        best = float("inf")
+        for _ in range(repeats):
+            if cold:
+                SCORES.clear()
+            started = time.process_time()
+            measure()
+            best = min(best, time.process_time() - started)
+        return best / len(texts) * 1e6
+
+    score_texts(["warm up the models"])
+    reference_vader(["warm up"])
+    reference_offensive(["warm up"])
+    stages = {
+        "tone, vaderSentiment 3.3.2 (before)": per_post(lambda: reference_vader(texts)),
+        "tone, collectors.tone.compound (after)": per_post(lambda: tone.compounds(texts)),
+        "offensive, profanity_check.predict_prob in batches (before)": per_post(lambda: reference_offensive(texts)),
+        "offensive, collectors.offensive.probabilities in batches (after)":
+            per_post(lambda: _in_batches(offensive.probabilities, texts)),
+        "both, score_texts in batches, cache empty (after)": per_post(lambda: _in_batches(_both, texts)),
+        "both, score_texts in batches, texts seen before (after)":
+            per_post(lambda: _in_batches(_both, texts), cold=False),
+        "language, detect_language (unchanged)": per_post(lambda: [detect_language(t) for t in texts]),
+    }
+    return stages
+
+
+def _both(texts: list[str]) -> list[float]:
+    sentiments, abuses = score_texts(texts)
+    return sentiments
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print the scorer stages' µs per post: `python -m bench.ingest [--posts N] [--repeats R]`."""
+    import argparse
+
+    from bench.texts import real_tweets
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--posts", type=int, default=20_000)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args(argv)
+    if not real_tweets():
+        print("note: ../shared/realworld is absent; the texts are generated sentences")
+    sets = {"bench texts (unique, as the ingest benchmark's)": unique_texts(args.posts, ["#LoveSUs"])}
+    if repeated := twarc_texts(args.posts):
+        sets["real twarc pages, repeated (texts repeat)"] = repeated
+    for name, texts in sets.items():
+        print(f"\n{name}: {len(texts):,} posts, {len(set(texts)):,} distinct, "
+              f"mean {sum(map(len, texts)) / len(texts):.0f} characters; CPU µs per post, best of {args.repeats}")
+        for stage, micros in scorer_stages(texts, args.repeats).items():
+            print(f"  {stage:<68} {micros:8.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

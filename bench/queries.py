@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from campaigns import safety
 from campaigns.metrics import Filters
 from campaigns.model import iso_utc, to_datetime
 from campaigns.store import Store
@@ -66,6 +67,13 @@ QUERIES: list[tuple[str, str, str, str, Callable]] = [
     ("Planner", "events", "plan", "events", lambda f, w, k, n: f(k.id)),
     ("Planner", "volunteers", "plan", "volunteers", lambda f, w, k, n: f()),
     ("Planner", "assignments", "plan", "assignments", lambda f, w, k, n: f(k.id)),
+    ("Safety", "aimed_mentions", "safety", "aimed_mentions", lambda f, w, k, n: f(k.id, w.start, w.end)),
+    ("Safety", "aimed_totals", "safety", "aimed_totals",
+     lambda f, w, k, n: f(k.id, w.start, w.end, safety.threshold_of(k))),
+    ("Safety", "support_series", "safety", "support_series",
+     lambda f, w, k, n: f(k.id, w.start, w.end, k.timezone, safety.threshold_of(k))),
+    ("Safety", "pile_on_alerts", "safety", "pile_on_alerts", lambda f, w, k, n: f(k.id)),
+    ("Safety", "audit_view", "safety", "audit_view", lambda f, w, k, n: f(k.id)),
     ("Posts", "page", "posts", "page", lambda f, w, k, n: f(PostQuery(w))),
     ("Posts", "page 3", "posts", "page", lambda f, w, k, n: f(PostQuery(w, page=3))),
     ("Posts", "tone negative", "posts", "page", lambda f, w, k, n: f(PostQuery(w, tone="negative"))),

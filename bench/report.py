@@ -11,7 +11,7 @@ from importlib import metadata
 from pathlib import Path
 
 from bench.build import ROOT, BuiltDatabase
-from bench.ingest import IngestResult
+from bench.ingest import REFERENCE_VADER, IngestResult
 from bench.paths import PathTiming
 from bench.queries import NO_PAGE, QueryTiming
 
@@ -20,9 +20,10 @@ POSTS_P95_MS = 100.0     # the Posts page's search and filters
 POSTS = "Posts"
 PAGE_S = 0.5
 MEMORY_GROWTH = 1.5
-INGEST_VS_SCORER = 0.8
+INGEST_VS_SCORER = 0.7
 INGEST_SPEEDUP = 1.5
-SCORER = "VADER scorer alone (score_sentiment)"
+# The target is set against the sentiment library itself, not the product's own faster scorer.
+SCORER = REFERENCE_VADER
 ONE = "ingest, one process"
 PACKAGES = ("streamlit", "pandas", "plotly", "sqlite-utils", "vaderSentiment", "alt-profanity-check",
             "scikit-learn", "numpy")

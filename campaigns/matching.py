@@ -130,6 +130,13 @@ class Matcher:
             matches.append(Match(campaign_id, side, tracker_ids))
         return matches, tags
 
+    def allows(self, campaign_id: int, mention: Mention, tags: list[str]) -> bool:
+        """Whether a campaign listens on this post's platform and does not exclude it."""
+        platforms = self.platforms.get(campaign_id)
+        if platforms and mention.platform not in platforms:
+            return False
+        return not self._excluded(campaign_id, tags, None, mention.text or "", mention.context_text or "")
+
     def _excluded(self, campaign_id, tags, tokens, text, context) -> bool:
         if self.exclude_tags.get(campaign_id, set()).intersection(tags):
             return True

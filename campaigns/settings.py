@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from campaigns.errors import ValidationError
 
 DEFAULT_DB = "groundswell.db"
 
@@ -22,11 +25,23 @@ def env_flag(name: str, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def env_int(name: str, default: int | None) -> int | None:
+class SettingsError(ValidationError):
+    """An environment variable that holds something its setting cannot use; names the variable."""
+
+
+def env_int(name: str, default: int | None, minimum: int | None = None) -> int | None:
+    """A whole number from the environment, at least `minimum`; anything else is a SettingsError
+    naming the variable."""
     value = os.environ.get(name)
     if value is None or value.strip() == "":
         return default
-    return int(value)
+    text = value.strip().replace("_", "")
+    if not re.fullmatch(r"[+-]?\d{1,18}", text):
+        raise SettingsError(f"{name} must be a whole number, not '{value.strip()[:40]}'")
+    number = int(text)
+    if minimum is not None and number < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}, not {number}")
+    return number
 
 
 def env_list(name: str, default: str) -> list[str]:
@@ -80,7 +95,7 @@ class Settings:
             pseudonym_key_file=Path(key_file) if key_file else None,
             detect_language=env_flag("GROUNDSWELL_DETECT_LANGUAGE", True),
             x_bearer_token=os.environ.get("GROUNDSWELL_X_BEARER_TOKEN") or None,
-            x_monthly_post_budget=env_int("GROUNDSWELL_X_MONTHLY_POST_BUDGET", 10_000),
+            x_monthly_post_budget=env_int("GROUNDSWELL_X_MONTHLY_POST_BUDGET", 10_000, minimum=0),
             x_lang=os.environ.get("GROUNDSWELL_X_LANG") or None,
             reddit_client_id=os.environ.get("GROUNDSWELL_REDDIT_CLIENT_ID") or None,
             reddit_client_secret=os.environ.get("GROUNDSWELL_REDDIT_CLIENT_SECRET") or None,
@@ -91,10 +106,10 @@ class Settings:
             bluesky_service=os.environ.get("GROUNDSWELL_BLUESKY_SERVICE") or "https://bsky.social",
             mastodon_instances=env_list("GROUNDSWELL_MASTODON_INSTANCES", "mastodon.social"),
             mastodon_access_token=os.environ.get("GROUNDSWELL_MASTODON_ACCESS_TOKEN") or None,
-            intervals={name[len("GROUNDSWELL_"):-len("_INTERVAL")].lower(): env_int(name, None)
+            intervals={name[len("GROUNDSWELL_"):-len("_INTERVAL")].lower(): env_int(name, None, minimum=1)
                        for name in os.environ if name.startswith("GROUNDSWELL_") and name.endswith("_INTERVAL")},
-            max_pages=env_int("GROUNDSWELL_MAX_PAGES", 10),
-            max_rate_limit_wait=env_int("GROUNDSWELL_MAX_RATE_LIMIT_WAIT", 900),
+            max_pages=env_int("GROUNDSWELL_MAX_PAGES", 10, minimum=1),
+            max_rate_limit_wait=env_int("GROUNDSWELL_MAX_RATE_LIMIT_WAIT", 900, minimum=0),
             jobs_path=Path(os.environ["GROUNDSWELL_JOBS_DB"]) if os.environ.get("GROUNDSWELL_JOBS_DB") else None,
         )
 

@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
+from urllib.parse import urlparse
 
 from campaigns.errors import ImportFormatError, ValidationError
 from campaigns.model import Campaign, Mention, parse_when
 from campaigns.settings import Settings
 from collectors.base import (
     BadCredentials,
+    Hosts,
     MalformedResponse,
     Page,
     Plan,
+    Rejected,
     Scope,
     SourceError,
     TransientError,
-    WaitRequested,
+    announced_reset,
+    map_record,
+    rejected_for,
     with_retries,
 )
 
@@ -180,6 +184,7 @@ class BlueskyCollector:
         self.store = store
         self.sleep = sleep
         self._client = None
+        self.hosts = Hosts()  # the PDS unreachable fails once per pass, not once per query
 
     def missing(self) -> str | None:
         lacking = [name for name, value in (
@@ -217,15 +222,30 @@ class BlueskyCollector:
             try:
                 document = get_model_as_dict(found)
                 views = document["posts"]
-                indexed = [view["indexedAt"] for view in views]
-                mentions = [map_item(view) for view in views]
+                if not isinstance(views, list):
+                    raise TypeError("'posts' is not a list")
             except (KeyError, TypeError, ImportFormatError) as error:
                 raise MalformedResponse(f"not a searchPosts answer ({error})") from None
-            fresh = [m for m, at in zip(mentions, indexed, strict=True) if since is None or parse_when(at) > since]
-            self._fill_followers(fresh, views)
-            newest = max((parse_when(at) for at in indexed), default=None)
+            # Each post on its own: one that cannot be read costs itself, not its page.
+            fresh, fresh_views, rejected, newest, readable = [], [], [], None, 0
+            for position_on_page, view in enumerate(views, start=1):
+                outcome = map_record(view, map_item, position_on_page)
+                if isinstance(outcome, Rejected):
+                    rejected.append(outcome)
+                    continue
+                try:
+                    at = parse_when(view["indexedAt"])
+                except Exception as error:  # noqa: BLE001 - costs this post only
+                    rejected.append(rejected_for(view, error, position_on_page))
+                    continue
+                readable += 1
+                newest = at if newest is None else max(newest, at)
+                if since is None or at > since:
+                    fresh.extend(outcome)
+                    fresh_views.append(view)
+            self._fill_followers(fresh, fresh_views)
             return Page(mentions=fresh, next=document.get("cursor") if views else None, newest=newest,
-                        reached_since=len(fresh) < len(mentions))
+                        reached_since=len(fresh_views) < readable, rejected=rejected)
         return fetch
 
     def _fill_followers(self, mentions: list[Mention], views: list[dict]) -> None:
@@ -245,7 +265,8 @@ class BlueskyCollector:
             mention.author_followers = known.get(did_of.get(mention.native_id))
 
     def _call(self, call):
-        return with_retries(call, classify=classify, settings=self.settings, sleep=self.sleep)
+        return with_retries(call, classify=classify, settings=self.settings, sleep=self.sleep,
+                            host=urlparse(self.settings.bluesky_service).netloc or None, hosts=self.hosts)
 
 
 def classify(error: Exception):
@@ -259,9 +280,7 @@ def classify(error: Exception):
         return BadCredentials("Bluesky refused the handle or app password (GROUNDSWELL_BLUESKY_HANDLE / "
                               "GROUNDSWELL_BLUESKY_APP_PASSWORD): make an app password in Settings > App passwords")
     if status == 429:
-        headers = getattr(response, "headers", {}) or {}
-        reset = headers.get("ratelimit-reset") or headers.get("RateLimit-Reset")
-        return WaitRequested(float(reset) if reset and str(reset).isdigit() else time.time() + 60)
+        return announced_reset(getattr(response, "headers", None))
     if isinstance(error, e.NetworkError) or (status is not None and status >= 500):
         return TransientError(f"Bluesky is not answering ({status or type(error).__name__})")
     if isinstance(error, e.ModelError):

@@ -19,10 +19,13 @@ from campaigns.model import PLATFORMS, Mention, parse_instant
 from campaigns.settings import Settings
 from campaigns.store import Store, UpsertResult
 from collectors import bluesky, mastodon, reddit, x
+from collectors.base import unfit
 from collectors.enrich import enrich_stream
 
 # How many refused records the summary names one by one; the rest are counted.
 PROBLEM_LINES = 20
+# How many refused records of one import are kept in the quarantine table, with where and why.
+QUARANTINE_KEPT = 10_000
 
 
 @dataclass
@@ -36,10 +39,15 @@ class ImportReport:
     unknown_columns: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # what the file does not hold, and what that costs
 
+    # Every record refused (up to QUARANTINE_KEPT), as (where, reason), for the quarantine.
+    refused: list[tuple[str, str]] = field(default_factory=list)
+
     def skip(self, where: str, reason: str) -> None:
         self.skipped += 1
         if len(self.problems) < PROBLEM_LINES:
             self.problems.append(f"{self.path}: {where}: {reason}")
+        if len(self.refused) < QUARANTINE_KEPT:
+            self.refused.append((where, reason))
 
     def columns(self, header: list[str], understood: set[str]) -> None:
         for name in header:
@@ -110,9 +118,22 @@ def _each_document(path: Path, report: ImportReport, label: str,
         def skip(reason: str, number=number) -> None:
             report.skip(f"line {number}", reason)
         try:
-            yield mapper(document, skip)
+            yield _fit(mapper(document, skip), document, skip)
         except ImportFormatError as error:
             report.skip(f"line {number}", f"{error} (expected {label})")
+
+
+def _fit(mentions: list[Mention], raw, skip: Callable[[str], None]) -> list[Mention]:
+    """The mentions fit to store; each that is not (a count below 0 or beyond what SQLite holds,
+    a time that is not one) costs itself, reported with the field at fault, not its batch."""
+    kept = []
+    for mention in mentions:
+        reason = unfit(mention, raw)
+        if reason is None:
+            kept.append(mention)
+        else:
+            skip(reason)
+    return kept
 
 
 # -- X: API v2 pages (twarc2) and twarc-csv's CSV ---------------------------------------------
@@ -550,7 +571,7 @@ def _csv_batches(path: Path, report: ImportReport, mapper: Callable[[dict], list
         batch: list[Mention] = []
         for number, row in enumerate(reader, start=2):
             try:
-                batch.extend(mapper(row))
+                batch.extend(_fit(mapper(row), row, lambda reason, number=number: report.skip(f"row {number}", reason)))
             except (ImportFormatError, ValidationError) as error:
                 report.skip(f"row {number}", str(error))
             if len(batch) >= size:
@@ -617,6 +638,8 @@ def import_file(
         raise ImportFormatError(f"unknown format '{fmt}' (one of: {', '.join(sorted(READERS))})")
     if not path.is_file():
         raise ImportFormatError(f"no such file: {path}")
+    if batch_size < 1:
+        raise ImportFormatError(f"the batch size must be at least 1, not {batch_size}")
     report = ImportReport(path)
     totals = UpsertResult()
     batches = 0
@@ -648,9 +671,22 @@ def import_file(
         batches += 1
         if on_batch:
             on_batch(result)
-    if failure is not None:
-        raise failure
-    if totals.received == 0 and report.skipped:
+    if totals.received == 0 and report.skipped and failure is None:
         raise ImportFormatError(f"{report.problems[0]} (no record of the file could be read: "
                                 f"{report.skipped:,} refused)")
+    if totals.received:
+        _quarantine(store, fmt, report)
+    if failure is not None:
+        raise failure
     return ImportResult(batches=batches, totals=totals, report=report)
+
+
+def _quarantine(store: Store, fmt: str, report: ImportReport) -> None:
+    """Keep the records refused beside those collected ones that could not be read, so `status`
+    and the Sources page list them; importing the file again counts them, not adds them."""
+    rows = []
+    for where, reason in report.refused:
+        named = re.match(r"^([\w.]+): ", reason)
+        rows.append({"location": f"{report.path} {where}", "field": named[1] if named else None, "value": None,
+                     "reason": reason, "digest": f"{report.path}:{where}:{reason}"[:500]})
+    store.quarantine(f"import:{fmt}", rows)

@@ -11,15 +11,21 @@ from campaigns.errors import ImportFormatError, ValidationError
 from campaigns.model import Campaign, Mention, parse_when
 from campaigns.settings import Settings
 from collectors.base import (
+    REQUEST_TIMEOUT,
     BadCredentials,
+    ConfigurationError,
+    Hosts,
     MalformedResponse,
     Page,
     Plan,
     Scope,
     SourceError,
+    TimedSession,
     TransientError,
-    WaitRequested,
+    announced_reset,
+    map_records,
     newest_id,
+    rejected_for,
     with_retries,
 )
 
@@ -141,9 +147,12 @@ def map_statuses(statuses: list, on_error: Callable[[str], None] | None = None) 
             mention = map_item(status)
             original = map_item(status["reblog"]) if status.get("reblog") else None
         except (ImportFormatError, AttributeError) as error:
+            # An object that is something else ("account": "bob"; a status that is text) is
+            # named by the field it is in.
+            reason = str(error) if isinstance(error, ImportFormatError) else rejected_for(status, error).reason
             if on_error is None:
-                raise ImportFormatError(str(error)) from None
-            on_error(str(error) if isinstance(error, ImportFormatError) else "a status that is not a JSON object")
+                raise ImportFormatError(reason) from None
+            on_error(reason)
             continue
         mentions.append(mention)
         seen.add(mention.native_id)
@@ -156,10 +165,55 @@ def map_statuses(statuses: list, on_error: Callable[[str], None] | None = None) 
     return mentions
 
 
+def _with_original(status: dict) -> list[Mention]:
+    """A status and, for a reblog, the original it carries (which holds the counts)."""
+    mention = map_item(status)
+    original = status.get("reblog")
+    return [mention, map_item(original)] if original else [mention]
+
+
 def base_url(instance: str) -> str:
-    """A host name means https; a full URL (http://127.0.0.1:8080) is kept."""
+    """A host name means https; a full URL (http://127.0.0.1:8080) is kept. Anything that is not
+    a host or a URL is a ConfigurationError naming the variable."""
     instance = instance.strip().rstrip("/")
-    return instance if re.match(r"^https?://", instance) else f"https://{instance}"
+    url = instance if re.match(r"^https?://", instance) else f"https://{instance}"
+    try:
+        parsed = urlparse(url)
+        parsed.port  # noqa: B018 - raises ValueError on a port that is not a number
+    except ValueError as error:
+        raise ConfigurationError(f"configuration error: GROUNDSWELL_MASTODON_INSTANCES holds '{instance}', "
+                                 f"which is not a host name or URL ({error})") from None
+    if not parsed.hostname or any(c.isspace() for c in instance):
+        raise ConfigurationError(f"configuration error: GROUNDSWELL_MASTODON_INSTANCES holds '{instance}', "
+                                 "which is not a host name or URL (e.g. mastodon.social or http://127.0.0.1:8080)")
+    return url
+
+
+def host_of(instance: str) -> str:
+    """The host (and port) an instance is known by in cursors and status uris."""
+    return urlparse(base_url(instance)).netloc
+
+
+def client_for(url: str, access_token: str | None = None):
+    """Mastodon.py on one instance: it throws on 429 (we wait ourselves, bounded, stop-aware),
+    every request has a timeout, and the session keeps each response for its headers and JSON."""
+    from mastodon import Mastodon
+
+    return Mastodon(api_base_url=url, access_token=access_token, ratelimit_method="throw",
+                    request_timeout=REQUEST_TIMEOUT[1], version_check_mode="none", session=TimedSession(),
+                    user_agent="groundswell (social listening)")
+
+
+def raw_answer(api, parsed):
+    """The JSON of the answer Mastodon.py just parsed, as the instance sent it: Mastodon.py casts
+    a date it cannot read to None, and a rejected record should name what was really there."""
+    response = getattr(getattr(api, "session", None), "last_response", None)
+    if response is None:
+        return parsed
+    try:
+        return response.json()
+    except ValueError:
+        return parsed
 
 
 class MastodonCollector:
@@ -171,6 +225,7 @@ class MastodonCollector:
         self.settings = settings
         self.sleep = sleep
         self._clients: dict[str, object] = {}
+        self.hosts = Hosts()  # an instance that stops answering fails once per pass, not once per tag
 
     def missing(self) -> str | None:
         if not self.settings.mastodon_instances:
@@ -179,14 +234,7 @@ class MastodonCollector:
 
     def client(self, instance: str):
         if instance not in self._clients:
-            from mastodon import Mastodon
-
-            # "throw": we wait for the reset ourselves, bounded, and record it on the run.
-            self._clients[instance] = Mastodon(
-                api_base_url=base_url(instance), access_token=self.settings.mastodon_access_token,
-                ratelimit_method="throw", request_timeout=30, version_check_mode="none",
-                user_agent="groundswell (social listening)",
-            )
+            self._clients[instance] = client_for(base_url(instance), self.settings.mastodon_access_token)
         return self._clients[instance]
 
     def plan(self, campaign: Campaign, store=None) -> Plan:
@@ -194,7 +242,7 @@ class MastodonCollector:
         tags = list(dict.fromkeys(t.value.lower() for t in campaign.trackers if t.kind == "hashtag"))
         keywords = list(dict.fromkeys(t.value for t in campaign.trackers if t.kind == "keyword"))
         for instance in self.settings.mastodon_instances:
-            host = urlparse(base_url(instance)).netloc
+            host = host_of(instance)
             for tag in tags:
                 plan.scopes.append(Scope(key=f"{host}#{tag}", label=f"{host} #{tag}",
                                          fetch=self._hashtag_fetcher(instance, tag)))
@@ -211,17 +259,17 @@ class MastodonCollector:
     def _hashtag_fetcher(self, instance: str, tag: str):
         def fetch(since: str | None, position: str | None) -> Page:
             api = self.client(instance)
-            statuses = self._call(api, lambda: api.timeline_hashtag(
+            statuses = self._call(api, instance, lambda: api.timeline_hashtag(
                 tag, since_id=since, max_id=position, limit=PAGE_SIZE))
-            return self._page(statuses)
+            return self._page(raw_answer(api, statuses))
         return fetch
 
     def _search_fetcher(self, instance: str, keyword: str):
         def fetch(since: str | None, position: str | None) -> Page:
             api = self.client(instance)
-            found = self._call(api, lambda: api.search_v2(
+            found = raw_answer(api, self._call(api, instance, lambda: api.search_v2(
                 keyword, resolve=False, result_type="statuses", min_id=since, max_id=position,
-                limit=PAGE_SIZE))
+                limit=PAGE_SIZE)))
             statuses = found.get("statuses") if hasattr(found, "get") else None
             if statuses is None:
                 raise MalformedResponse("search answered without 'statuses'")
@@ -231,26 +279,27 @@ class MastodonCollector:
     def _page(self, statuses) -> Page:
         if not isinstance(statuses, list):
             raise MalformedResponse(f"expected a list of statuses, got {type(statuses).__name__}")
-        try:
-            mentions = map_statuses([dict(s) for s in statuses])
-        except (ImportFormatError, TypeError, ValueError, AttributeError) as error:
-            raise MalformedResponse(str(error)) from None
-        local_ids = [str(s.get("id")) for s in statuses if s.get("id") is not None]
+        # Each status on its own (with the original a reblog carries): one that cannot be read
+        # costs itself, not its page.
+        mentions, rejected = map_records([dict(s) if hasattr(s, "keys") else s for s in statuses], _with_original)
+        mentions = list({m.uid: m for m in reversed(mentions)}.values())[::-1]  # an original seen twice is one
+        local_ids = [str(s["id"]) for s in statuses if hasattr(s, "get") and isinstance(s.get("id"), str | int)]
         oldest = min(local_ids, key=lambda i: int(i) if i.isdigit() else 0) if local_ids else None
-        return Page(mentions=mentions, newest=newest_id(local_ids),
+        return Page(mentions=mentions, newest=newest_id(local_ids), rejected=rejected,
                     next=oldest if len(statuses) >= PAGE_SIZE else None)
 
-    def _call(self, api, call):
+    def _call(self, api, instance, call):
         return with_retries(call, classify=lambda error: classify(error, api), settings=self.settings,
-                            sleep=self.sleep)
+                            sleep=self.sleep, host=host_of(instance), hosts=self.hosts)
 
 
 def classify(error: Exception, api=None):
-    """Mastodon.py's errors in our terms."""
+    """Mastodon.py's errors in our terms; a 429 is read from the headers of its own response."""
     from mastodon import errors as m
 
     if isinstance(error, m.MastodonRatelimitError):
-        return WaitRequested(getattr(api, "ratelimit_reset", None))
+        response = getattr(getattr(api, "session", None), "last_response", None)
+        return announced_reset(response.headers if response is not None else None)
     if isinstance(error, (m.MastodonServerError, m.MastodonNetworkError)):
         return TransientError(str(error))
     if isinstance(error, m.MastodonUnauthorizedError):

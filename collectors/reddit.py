@@ -2,22 +2,31 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from campaigns import clock
 from campaigns.errors import ImportFormatError
 from campaigns.model import Campaign, Mention, iso_utc
 from campaigns.settings import Settings
 from collectors.base import (
+    REQUEST_TIMEOUT,
     BadCredentials,
+    Hosts,
     MalformedResponse,
     Page,
     Plan,
+    RateLimited,
+    Rejected,
     Scope,
     SourceError,
     TransientError,
-    WaitRequested,
+    announced_reset,
+    map_record,
     pack_queries,
+    pause,
+    wait_reported,
     with_retries,
 )
 
@@ -134,12 +143,14 @@ class RedditCollector:
     """praw, read-only (client credentials), raw listings so the same map_item serves imports."""
 
     name = PLATFORM
+    host = "oauth.reddit.com"
 
     def __init__(self, settings: Settings, sleep=None, reddit=None):
         self.settings = settings
         self.sleep = sleep
         self._reddit = reddit
         self._subscribers: dict[str, int | None] = {}
+        self.hosts = Hosts()  # Reddit unreachable fails once per pass, not once per query
 
     def missing(self) -> str | None:
         lacking = [name for name, value in (
@@ -154,9 +165,35 @@ class RedditCollector:
 
             self._reddit = praw.Reddit(client_id=self.settings.reddit_client_id,
                                        client_secret=self.settings.reddit_client_secret,
-                                       user_agent=self.settings.reddit_user_agent, check_for_async=False)
+                                       user_agent=self.settings.reddit_user_agent, check_for_async=False,
+                                       timeout=REQUEST_TIMEOUT[1])
             self._reddit.read_only = True
+            self._stop_aware_pacing(self._reddit)
         return self._reddit
+
+    def _stop_aware_pacing(self, reddit) -> None:
+        """prawcore paces requests itself from Reddit's x-ratelimit headers with time.sleep, up
+        to the end of the window (ten minutes): make that wait bounded, stop-aware and reported
+        like ours. Its retry pauses (a few seconds) stay as they are."""
+        for core in {id(c): c for c in (reddit._read_only_core, getattr(reddit, "_authorized_core", None)) if c}.values():
+            limiter = core._rate_limiter
+
+            def delay(limiter=limiter) -> None:
+                if limiter.next_request_timestamp_ns is None:
+                    return
+                seconds = (limiter.next_request_timestamp_ns - time.monotonic_ns()) / 1e9
+                if seconds <= 0:
+                    return
+                if seconds > self.settings.max_rate_limit_wait:
+                    raise RateLimited(f"Reddit asks for a pause of {seconds:.0f} s before the next request; "
+                                      f"stopped instead of waiting (GROUNDSWELL_MAX_RATE_LIMIT_WAIT is "
+                                      f"{self.settings.max_rate_limit_wait})",
+                                      reset_at=clock.now().timestamp() + seconds)
+                wait_reported(seconds, "pacing requests to Reddit's rate limit (x-ratelimit-reset)",
+                              self.sleep or pause)
+                limiter.next_request_timestamp_ns = None
+
+            limiter.delay = delay
 
     def plan(self, campaign: Campaign, store=None) -> Plan:
         plan = Plan()
@@ -179,17 +216,26 @@ class RedditCollector:
                 method="GET", path=f"/r/{subreddit}/search", params=params))
             try:
                 children = [c["data"] for c in listing["data"]["children"] if c.get("kind") == "t3"]
-                for item in children:
-                    if item.get("subreddit_subscribers") is None and item.get("subreddit"):
-                        item["subreddit_subscribers"] = self.subscribers(item["subreddit"])
-                mentions = [map_item(item) for item in children]
                 after = listing["data"].get("after")
-            except (KeyError, TypeError, ImportFormatError) as error:
+            except (KeyError, TypeError, AttributeError) as error:
                 raise MalformedResponse(f"not a Reddit search listing ({error})") from None
-            fresh = [m for m, item in zip(mentions, children, strict=True)
-                     if since is None or float(item["created_utc"]) > float(since)]
-            newest = max((str(float(item["created_utc"])) for item in children), key=float, default=None)
-            return Page(mentions=fresh, next=after, newest=newest, reached_since=len(fresh) < len(mentions))
+            for item in children:
+                if isinstance(item, dict) and item.get("subreddit_subscribers") is None and item.get("subreddit"):
+                    item["subreddit_subscribers"] = self.subscribers(item["subreddit"])
+            # Each post on its own: one that cannot be read costs itself, not its page.
+            fresh, rejected, newest, readable = [], [], None, 0
+            for position_on_page, item in enumerate(children, start=1):
+                outcome = map_record(item, map_item, position_on_page)
+                if isinstance(outcome, Rejected):
+                    rejected.append(outcome)
+                    continue
+                created = float(item["created_utc"])  # map_item read it, so it is a number
+                readable += 1
+                newest = created if newest is None else max(newest, created)
+                if since is None or created > float(since):
+                    fresh.extend(outcome)
+            return Page(mentions=fresh, next=after, newest=str(newest) if newest is not None else None,
+                        reached_since=len(fresh) < readable, rejected=rejected)
         return fetch
 
     def subscribers(self, subreddit: str) -> int | None:
@@ -201,17 +247,16 @@ class RedditCollector:
         return self._subscribers[key]
 
     def _call(self, call):
-        return with_retries(call, classify=classify, settings=self.settings, sleep=self.sleep)
+        return with_retries(call, classify=classify, settings=self.settings, sleep=self.sleep,
+                            host=self.host, hosts=self.hosts)
 
 
 def classify(error: Exception):
-    """prawcore's errors in our terms (it already sleeps on the rate-limit headers it sees)."""
+    """prawcore's errors in our terms; a 429 is read from its own response's headers."""
     import prawcore
 
     if isinstance(error, prawcore.TooManyRequests):
-        reset = error.response.headers.get("x-ratelimit-reset") if error.response is not None else None
-        import time
-        return WaitRequested(time.time() + float(reset) if reset else None)
+        return announced_reset(error.response.headers if error.response is not None else None)
     if isinstance(error, prawcore.ServerError | prawcore.RequestException):
         return TransientError(f"Reddit is not answering: {error}")
     if isinstance(error, prawcore.OAuthException | prawcore.InvalidToken) or (

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import calendar
 import hashlib
-import time
 from datetime import UTC, datetime
 from urllib.parse import urlparse
 
@@ -12,13 +11,18 @@ from campaigns.errors import ImportFormatError
 from campaigns.model import Campaign, Mention, iso_utc
 from campaigns.settings import Settings
 from collectors.base import (
+    REQUEST_TIMEOUT,
+    Hosts,
     MalformedResponse,
     Page,
     Plan,
+    Rejected,
     Scope,
     SourceError,
+    TimedSession,
     TransientError,
-    WaitRequested,
+    announced_reset,
+    map_record,
     with_retries,
 )
 from collectors.mastodon import html_to_text
@@ -63,6 +67,7 @@ class RssCollector:
         self.settings = settings
         self.sleep = sleep
         self.session = session
+        self.hosts = Hosts()  # a news site that is down fails once per pass, not once per campaign
 
     def missing(self) -> str | None:
         return None
@@ -78,32 +83,34 @@ class RssCollector:
     def _fetcher(self, feed_url: str, store):
         def fetch(since: str | None, position: str | None) -> Page:
             import feedparser
-            import requests
 
-            session = self.session or requests.Session()
+            session = self.session or TimedSession()
             response = with_retries(
-                lambda: _get(session, feed_url), classify=classify, settings=self.settings, sleep=self.sleep)
+                lambda: _get(session, feed_url), classify=classify, settings=self.settings, sleep=self.sleep,
+                host=urlparse(feed_url).netloc or None, hosts=self.hosts)
             parsed = feedparser.parse(response.content)
             if parsed.bozo and not parsed.entries:
                 raise MalformedResponse(f"not an RSS or Atom feed ({parsed.get('bozo_exception')})")
             matcher = store.matcher()
-            mentions = []
-            for entry in parsed.entries:
-                try:
-                    mention = map_item(entry, feed_url)
-                except ImportFormatError:
+            mentions, rejected = [], []
+            # Each entry on its own: one that cannot be read (no date, no id) costs itself.
+            for position, entry in enumerate(parsed.entries, start=1):
+                outcome = map_record(entry, lambda entry: map_item(entry, feed_url), position)
+                if isinstance(outcome, Rejected):
+                    rejected.append(outcome)
                     continue
-                if since and mention.created_at <= since:
-                    continue
-                if matcher.match(mention)[0]:
-                    mentions.append(mention)
+                for mention in outcome:
+                    if since and mention.created_at <= since:
+                        continue
+                    if matcher.match(mention)[0]:
+                        mentions.append(mention)
             newest = max((m.created_at for m in mentions), default=since)
-            return Page(mentions=mentions, newest=newest, next=None)
+            return Page(mentions=mentions, newest=newest, next=None, rejected=rejected)
         return fetch
 
 
 def _get(session, url: str):
-    response = session.get(url, timeout=30, headers={"User-Agent": "groundswell (news monitoring)"})
+    response = session.get(url, timeout=REQUEST_TIMEOUT, headers={"User-Agent": "groundswell (news monitoring)"})
     if response.status_code == 429 or response.status_code >= 500:
         response.raise_for_status()
     if response.status_code >= 400:
@@ -116,8 +123,7 @@ def classify(error: Exception):
 
     if isinstance(error, requests.HTTPError) and error.response is not None:
         if error.response.status_code == 429:
-            retry_after = error.response.headers.get("Retry-After", "60")
-            return WaitRequested(time.time() + float(retry_after) if retry_after.isdigit() else None)
+            return announced_reset(error.response.headers)
         return TransientError(f"the feed answered {error.response.status_code}")
     if isinstance(error, (requests.ConnectionError, requests.Timeout)):
         return TransientError(f"cannot reach the feed: {type(error).__name__}")

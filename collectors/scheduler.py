@@ -1,26 +1,34 @@
-"""The scheduler process: APScheduler runs each source on its interval; SIGTERM stops it after the current page."""
+"""The scheduler process: APScheduler runs each source on its interval; SIGTERM or Ctrl-C stops it within seconds."""
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
-import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 from campaigns.settings import Settings
 from campaigns.store import Store
+from collectors import alerting, report_job
+from collectors.base import STOP, request_stop
 from collectors.registry import NAMES, interval, make_collector
-from collectors.runner import active_campaigns, run_source
+from collectors.runner import ACTIVE_RUNS, active_campaigns, run_source
 
-# Set by SIGTERM / Ctrl-C: a running job finishes the page it is on, stores it, and returns.
-STOP = threading.Event()
 JOB_PREFIX = "collect-"
+# After a stop, how long running jobs get to record their runs themselves. Waits end at once;
+# what can outlast this is a request in flight in a job's thread (its read timeout is longer).
+STOP_GRACE_SECONDS = 3.0
 # The plan's clock: scheduled work goes live and finishes in the store within this many seconds
 # of its window opening or closing (lists show the status now whatever is stored).
 PLAN_JOB = "plan-advance"
 PLAN_INTERVAL = 300
+# Retention: once a day, what is past its campaigns' retention_days loses its text, author and
+# link (the roll-ups stay); `groundswell purge` does the same at once and also rewrites the file.
+PURGE_JOB = "retention-purge"
+PURGE_INTERVAL = 24 * 3600
 
 
 def job_id(source: str) -> str:
@@ -47,6 +55,7 @@ def run_job(source: str, db_path: str) -> None:
                 return
             _log(f"{source} {campaign.slug}: {result.status}, fetched {result.fetched}, new {result.new}, "
                  f"updated {result.updated}" + (f"; {'; '.join(result.errors)}" if result.errors else ""))
+            alerting.after_run(store, settings, campaign)
 
 
 def advance_plan(db_path: str) -> None:
@@ -55,6 +64,14 @@ def advance_plan(db_path: str) -> None:
         moved = store.plan.advance()
     if moved:
         _log(f"plan: {moved} call(s) to action or event(s) moved with the clock")
+
+
+def purge_retention(db_path: str) -> None:
+    """The daily retention purge (called by APScheduler by name); free pages go back incrementally."""
+    with Store.open(db_path) as store:
+        result = store.purge(who="scheduler", vacuum=False)
+    if result.mentions:
+        _log(f"retention: removed the text, author and link of {result.mentions} mention(s)")
 
 
 def _log(line: str) -> None:
@@ -102,6 +119,18 @@ def build(settings: Settings, store: Store, scheduler_class=None):
         args=[db_path], replace_existing=True, coalesce=True, max_instances=1,
         misfire_grace_time=PLAN_INTERVAL // 2, next_run_time=now,
     )
+    scheduler.add_job(
+        "collectors.scheduler:purge_retention", "interval", seconds=PURGE_INTERVAL, id=PURGE_JOB,
+        name="retention purge", args=[db_path], replace_existing=True, coalesce=True, max_instances=1,
+        misfire_grace_time=PURGE_INTERVAL // 2, next_run_time=now,
+    )
+    # Reports are drafted when an action's after-window closes, whatever sources can run.
+    scheduler.add_job(
+        "collectors.report_job:run_job", "interval", seconds=report_job.INTERVAL_SECONDS, id=report_job.JOB_ID,
+        name="draft reports", args=[db_path], replace_existing=True, coalesce=True, max_instances=1,
+        misfire_grace_time=report_job.INTERVAL_SECONDS // 2, next_run_time=now,
+    )
+    alerting.add_jobs(scheduler, settings, db_path, now)
     return scheduler, runnable, skipped
 
 
@@ -121,14 +150,44 @@ def serve(settings: Settings, echo: Callable[[str], None] = print) -> None:
          "Ctrl-C or SIGTERM stops it")
 
     def stop(signum, frame):
-        STOP.set()
+        request_stop()
         scheduler.shutdown(wait=False)
 
+    STOP.clear()
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     scheduler.start()
-    echo("scheduler stopped; runs under way finish the page they are storing")
+    if not _runs_finished(STOP_GRACE_SECONDS):
+        stopped = record_unfinished_runs()
+        echo(f"scheduler stopped; {stopped} run(s) with a request in flight recorded as stopped, "
+             "their stored pages kept")
+        sys.stdout.flush()
+        sys.stderr.flush()
+        # The job threads are blocked in a request until its timeout; the interpreter would wait
+        # for them at exit. Their runs are recorded and every stored page is committed.
+        os._exit(0)
+    echo("scheduler stopped; every run under way recorded where it stopped")
     sys.stdout.flush()
+
+
+def _runs_finished(grace: float) -> bool:
+    deadline = time.monotonic() + grace
+    while ACTIVE_RUNS and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return not ACTIVE_RUNS
+
+
+def record_unfinished_runs() -> int:
+    """Record the runs still under way in this process as stopped, with what they did so far."""
+    count = 0
+    for run_id, (db_path, result) in list(ACTIVE_RUNS.items()):
+        with Store.open(db_path, migrate=False) as store:
+            store.finish_run(run_id, status="stopped", fetched=result.fetched, new=result.new,
+                             updated=result.updated, quarantined=result.quarantined,
+                             error="stopped by a signal during a request; the pages stored before it are kept")
+        ACTIVE_RUNS.pop(run_id, None)
+        count += 1
+    return count
 
 
 def next_runs(settings: Settings) -> dict[str, str]:

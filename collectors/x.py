@@ -297,13 +297,17 @@ class XCollector:
     """Recent search (last 7 days) through tweepy's Paginator, `since_id` per query, within the budget."""
 
     name = PLATFORM
+    host = "api.x.com"
 
     def __init__(self, settings, store, sleep=None, client=None):
+        from collectors.base import Hosts
+
         self.settings = settings
         self.store = store
         self.sleep = sleep
         self._client = client
         self._pages: dict[str, object] = {}
+        self.hosts = Hosts()  # X unreachable fails once per pass, not once per query
 
     def missing(self) -> str | None:
         return None if self.settings.x_bearer_token else "GROUNDSWELL_X_BEARER_TOKEN"
@@ -312,9 +316,12 @@ class XCollector:
         if self._client is None:
             import tweepy
 
-            # We wait on rate limits ourselves: bounded, and recorded on the run.
+            from collectors.base import TimedSession
+
+            # We wait on rate limits ourselves: bounded, stop-aware, and recorded on the run.
             self._client = tweepy.Client(bearer_token=self.settings.x_bearer_token, return_type=dict,
                                          wait_on_rate_limit=False)
+            self._client.session = TimedSession()  # tweepy sets no timeout of its own
         return self._client
 
     def plan(self, campaign, store=None):
@@ -325,9 +332,16 @@ class XCollector:
             plan.scopes.append(Scope(key=f"q:{query}", label=f"search {query[:60]}", fetch=self._fetcher(query)))
         return plan
 
+    def call(self, call):
+        """One request to X with retries, waits and the pass's memory of an unreachable host."""
+        from collectors.base import with_retries
+
+        return with_retries(call, classify=classify, settings=self.settings, sleep=self.sleep,
+                            host=self.host, hosts=self.hosts)
+
     def _fetcher(self, query: str):
         def fetch(since, position):
-            from collectors.base import BudgetReached, MalformedResponse, Page, with_retries
+            from collectors.base import BudgetReached, MalformedResponse, Page, map_records
 
             budget = self.settings.x_monthly_post_budget
             used = self.store.source_usage(PLATFORM)
@@ -347,22 +361,24 @@ class XCollector:
                 self._pages[query] = pages
             pages.kwargs["max_results"] = min(100, remaining)
             # A failed request leaves the iterator where it was, so a retry asks for the same page.
-            page = with_retries(lambda: next(pages, None), classify=classify, settings=self.settings,
-                                sleep=self.sleep)
+            page = self.call(lambda: next(pages, None))
             if page is None:
                 return Page(mentions=[])
-            try:
-                mentions = map_page(page)
-            except ImportFormatError as error:
-                raise MalformedResponse(str(error)) from None
+            data = page.get("data") if isinstance(page, dict) else None
+            if not isinstance(page, dict) or not isinstance(data if data is not None else [], list) or (
+                    "data" not in page and "meta" not in page):
+                raise MalformedResponse("not an X API v2 search page (no 'data' list)")
+            # Each tweet on its own, with the page's includes: one that cannot be read costs itself.
+            mentions, rejected = map_records(data or [], lambda tweet: map_page({**page, "data": [tweet]}))
             meta = page.get("meta") or {}
-            read = len(page.get("data") or []) + len((page.get("includes") or {}).get("tweets") or [])
-            return Page(mentions=mentions, next=meta.get("next_token"), newest=meta.get("newest_id"), cost=read)
+            read = len(data or []) + len((page.get("includes") or {}).get("tweets") or [])
+            return Page(mentions=mentions, next=meta.get("next_token"), newest=meta.get("newest_id"), cost=read,
+                        rejected=rejected)
         return fetch
 
 
 def classify(error: Exception):
-    """tweepy's and requests' errors in our terms."""
+    """tweepy's and requests' errors in our terms; a 429 is read from its own response's headers."""
     import requests
     import tweepy
 
@@ -371,12 +387,11 @@ def classify(error: Exception):
         MalformedResponse,
         SourceError,
         TransientError,
-        WaitRequested,
+        announced_reset,
     )
 
     if isinstance(error, tweepy.TooManyRequests):
-        reset = error.response.headers.get("x-rate-limit-reset") if error.response is not None else None
-        return WaitRequested(float(reset) if reset and reset.isdigit() else None)
+        return announced_reset(error.response.headers if error.response is not None else None)
     if isinstance(error, tweepy.TwitterServerError):
         return TransientError(f"X answered {error.response.status_code if error.response is not None else 'an error'}")
     if isinstance(error, tweepy.Unauthorized):

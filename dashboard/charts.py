@@ -1,16 +1,22 @@
 """Plotly figure builders: a DataFrame in, a titled figure out, in a colour-blind-safe palette.
 
 Nothing here knows about Streamlit. Times arrive tz-aware and are drawn as the wall-clock time
-of the zone given (named on the axis), so a chart reads the same as the campaign's calendar.
+of the zone given (named on the axis), so a chart reads the same as the campaign's calendar. A
+bar spans its bucket (a day from midnight to midnight), and a day's point sits at its noon, so
+a marker at noon is drawn inside the day it happened in.
 """
 
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
+from datetime import datetime
 
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
+
+from campaigns.metrics import TREND_POINT_MIN, buckets
 
 # Okabe & Ito's palette, distinguishable with the common colour-vision deficiencies.
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
@@ -25,6 +31,15 @@ STATUS_COLOURS = {"ok": "#009E73", "partial": "#E69F00", "rate_limited": "#CC79A
 MARKER_STYLES = {"spike": ("#D55E00", "dot"), "action": ("#0072B2", "dash"), "event": ("#009E73", "dashdot"),
                  "alert": ("#CC79A7", "dot")}
 BUCKET_WORDS = {"hour": "hour", "day": "day"}
+STEPS = {"hour": pd.Timedelta(hours=1), "day": pd.Timedelta(days=1)}
+HOVER_FORMATS = {"hour": "%a %d %b %Y %H:%M", "day": "%a %d %b %Y"}
+EMPTY_TEXT = "No data in this range for these filters"
+# Marker labels are laid out in rows so none overlaps another: a label's width is estimated from
+# its characters at this many pixels each, on a plot this many pixels wide (narrower than most,
+# so the estimate errs towards more rows, not overlaps).
+LABEL_CHAR_PX = 6.5
+PLOT_PX = 520
+LABEL_ROW_HEIGHT = 0.075
 
 
 def _text(values) -> pd.Series:
@@ -59,13 +74,96 @@ def _finish(fig: go.Figure, title: str, y_title: str, x_title: str, subtitle: st
 
 
 def _empty(fig: go.Figure) -> go.Figure:
-    fig.add_annotation(text="No data for these filters", x=0.5, y=0.5, xref="paper", yref="paper",
+    """A message in place of the chart, with no axes: empty axes from -1 to 6 read as data."""
+    fig.add_annotation(text=EMPTY_TEXT, x=0.5, y=0.5, xref="paper", yref="paper",
                        showarrow=False, font={"size": 14, "color": GREY})
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    fig.update_layout(meta={"empty": True})
+    return fig
+
+
+def is_empty(fig: go.Figure) -> bool:
+    return isinstance(fig.layout.meta, dict) and bool(fig.layout.meta.get("empty"))
+
+
+def _positions(values, tz: str, bucket: str) -> pd.Series:
+    """Where a bucket's value is drawn: an hour at its start, a day at its noon."""
+    times = local_time(values, tz)
+    return times + STEPS["day"] / 2 if bucket == "day" else times
+
+
+def _bar_span(values, tz: str, bucket: str, every: pd.Series | None = None) -> dict:
+    """Bar keywords that make each bar span its bucket: from its start for hours, from the middle
+    for days (so the bar runs midnight to midnight). A bucket cut short (a window starting at
+    :30 in a half-hour zone) is as wide as it is, up to the next bucket (`every`: all the chart's
+    buckets)."""
+    step_ms = STEPS[bucket].total_seconds() * 1000
+    if bucket == "day":
+        return {"x": _positions(values, tz, bucket), "width": step_ms, "offset": -step_ms / 2}
+    times = local_time(values, tz)
+    labels = pd.Series(sorted(set(local_time(every if every is not None else values, tz))))
+    following = dict(zip(labels, labels.shift(-1), strict=True))
+    widths = [step_ms if pd.isna(following.get(t)) else min(step_ms, (following[t] - t).total_seconds() * 1000)
+              for t in times]
+    return {"x": times, "width": widths, "offset": 0}
+
+
+def on_grid(frame: pd.DataFrame, grid: Sequence[pd.Timestamp], by: str | None = None) -> pd.DataFrame:
+    """The frame with a row for every bucket of `grid` (and every `by` value it holds): a bucket
+    without posts gets zero counts and unknown ratios, so a line has a gap there."""
+    if not len(grid):
+        return frame
+    index = pd.DatetimeIndex(grid)
+    if frame.empty and by is None:
+        return pd.DataFrame({"bucket": index}).merge(frame, on="bucket", how="left") if "bucket" in frame else frame
+    keys = ["bucket"] if by is None else ["bucket", by]
+    values = [index] if by is None else [index, sorted(frame[by].unique())]
+    full = pd.MultiIndex.from_product(values, names=keys).to_frame(index=False)
+    merged = full.merge(frame.assign(bucket=pd.DatetimeIndex(frame["bucket"]).tz_convert(index.tz)),
+                        on=keys, how="left")
+    counts = [c for c in merged.columns if c not in keys and c != "net_sentiment"
+              and pd.api.types.is_numeric_dtype(merged[c])]
+    merged[counts] = merged[counts].fillna(0)
+    return merged
+
+
+def show_window(fig: go.Figure, start: datetime, end: datetime, tz: str, bucket: str) -> go.Figure:
+    """Draw the whole window on the time axis, whole buckets, whatever has data: every marker in
+    the window is then inside the chart."""
+    spans = buckets(start, end, tz, bucket)
+    if not spans:
+        return fig
+    first = local_time([spans[0].label], tz).iloc[0]
+    last = local_time([spans[-1].label], tz).iloc[0] + STEPS[bucket]
+    fig.update_xaxes(range=[min(first, local_time([start], tz).iloc[0]), max(last, local_time([end], tz).iloc[0])])
     return fig
 
 
 def time_axis(tz: str) -> str:
     return f"Time ({tz})"
+
+
+def _time_hover(fig: go.Figure, bucket: str) -> None:
+    fig.update_xaxes(hoverformat=HOVER_FORMATS[bucket])
+
+
+def _ratio_line(fig: go.Figure, x, values: pd.Series, basis: pd.Series, name: str, colour: str,
+                scale: float = 1.0, **where) -> None:
+    """A ratio drawn as a line where it rests on TREND_POINT_MIN posts or more, as hollow dots off
+    the line where it rests on fewer, and not at all where it rests on none (a gap)."""
+    values = pd.to_numeric(pd.Series(values), errors="coerce").reset_index(drop=True) * scale
+    basis = pd.Series(basis).fillna(0).astype(int).reset_index(drop=True)
+    x = pd.Series(x).reset_index(drop=True)
+    solid = values.where(basis >= TREND_POINT_MIN)
+    thin = values.where((basis > 0) & (basis < TREND_POINT_MIN))
+    fig.add_scatter(x=x, y=solid, mode="lines+markers", name=name, line={"color": colour, "width": 3},
+                    connectgaps=False, customdata=basis, legendgroup=name,
+                    hovertemplate="%{y:.2f} (rests on %{customdata} posts)", **where)
+    if thin.notna().any():
+        fig.add_scatter(x=x, y=thin, mode="markers", name=f"{name}, under {TREND_POINT_MIN} posts",
+                        marker={"color": colour, "symbol": "circle-open", "size": 8}, customdata=basis,
+                        legendgroup=name, hovertemplate="%{y:.2f} (only %{customdata} posts)", **where)
 
 
 def mentions_over_time(frame: pd.DataFrame, tz: str, bucket: str = "day") -> go.Figure:
@@ -74,13 +172,14 @@ def mentions_over_time(frame: pd.DataFrame, tz: str, bucket: str = "day") -> go.
     if frame.empty:
         _empty(fig)
     for index, (platform, rows) in enumerate(frame.groupby("platform", sort=True)):
-        x = local_time(rows["bucket"], tz)
+        span = _bar_span(rows["bucket"], tz, bucket, frame["bucket"])
         colour = _colour(PLATFORM_COLOURS, platform, index)
-        fig.add_bar(x=x, y=rows["originals"], name=f"{platform} original", marker_color=colour,
-                    legendgroup=platform)
-        fig.add_bar(x=x, y=rows["reposts"], name=f"{platform} reposts", marker_color=colour,
-                    marker_pattern_shape="/", marker_opacity=0.55, legendgroup=platform)
+        fig.add_bar(y=rows["originals"], name=f"{platform} original", marker_color=colour,
+                    legendgroup=platform, **span)
+        fig.add_bar(y=rows["reposts"], name=f"{platform} reposts", marker_color=colour,
+                    marker_pattern_shape="/", marker_opacity=0.55, legendgroup=platform, **span)
     fig.update_layout(barmode="stack")
+    _time_hover(fig, bucket)
     return _finish(fig, f"Mentions per {BUCKET_WORDS[bucket]} by platform, original and reposts",
                    "mentions (posts)", time_axis(tz))
 
@@ -91,8 +190,9 @@ def engagement_over_time(frame: pd.DataFrame, tz: str, bucket: str = "day") -> g
     if frame.empty:
         _empty(fig)
     for index, (platform, rows) in enumerate(frame.groupby("platform", sort=True)):
-        fig.add_scatter(x=local_time(rows["bucket"], tz), y=rows["engagement"], mode="lines+markers",
+        fig.add_scatter(x=_positions(rows["bucket"], tz, bucket), y=rows["engagement"], mode="lines+markers",
                         name=platform, line={"color": _colour(PLATFORM_COLOURS, platform, index)})
+    _time_hover(fig, bucket)
     return _finish(fig, f"Engagement per {BUCKET_WORDS[bucket]} by platform",
                    "engagements (likes + reposts + replies + quotes)", time_axis(tz))
 
@@ -106,7 +206,7 @@ def reach_over_time(frame: pd.DataFrame, tz: str, goal: int | None = None) -> go
         fig.add_scatter(x=local_time(frame["bucket"], tz), y=frame["potential_reach"], mode="lines",
                         name="potential reach", line={"color": OKABE_ITO[0], "width": 3},
                         fill="tozeroy", fillcolor="rgba(0,114,178,0.12)")
-    if goal:
+    if goal and not is_empty(fig):
         fig.add_hline(y=goal, line={"color": OKABE_ITO[1], "dash": "dash"},
                       annotation_text=f"goal {goal:,}", annotation_position="top left")
     return _finish(fig, "Potential reach, cumulative from the start of the range",
@@ -121,76 +221,105 @@ def cumulative_mentions(frame: pd.DataFrame, tz: str, goal: int | None = None) -
     else:
         fig.add_scatter(x=local_time(frame["bucket"], tz), y=frame["mentions"].cumsum(), mode="lines",
                         name="mentions", line={"color": OKABE_ITO[2], "width": 3})
-    if goal:
+    if goal and not is_empty(fig):
         fig.add_hline(y=goal, line={"color": OKABE_ITO[1], "dash": "dash"},
                       annotation_text=f"goal {goal:,}", annotation_position="top left")
     return _finish(fig, "Mentions, cumulative from the start of the range", "mentions (posts)", time_axis(tz))
 
 
 def share_of_voice_over_time(frame: pd.DataFrame, tz: str, bucket: str = "day") -> go.Figure:
-    """Our share of voice per bucket (columns bucket, ours, opposing, share_of_voice 0..1)."""
+    """Our share of voice per bucket (columns bucket, ours, opposing, share_of_voice 0..1), with
+    each side's posts beneath it; buckets with few posts are thin, buckets with none are gaps."""
     fig = make_subplots(specs=[[{"secondary_y": True}]])
-    if frame.empty:
+    if frame.empty or (frame["ours"] + frame["opposing"]).sum() == 0:
         _empty(fig)
     else:
-        x = local_time(frame["bucket"], tz)
-        fig.add_bar(x=x, y=frame["ours"], name="ours (posts)", marker_color=SIDE_COLOURS["ours"], opacity=0.35,
-                    secondary_y=True)
-        fig.add_bar(x=x, y=frame["opposing"], name="opposing (posts)", marker_color=SIDE_COLOURS["opposing"],
-                    opacity=0.35, secondary_y=True)
-        fig.add_scatter(x=x, y=frame["share_of_voice"] * 100, mode="lines+markers", name="share of voice (%)",
-                        line={"color": "#000000", "width": 3}, secondary_y=False)
+        span = _bar_span(frame["bucket"], tz, bucket)
+        fig.add_bar(y=frame["ours"], name="ours (posts)", marker_color=SIDE_COLOURS["ours"], opacity=0.35,
+                    secondary_y=True, **span)
+        fig.add_bar(y=frame["opposing"], name="opposing (posts)", marker_color=SIDE_COLOURS["opposing"],
+                    opacity=0.35, secondary_y=True, **span)
+        _ratio_line(fig, _positions(frame["bucket"], tz, bucket), frame["share_of_voice"],
+                    frame["ours"] + frame["opposing"], "share of voice (%)", "#000000", scale=100,
+                    secondary_y=False)
+        fig.update_yaxes(range=[0, 100], secondary_y=False)
+        fig.update_yaxes(title_text="mentions (posts)", secondary_y=True, showgrid=False, tickformat=",.0f",
+                         rangemode="tozero")
+        _time_hover(fig, bucket)
     fig.update_layout(barmode="stack")
-    fig.update_yaxes(range=[0, 100], secondary_y=False)
-    fig.update_yaxes(title_text="mentions (posts)", secondary_y=True, showgrid=False)
     return _finish(fig, f"Share of voice per {BUCKET_WORDS[bucket]}: ours / (ours + opposing)",
                    "share of voice (%)", time_axis(tz))
 
 
 def hashtags_bar(frame: pd.DataFrame, subtitle: str | None = None) -> go.Figure:
-    """Hashtags by posts (columns tag, posts, tracked); the campaign's own tags in blue."""
+    """Hashtags by posts (columns tag, posts, tracked, and posts per side), stacked by the side
+    of the posts carrying them: a tag both sides use shows both."""
     fig = go.Figure()
     if frame.empty:
         _empty(fig)
     else:
         ordered = frame.iloc[::-1]
-        colours = [OKABE_ITO[0] if tracked else OKABE_ITO[1] for tracked in ordered["tracked"]]
-        fig.add_bar(x=ordered["posts"], y=_text("#" + ordered["tag"]), orientation="h", marker_color=colours,
-                    name="posts", showlegend=False)
-    return _finish(fig, "Top hashtags (blue: tracked, orange: alongside)",
+        names = _text("#" + ordered["tag"])
+        sides = [side for side in SIDE_COLOURS if side in ordered and ordered[side].sum() > 0]
+        if not sides:  # a frame without sides: one bar per tag
+            fig.add_bar(x=ordered["posts"], y=names, orientation="h", marker_color=GREY, name="posts",
+                        showlegend=False)
+        for side in sides:
+            fig.add_bar(x=ordered[side], y=names, orientation="h", marker_color=SIDE_COLOURS[side], name=side,
+                        hovertemplate="%{y}: %{x} " + side + " posts<extra></extra>")
+        tracked = ordered["tracked"] if "tracked" in ordered else pd.Series(False, index=ordered.index)
+        fig.update_yaxes(categoryorder="array", categoryarray=list(names), tickvals=list(names),
+                         ticktext=[f"{n} ✓" if t else n for n, t in zip(names, tracked, strict=True)])
+    fig.update_layout(barmode="stack", showlegend=True)
+    return _finish(fig, "Top hashtags by the side of their posts (✓ tracked)",
                    "hashtag", "posts carrying the hashtag", subtitle)
 
 
 def amplifiers_bar(frame: pd.DataFrame, subtitle: str | None = None) -> go.Figure:
-    """Authors by the potential audience they brought (columns author_key, platform, reach_brought)."""
+    """Authors by the potential audience they brought (columns author_key, platform, reach_brought,
+    and side: the side most of their posts were on), coloured by that side."""
     fig = go.Figure()
     if frame.empty:
         _empty(fig)
     else:
-        ordered = frame.iloc[::-1]
-        colours = [_colour(PLATFORM_COLOURS, p, i) for i, p in enumerate(ordered["platform"])]
-        fig.add_bar(x=ordered["reach_brought"], y=_text(ordered["author_key"] + " (" + ordered["platform"] + ")"),
-                    orientation="h", marker_color=colours, showlegend=False, name="reach brought")
-    return _finish(fig, "Top amplifiers by followers brought", "author (platform)",
-                   "people (potential audience)", subtitle)
+        ordered = frame.iloc[::-1].copy()
+        ordered["name"] = _text(ordered["author_key"] + " (" + ordered["platform"] + ")").to_numpy()
+        ordered["side"] = ordered["side"] if "side" in ordered else "unknown"
+        for side, rows in ordered.groupby("side", sort=False):
+            fig.add_bar(x=rows["reach_brought"], y=rows["name"], orientation="h", name=side,
+                        marker_color=SIDE_COLOURS.get(side, GREY),
+                        hovertemplate="%{y}: %{x:,} followers, posting on the " + side + " side<extra></extra>")
+        fig.update_yaxes(categoryorder="array", categoryarray=list(ordered["name"]))
+    fig.update_layout(showlegend=True)
+    return _finish(fig, "Top amplifiers by followers brought, by side",
+                   "author (platform)", "people (potential audience)", subtitle)
 
 
 def net_sentiment_over_time(frame: pd.DataFrame, tz: str, bucket: str = "day") -> go.Figure:
-    """Net sentiment per bucket with the scored posts it rests on (metrics.series without a split)."""
+    """Net tone per bucket with the scored posts it rests on (reads.series without a split, or by
+    side: one line per side, never mixed). Points resting on few posts are thin; none, a gap."""
     fig = make_subplots(specs=[[{"secondary_y": True}]])
-    if frame.empty:
+    if frame.empty or (frame["pos"] + frame["neg"] + frame["neu"]).sum() == 0:
         _empty(fig)
     else:
-        x = local_time(frame["bucket"], tz)
-        fig.add_bar(x=x, y=frame["pos"] + frame["neg"] + frame["neu"], name="scored posts",
-                    marker_color=GREY, opacity=0.35, secondary_y=True)
-        fig.add_scatter(x=x, y=frame["net_sentiment"], mode="lines+markers", name="net sentiment",
-                        line={"color": OKABE_ITO[0], "width": 3}, connectgaps=False, secondary_y=False)
+        groups = frame.groupby("side", sort=False) if "side" in frame else [(None, frame)]
+        order = {side: i for i, side in enumerate(SIDE_COLOURS)}
+        for side, rows in sorted(groups, key=lambda group: order.get(group[0], len(order))):
+            label = "net tone" if side is None else f"net tone, {side}"
+            colour = OKABE_ITO[0] if side is None else SIDE_COLOURS.get(side, GREY)
+            fig.add_bar(y=rows["pos"] + rows["neg"] + rows["neu"], name=f"scored posts{'' if side is None else ', ' + side}",
+                        marker_color=colour if side is not None else GREY, opacity=0.25, secondary_y=True,
+                        **_bar_span(rows["bucket"], tz, bucket, frame["bucket"]))
+            _ratio_line(fig, _positions(rows["bucket"], tz, bucket), rows["net_sentiment"], rows["pos"] + rows["neg"],
+                        label, colour, secondary_y=False)
         fig.add_hline(y=0, line={"color": GREY, "width": 1})
-    fig.update_yaxes(range=[-1, 1], secondary_y=False)
-    fig.update_yaxes(title_text="scored posts it rests on", secondary_y=True, showgrid=False)
-    return _finish(fig, f"Net sentiment per {BUCKET_WORDS[bucket]}: (positive - negative) / (positive + negative)",
-                   "net sentiment (-1 to 1)", time_axis(tz))
+        fig.update_layout(barmode="stack")
+        fig.update_yaxes(range=[-1, 1], secondary_y=False)
+        fig.update_yaxes(title_text="scored posts it rests on", secondary_y=True, showgrid=False, tickformat=",.0f",
+                         rangemode="tozero")
+        _time_hover(fig, bucket)
+    return _finish(fig, f"Net tone per {BUCKET_WORDS[bucket]}: (positive - negative) / (positive + negative)",
+                   "net tone (-1 to 1)", time_axis(tz))
 
 
 def sentiment_distribution(frame: pd.DataFrame, subtitle: str | None = None) -> go.Figure:
@@ -207,7 +336,7 @@ def sentiment_distribution(frame: pd.DataFrame, subtitle: str | None = None) -> 
                         hovertemplate="%{customdata[0]} to %{customdata[1]}: %{y} " + label + " posts")
     fig.update_layout(barmode="stack")
     fig.update_xaxes(range=[-1, 1])
-    return _finish(fig, "Sentiment distribution of scored posts",
+    return _finish(fig, "Tone distribution of scored posts",
                    "posts", "VADER compound score (-1 to 1)", subtitle)
 
 
@@ -224,22 +353,24 @@ def sentiment_by_group(frame: pd.DataFrame, group: str, subtitle: str | None = N
                         hovertemplate="%{y}: %{x:.1f}% (%{customdata} posts)")
     fig.update_layout(barmode="stack")
     fig.update_xaxes(range=[0, 100])
-    return _finish(fig, f"Sentiment by {group}", group, "share of scored posts (%)", subtitle)
+    return _finish(fig, f"Tone by {group}", group, "share of scored posts (%)", subtitle)
 
 
 def abuse_share_over_time(frame: pd.DataFrame, tz: str, bucket: str = "day") -> go.Figure:
-    """The share of mentions scored abusive per bucket (columns bucket, mentions, abusive)."""
+    """The share of mentions scored offensive per bucket (columns bucket, mentions, abusive: the roll-up's count)."""
     fig = go.Figure()
     if frame.empty:
         _empty(fig)
     else:
         share = frame["abusive"] / frame["mentions"].where(frame["mentions"] > 0) * 100
-        fig.add_scatter(x=local_time(frame["bucket"], tz), y=share, mode="lines+markers", name="abusive share",
-                        line={"color": OKABE_ITO[5], "width": 2}, customdata=frame["abusive"],
+        fig.add_scatter(x=_positions(frame["bucket"], tz, bucket), y=share, mode="lines+markers",
+                        name="offensive-language share", line={"color": OKABE_ITO[5], "width": 2},
+                        connectgaps=False, customdata=frame["abusive"],
                         hovertemplate="%{y:.1f}% (%{customdata} posts)")
+        _time_hover(fig, bucket)
     fig.update_yaxes(rangemode="tozero")
-    return _finish(fig, f"Abusive share of mentions per {BUCKET_WORDS[bucket]}", "abusive mentions (%)",
-                   time_axis(tz))
+    return _finish(fig, f"Offensive-language share of mentions per {BUCKET_WORDS[bucket]}",
+                   "mentions scored offensive (%)", time_axis(tz))
 
 
 def runs_over_time(frame: pd.DataFrame, tz: str) -> go.Figure:
@@ -255,63 +386,88 @@ def runs_over_time(frame: pd.DataFrame, tz: str) -> go.Figure:
     return _finish(fig, "Collection runs: posts fetched per run (x: not ok)", "posts fetched", time_axis(tz))
 
 
-def spike_markers(spikes: pd.DataFrame, gap_hours: int = 3) -> pd.DataFrame:
-    """metrics.spikes rows as markers for add_markers, one per episode.
-
-    Spike hours less than `gap_hours` apart are one episode, marked at its first hour with its
-    peak, so a burst of several hours is one labelled line rather than a smear of them.
-    """
-    if spikes.empty:
+def spike_markers(episodes: pd.DataFrame) -> pd.DataFrame:
+    """reads.spike_episodes rows as markers for add_markers, one per episode, at its first hour."""
+    if episodes.empty:
         return pd.DataFrame({"at": pd.Series(dtype="datetime64[ns, UTC]"), "label": pd.Series(dtype=str),
                              "kind": pd.Series(dtype=str)})
-    hours = pd.to_datetime(spikes["hour"], utc=True).reset_index(drop=True)
-    mentions = spikes["mentions"].reset_index(drop=True)
-    episode = (hours.diff() >= pd.Timedelta(hours=gap_hours)).cumsum()
-    rows = []
-    for _, members in mentions.groupby(episode):
-        first = members.index[0]
-        count = len(members)
-        span = f" over {count} hours" if count > 1 else ""
-        rows.append({"at": hours[first], "label": f"spike: peak {int(members.max())} mentions/hour{span}",
-                     "kind": "spike"})
-    return pd.DataFrame(rows, columns=["at", "label", "kind"])
+    rows = [{"at": pd.Timestamp(row.start), "kind": "spike",
+             "label": f"spike: peak {row.peak} mentions/hour" + (f" over {row.hours} hours" if row.hours > 1 else "")}
+            for row in episodes.itertuples()]
+    return pd.DataFrame(rows, columns=["at", "label", "kind"]).sort_values("at", ignore_index=True)
 
 
-def _time_span(fig: go.Figure) -> tuple[pd.Timestamp, pd.Timestamp] | None:
-    """The drawn time range of a figure's traces, widened by half a step so edge bars show whole."""
-    values = [value for trace in fig.data if getattr(trace, "x", None) is not None for value in trace.x]
-    try:
-        times = pd.Series(pd.to_datetime(pd.Series(values)).dropna().unique()).sort_values()
-    except (TypeError, ValueError):
-        return None
-    if times.empty:
-        return None
-    half_step = times.diff().min() / 2 if len(times) > 1 else pd.Timedelta(minutes=30)
-    return times.iloc[0] - half_step, times.iloc[-1] + half_step
+def baseline_note(fig: go.Figure, spikes_from: pd.Timestamp | None, start: datetime, end: datetime,
+                  tz: str) -> go.Figure:
+    """Shade the part of the window before spikes can be called, and say why, on the chart."""
+    if is_empty(fig):
+        return fig
+    window_start, window_end = pd.Timestamp(start), pd.Timestamp(end)
+    if spikes_from is not None and spikes_from <= window_start:
+        return fig
+    until = window_end if spikes_from is None or spikes_from >= window_end else spikes_from
+    x0, x1 = local_time([window_start, until], tz)
+    fig.add_vrect(x0=x0, x1=x1, fillcolor=GREY, opacity=0.12, line_width=0, layer="below",
+                  name="no spike baseline")
+    fig.add_annotation(x=x0, y=0, xref="x", yref="paper", xanchor="left", yanchor="bottom", showarrow=False,
+                       text="no spikes called here: the baseline needs 7 days of history",
+                       font={"size": 10, "color": "#555555"}, bgcolor="rgba(255,255,255,0.7)")
+    return fig
+
+
+def label_extent(moment: pd.Timestamp, label: str, span: tuple[pd.Timestamp, pd.Timestamp]) -> tuple:
+    """The stretch of the time axis a label drawn at `moment` covers, and the side it is drawn on:
+    rightwards from its line, or leftwards when it would run past the right end of the axis."""
+    extent = (span[1] - span[0]) * (len(label) * LABEL_CHAR_PX + 10) / PLOT_PX
+    if moment + extent <= span[1]:
+        return moment, moment + extent, "left"
+    return moment - extent, moment, "right"
+
+
+def label_rows(times: pd.Series, labels: list[str], span: tuple[pd.Timestamp, pd.Timestamp]) -> list[tuple[int, str]]:
+    """(row, anchor) per marker, so that no two labels in a row overlap: in time order, each label
+    takes the first row whose last label ends before it begins."""
+    row_ends: list[pd.Timestamp] = []
+    placed: dict[int, tuple[int, str]] = {}
+    for index in sorted(range(len(labels)), key=lambda i: (times.iloc[i], i)):
+        begins, ends, anchor = label_extent(times.iloc[index], labels[index], span)
+        row = next((r for r, end in enumerate(row_ends) if end <= begins), len(row_ends))
+        row_ends[row:row + 1] = [ends]
+        placed[index] = (row, anchor)
+    return [placed[i] for i in range(len(labels))]
+
+
+def marker_span(fig: go.Figure, times: pd.Series) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The time axis a figure shows: show_window's range, or else its data and markers."""
+    if fig.layout.xaxis.range:
+        first, last = (pd.Timestamp(x) for x in fig.layout.xaxis.range)
+        return first, last
+    values = [v for trace in fig.data if getattr(trace, "x", None) is not None for v in trace.x]
+    drawn = pd.concat([pd.Series(pd.to_datetime(pd.Series(values), errors="coerce")), times]).dropna()
+    first, last = drawn.min(), drawn.max()
+    return first, max(last, first + pd.Timedelta(hours=1))
 
 
 def add_markers(fig: go.Figure, markers: pd.DataFrame, tz: str = "UTC", label_chars: int = 32) -> go.Figure:
     """Draw a labelled vertical line at each marker (columns at as UTC time, label, kind).
 
-    Kinds spike, action, event and alert have their own colour and dash; others are grey.
-    Labels are cut to `label_chars` (the whole label shows on hover), and the time axis keeps
-    the span of the data so a long label cannot stretch it; markers outside that span are left out.
+    Kinds spike, action, event and alert have their own colour and dash; others are grey. Give
+    every marker of a chart in one call (spikes and the planner's together): their labels are
+    laid out in rows so none overlaps another. Labels are cut to `label_chars` (the whole label
+    shows on hover). Every marker is drawn; the time axis keeps the range show_window gave it.
     """
-    if markers is None or markers.empty:
+    if markers is None or markers.empty or is_empty(fig):
         return fig
-    times = local_time(markers["at"], tz)
-    span = _time_span(fig)
-    if span is not None:
-        fig.update_xaxes(range=[span[0], span[1]])
-    for position, (moment, label, kind) in enumerate(zip(times, markers["label"], markers["kind"], strict=True)):
-        if span is not None and not span[0] <= moment <= span[1]:
-            continue
+    times = local_time(markers["at"], tz).reset_index(drop=True)
+    texts = [str(label) for label in markers["label"]]
+    shorts = [text if len(text) <= label_chars else text[:label_chars - 1] + "…" for text in texts]
+    rows = label_rows(times, shorts, marker_span(fig, times))
+    for moment, kind, text, short, (row, anchor) in zip(times, markers["kind"], texts, shorts, rows, strict=True):
         colour, dash = MARKER_STYLES.get(kind, (GREY, "dot"))
-        text = str(label)
-        short = text if len(text) <= label_chars else text[:label_chars - 1] + "…"
         fig.add_shape(type="line", xref="x", yref="paper", x0=moment, x1=moment, y0=0, y1=1,
                       line={"color": colour, "dash": dash, "width": 1.5}, name=f"{kind}: {text}")
-        fig.add_annotation(x=moment, y=1 - 0.07 * (position % 3), xref="x", yref="paper", text=html.escape(short),
-                           hovertext=html.escape(f"{kind}: {text}"), showarrow=False, xanchor="left",
-                           font={"size": 10, "color": colour}, bgcolor="rgba(255,255,255,0.7)")
+        fig.add_annotation(x=moment, y=1 - LABEL_ROW_HEIGHT * row, xref="x", yref="paper", yanchor="top",
+                           text=html.escape(short), hovertext=html.escape(f"{kind}: {text}"),
+                           showarrow=False, xanchor=anchor, font={"size": 10, "color": colour},
+                           bgcolor="rgba(255,255,255,0.8)", name=f"{kind} label")
     return fig

@@ -141,3 +141,97 @@ def last_runs(path: str, limit: int = 50) -> pd.DataFrame:
 @st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)
 def source_summary(path: str, now: str, days: int = 30) -> pd.DataFrame:
     return call(path, "reads.source_summary", now, days)
+
+
+@st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)
+def quarantined(path: str, limit: int = 50) -> pd.DataFrame:
+    return call(path, "reads.quarantined", limit)
+
+
+@st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)
+def mentions_by_side(path: str, filters: Filters) -> dict[str, int]:
+    return call(path, "reads.mentions_by_side", filters)
+
+
+@st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)
+def spike_episodes(path: str, filters: Filters) -> pd.DataFrame:
+    return call(path, "reads.spike_episodes", filters)
+
+
+@st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)
+def first_hour(path: str, filters: Filters) -> pd.Timestamp | None:
+    return call(path, "reads.first_hour", filters)
+
+
+@st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)
+def post_bounds(path: str, campaign_id: int) -> tuple[str | None, str | None]:
+    return call(path, "reads.post_bounds", campaign_id)
+
+# -- the Safety page ---------------------------------------------------------------------------
+
+@st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)
+def aimed_mentions(path: str, campaign_id: int, start: str, end: str, tracker_ids: tuple[int, ...] = (),
+                   min_score: float | None = None, max_score: float | None = None, reviewed: bool | None = None,
+                   limit: int = 200) -> pd.DataFrame:
+    return call(path, "safety.aimed_mentions", campaign_id, start, end, tracker_ids=tracker_ids, min_score=min_score,
+                max_score=max_score, reviewed=reviewed, limit=limit)
+
+
+@st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)
+def aimed_totals(path: str, campaign_id: int, start: str, end: str, threshold: float) -> pd.DataFrame:
+    return call(path, "safety.aimed_totals", campaign_id, start, end, threshold)
+
+
+@st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)
+def support_series(path: str, campaign_id: int, start: str, end: str, tz: str, threshold: float) -> pd.DataFrame:
+    return call(path, "safety.support_series", campaign_id, start, end, tz, threshold)
+
+
+@st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)
+def reviews(path: str, campaign_id: int) -> list[tuple]:
+    return call(path, "safety.reviews", campaign_id)
+
+
+@st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)
+def pile_on_alerts(path: str, campaign_id: int) -> pd.DataFrame:
+    return call(path, "safety.pile_on_alerts", campaign_id)
+
+
+@st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)
+def audit_view(path: str, campaign_id: int) -> pd.DataFrame:
+    return call(path, "safety.audit_view", campaign_id)
+
+
+@st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)
+def overruled(path: str, campaign_id: int) -> pd.DataFrame:
+    return call(path, "overruled", campaign_id)
+
+
+def evidence_rows(path: str, campaign_id: int, uids: list[str]) -> list[dict]:
+    """Not cached: an export reads the posts as they are at that moment."""
+    return call(path, "safety.evidence_rows", campaign_id, uids)
+
+
+def changed() -> None:
+    """After a write that moves numbers (a correction, a verdict, an acknowledgement, a reveal):
+    every cached read is dropped, so each page shows the change at once."""
+    st.cache_data.clear()
+
+
+@st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)
+def report_status(path: str, campaign_id: int, now: str) -> pd.DataFrame:
+    """Each call to action and event of a campaign: ready, drafted, with notes (as of `now`, the cache key)."""
+    from campaigns.model import to_datetime
+
+    return call(path, "reports.status", campaign_id, to_datetime(now))
+
+
+@st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)
+def report(path: str, kind: str, subject_id: int):
+    """The post-action report of one call to action or event (its notes are read fresh by the page)."""
+    return call(path, "reports.report", call(path, "reports.subject", kind, subject_id))
+
+
+@st.cache_data(ttl=REFRESH_SECONDS, show_spinner=False)
+def campaign_report(path: str, campaign_id: int):
+    return call(path, "reports.campaign_report", campaign_id)

@@ -6,13 +6,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import pandas as pd
+
 from campaigns import clock
-from campaigns.metrics import Filters
+from campaigns.metrics import CHANGE_BASE_MIN, Filters, buckets
 from campaigns.model import Campaign, iso_utc, to_datetime
 
 PRESETS = ("Last 24 hours", "Last 7 days", "Last 30 days", "Last 90 days", "Campaign to date", "Custom dates")
 DEFAULT_PRESET = "Last 7 days"
-SIDE_CHOICES = {"all": (), "ours": ("ours",), "opposing": ("opposing",)}
+# Our side first: headlines count it unless another side is chosen; "all" mixes them, on purpose only.
+SIDE_CHOICES = {"ours": ("ours",), "opposing": ("opposing",), "monitor": ("monitor",), "protect": ("protect",),
+                "all": ()}
+DEFAULT_SIDE = "ours"
 # Up to this many hours a chart shows hours; beyond, local days.
 HOURLY_UP_TO = 72
 
@@ -62,7 +67,7 @@ class Selection:
     tz: str = "UTC"
     preset: str = DEFAULT_PRESET
     platforms: tuple[str, ...] = ()
-    side: str = "all"
+    side: str = DEFAULT_SIDE
     now: datetime = field(default_factory=clock.now)
 
     @property
@@ -72,6 +77,16 @@ class Selection:
     @property
     def bucket(self) -> str:
         return "hour" if (self.end - self.start) <= timedelta(hours=HOURLY_UP_TO) else "day"
+
+    @property
+    def side_words(self) -> str:
+        """The side the headlines count, in words."""
+        return {"ours": "our side", "all": "every side"}.get(self.side, f"the {self.side} side")
+
+    def buckets(self) -> list[pd.Timestamp]:
+        """Every bucket label of the window, as reads.series labels them: a chart's full time axis,
+        so a bucket without posts is a gap, not a line drawn across it."""
+        return [b.label for b in buckets(self.start, self.end, self.tz, self.bucket)]
 
     def filters(self, campaign_id: int | None = None, *, sides: tuple[str, ...] | None = None) -> Filters:
         """Filters for a campaign (the selected one by default) over the chosen window."""
@@ -116,8 +131,24 @@ def format_share(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.0%}"
 
 
-def format_change(change: float | None) -> str | None:
-    """'+12%' ('+1.5%' under ten), or None when a change has no meaning (from zero, or unknown)."""
+def format_change(change: float | None, base: float | None = None) -> str | None:
+    """'+12%' ('+1.5%' under ten), or None when a change has no meaning (from zero, or unknown).
+
+    A change from a base under metrics.CHANGE_BASE_MIN says what it is from: '+2000% (from 6)'.
+    """
     if change is None:
         return None
-    return f"{change:+.1%}" if abs(change) < 0.1 else f"{change:+.0%}"
+    text = f"{change:+.1%}" if abs(change) < 0.1 else f"{change:+.0%}"
+    if base is not None and base < CHANGE_BASE_MIN:
+        text += f" (from {base:,.0f})"
+    return text
+
+
+def format_points(now: float | None, before: float | None, base: float | None = None) -> str | None:
+    """The change of a share in percentage points ('+3 pts'), with its base when that is small."""
+    if now is None or before is None:
+        return None
+    text = f"{(now - before) * 100:+.0f} pts"
+    if base is not None and base < CHANGE_BASE_MIN:
+        text += f" (from {base:,.0f} posts)"
+    return text

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from campaigns import clock
-from campaigns.model import Campaign, Mention, Tracker, iso_utc
+from campaigns import clock, safety
+from campaigns.model import Campaign, Mention, SafetySettings, Tracker, iso_utc
 from campaigns.privacy import pseudonym
 from campaigns.settings import Settings
 from campaigns.store import Store, UpsertResult
@@ -134,6 +134,9 @@ def demo_campaigns(starts: datetime, ends: datetime) -> list[DemoCampaign]:
         trackers=_trackers(ours=["#AntiSocialMedia", "#LoveSUs", "online abuse"], opposing=["#FreeSpeechSU"],
                            monitor=["yik yak"], protect=["@su_president", "@su_welfare"]),
         exclude=["giveaway"],
+        safety=SafetySettings(signposting=(
+            "Demo signposting: report abuse aimed at an officer to the SU's safeguarding lead "
+            "(safeguarding@example.org). For threats call the police on 101, or 999 in an emergency.")),
     )
     libraries = Campaign(
         slug="save-our-libraries", name="Save Our Libraries day of action",
@@ -149,6 +152,9 @@ def demo_campaigns(starts: datetime, ends: datetime) -> list[DemoCampaign]:
         starts_at=starts_at, timezone="Europe/London", retention_days=90,
         trackers=_trackers(ours=["#RespectOurCouncillors"], monitor=["#RiversideCouncil", "riverside council"],
                            protect=["@cllr_amina_khan", "@cllr_tom_reid"]),
+        safety=SafetySettings(signposting=(
+            "Demo signposting: the members' support officer is on 01632 960000 (a fictional number); "
+            "report threats to the police on 101, or 999 in an emergency.")),
     )
     for campaign in (antisocial, libraries, councillors):
         campaign.is_demo = True
@@ -388,4 +394,43 @@ def load_demo(store: Store, settings: Settings, *, seed: int = 7, mentions: int 
         if on_batch:
             on_batch(len(batch))
     load_plan(store, settings, demos, saved, starts, ends)
+    for campaign in saved:
+        # The demo's pile-ons happened before "now": look at all of it, not the last days.
+        safety.check_pile_ons(store, campaign, everything=True)
     return DemoResult(saved, totals, starts, ends)
+
+
+def expected_hourly(total: int, starts: datetime, ends: datetime, campaigns: int = 3) -> dict[str, dict[str, list[float]]]:
+    """What generate() draws, in expectation: per demo campaign (slug) and side, the mentions
+    expected in each hour from `starts` (index 0) to `ends`.
+
+    The demo states the bursts it made this way, so a report's figures can be checked against
+    them: it follows generate()'s own rules (each campaign's share of `total`, the hour weights,
+    and the sides an opposing push or a pile-on pulls posts to).
+    """
+    demos = demo_campaigns(starts, ends)[:campaigns] + extra_campaigns(campaigns, starts)
+    hours = []
+    cursor = starts
+    while cursor < ends:
+        hours.append(cursor)
+        cursor += timedelta(hours=1)
+    shares = sum(d.share for d in demos)
+    made = 0
+    expected: dict[str, dict[str, list[float]]] = {}
+    for index, demo in enumerate(demos):
+        count = round(total * demo.share / shares) if index < len(demos) - 1 else total - made
+        made += count
+        weights, opposing_lift = _hour_weights(demo, hours, starts, ends)
+        scale = count / sum(weights)
+        base = {side: weight / sum(demo.side_weights.values()) for side, weight in demo.side_weights.items()}
+        sides = {side: [] for side in base}
+        for weight, lift in zip(weights, opposing_lift, strict=True):
+            chance = dict(base)
+            if lift > 0.2 and "opposing" in chance:
+                chance = {side: p * (1 - lift) + (lift if side == "opposing" else 0.0) for side, p in chance.items()}
+            if demo.campaign.slug == "councillor-watch" and lift > 0.2:
+                chance = {side: p * 0.3 + (0.7 if side == "protect" else 0.0) for side, p in chance.items()}
+            for side, p in chance.items():
+                sides[side].append(scale * weight * p)
+        expected[demo.campaign.slug] = sides
+    return expected

@@ -15,17 +15,21 @@ from campaigns.errors import UnknownCampaign, ValidationError
 from campaigns.model import Campaign, Tracker, classify_term, parse_timezone, parse_when, term_of
 from campaigns.settings import load_dotenv_file
 from campaigns.store import Store
+from groundswell.alert_commands import COMMANDS as ALERT_COMMANDS
 from groundswell.collect_commands import collect, schedule, up
 from groundswell.context import Context, GroundswellGroup, pass_context, run_dashboard, table
 from groundswell.planner_commands import COMMANDS as PLANNER_COMMANDS
 from groundswell.posts_commands import COMMANDS as POSTS_COMMANDS
 from groundswell.privacy_commands import COMMANDS as PRIVACY_COMMANDS
+from groundswell.report_commands import report
+from groundswell.safety_commands import COMMANDS as SAFETY_COMMANDS
 from groundswell.user_commands import COMMANDS as USER_COMMANDS
 
 
 @click.group(cls=GroundswellGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--db", envvar="GROUNDSWELL_DB", metavar="PATH",
-              help="SQLite database file [env GROUNDSWELL_DB; default ./groundswell.db].")
+              help="SQLite database file [env GROUNDSWELL_DB; default ./groundswell.db]; also accepted after "
+                   "any command. Only init and demo create it.")
 @click.version_option(package_name="groundswell")
 @click.pass_context
 def cli(ctx, db):
@@ -49,7 +53,7 @@ def init(obj: Context, campaigns_file):
 
     Example: groundswell --db campaign.db init
     """
-    store = obj.store
+    store = obj.creating_store()
     applied = store.applied_migrations
     click.echo(f"database {store.path}: schema current" + (f" (applied {', '.join(applied)})" if applied else ""))
     path = Path(campaigns_file)
@@ -289,7 +293,7 @@ def _hint_rematch(store: Store, slugs: list[str]) -> None:
               help="x/twarc (X API v2 pages), reddit (listings), mastodon (statuses), bluesky (postViews), "
                    "4cat (NDJSON or CSV export), csv (the plain CSV in the README).")
 @click.option("--campaign", "slug", help="Match only against this campaign's trackers.")
-@click.option("--batch-size", default=1000, show_default=True, help="Posts per transaction.")
+@click.option("--batch-size", default=1000, show_default=True, help="Posts per transaction (at least 1).")
 @pass_context
 def import_command(obj: Context, file, fmt, slug, batch_size):
     """Load posts saved by other tools; a rerun updates counts and duplicates nothing.
@@ -301,6 +305,8 @@ def import_command(obj: Context, file, fmt, slug, batch_size):
 
     if fmt not in READERS:
         raise ImportFormatError(f"unknown format '{fmt}' (one of: {', '.join(sorted(READERS))})")
+    if batch_size < 1:
+        raise ValidationError(f"--batch-size must be at least 1, not {batch_size}")
     store = obj.store
     campaign_ids = [store.campaign(slug).id] if slug else None
     stored = 0
@@ -345,7 +351,7 @@ def demo(ctx, port, no_browser):
     if ctx.invoked_subcommand is not None:
         return
     obj: Context = ctx.obj
-    if not obj.store.campaigns():
+    if not obj.creating_store().campaigns():
         ctx.invoke(demo_load)
     else:
         click.echo(f"{obj.db_path} already holds campaigns; opening the dashboard")
@@ -371,10 +377,16 @@ def demo_load(obj: Context, seed, mentions, days, campaign_count, until):
         raise ValidationError("--mentions, --days and --campaigns must be at least 1")
     end = datetime.fromisoformat(parse_when(until).replace("Z", "+00:00")) if until else None
     with click.progressbar(length=mentions, label="generating demo mentions", file=sys.stderr) as bar:
-        result = load_demo(obj.store, obj.settings, seed=seed, mentions=mentions, days=days,
+        result = load_demo(obj.creating_store(), obj.settings, seed=seed, mentions=mentions, days=days,
                            campaigns=campaign_count, until=end, on_batch=bar.update)
     click.echo(f"loaded demo data: {len(result.campaigns)} campaign(s), {result.totals.received:,} mentions "
                f"from {result.starts:%Y-%m-%d} to {result.ends:%Y-%m-%d}")
+    # The demo's episodes are alerts on the Overview at once, as the scheduler would raise them.
+    from collectors import alerting
+
+    raised = alerting.check(obj.store, obj.settings, [obj.store.campaign(c.slug) for c in result.campaigns],
+                            now=result.ends)
+    click.echo(f"{len(raised)} alert(s) raised on the demo data; see them with: groundswell alerts list")
 
 
 # -- dashboard -------------------------------------------------------------------------------
@@ -431,5 +443,6 @@ def main() -> None:
 cli.add_command(collect)
 cli.add_command(schedule)
 cli.add_command(up)
-for command in (*PLANNER_COMMANDS, *POSTS_COMMANDS, *PRIVACY_COMMANDS, *USER_COMMANDS):
+for command in (*PLANNER_COMMANDS, *POSTS_COMMANDS, *PRIVACY_COMMANDS, *USER_COMMANDS, *SAFETY_COMMANDS, *ALERT_COMMANDS):
     cli.add_command(command)
+cli.add_command(report)

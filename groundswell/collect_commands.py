@@ -5,12 +5,21 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import click
 
 from campaigns import clock
 from campaigns.errors import ValidationError
+from campaigns.model import to_datetime
 from groundswell.context import Context, pass_context, run_dashboard, table
+
+# How long `up` waits for its scheduler to exit after SIGTERM before killing it.
+SCHEDULER_STOP_SECONDS = 8
+# Which result a source shows in the closing table when its runs ended differently: the worst.
+RESULT_ORDER = ("error", "stopped", "rate_limited", "partial", "ok")
 
 
 @click.command()
@@ -22,10 +31,13 @@ def collect(obj: Context, slug, source):
     """One pass over every source and campaign; each page is stored as it arrives.
 
     Sources without credentials are skipped with the variable they need. A pass that is
-    interrupted keeps what it stored; the next one continues from there.
+    interrupted (Ctrl-C, SIGTERM) stops within seconds and keeps what it stored; the next one
+    continues from there. Exits 1 when any source ended in error or the pass was stopped, so a
+    cron job can tell a failed pass from a good one.
 
     Example: groundswell collect --campaign antisocial --source mastodon
     """
+    from collectors.base import STOP
     from collectors.registry import NAMES, make_collector
     from collectors.runner import active_campaigns, run_source
 
@@ -50,26 +62,64 @@ def collect(obj: Context, slug, source):
         click.echo("nothing to collect: no source can run for these campaigns")
         return
     notes: dict[str, list[str]] = {}
-    with click.progressbar(tasks, label="collecting", file=sys.stderr,
-                           item_show_func=lambda t: f"{t[0]} {t[1].slug}" if t else "") as bar:
-        for name, campaign in bar:
-            result = run_source(store, settings, name, campaign, collector=collectors[name])
-            row = totals.setdefault(name, {"fetched": 0, "new": 0, "updated": 0, "errors": []})
-            row["fetched"] += result.fetched
-            row["new"] += result.new
-            row["updated"] += result.updated
-            row["errors"] += [f"{campaign.slug}: {e}" for e in result.errors]
-            notes.setdefault(name, [])
-            notes[name] += [n for n in result.notes if n not in notes[name]]
-    rows = [("source", "fetched", "new", "updated", "errors")]
+    failed: list[str] = []
+    with stop_on_signals():
+        with click.progressbar(tasks, label="collecting", file=sys.stderr,
+                               item_show_func=lambda t: f"{t[0]} {t[1].slug}" if t else "") as bar:
+            for name, campaign in bar:
+                if STOP.is_set():
+                    break
+                result = run_source(store, settings, name, campaign, collector=collectors[name])
+                row = totals.setdefault(name, {"fetched": 0, "new": 0, "updated": 0, "quarantined": 0,
+                                               "errors": [], "results": set()})
+                row["fetched"] += result.fetched
+                row["new"] += result.new
+                row["updated"] += result.updated
+                row["quarantined"] += result.quarantined
+                row["results"].add(result.status)
+                row["errors"] += [f"{campaign.slug}: {e}" for e in result.errors]
+                if result.quarantined:
+                    row["errors"].append(f"{campaign.slug}: {result.quarantined} record(s) quarantined "
+                                         f"(first: {result.first_rejected})")
+                if result.status == "error":
+                    failed.append(f"{name} ({campaign.slug})")
+                notes.setdefault(name, [])
+                notes[name] += [n for n in result.notes if n not in notes[name]]
+    rows = [("source", "fetched", "new", "updated", "errors", "result")]
     for name, row in totals.items():
-        rows.append((name, f"{row['fetched']:,}", f"{row['new']:,}", f"{row['updated']:,}", str(len(row["errors"]))))
-    table(rows)
+        worst = next(r for r in RESULT_ORDER if r in row["results"]) if row["results"] else "-"
+        rows.append((name, f"{row['fetched']:,}", f"{row['new']:,}", f"{row['updated']:,}", str(len(row["errors"])),
+                     worst))
+    if totals:
+        table(rows)
     for name, row in totals.items():
         for error in row["errors"]:
             click.echo(f"{name} error: {error}")
         for note in notes.get(name, []):
             click.echo(f"{name}: {note}")
+    if STOP.is_set():
+        raise click.ClickException("stopped before the pass finished; every page stored is kept and the "
+                                   "next collect continues from there")
+    if failed:
+        raise click.ClickException(f"{len(failed)} source run(s) ended in error: {', '.join(failed)}")
+
+
+@contextmanager
+def stop_on_signals() -> Iterator[None]:
+    """While the block runs, SIGTERM and Ctrl-C stop it within seconds (every wait ends, the run
+    is recorded as stopped) rather than killing it mid-write."""
+    from collectors.base import STOP, request_stop
+
+    STOP.clear()
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {number: signal.signal(number, request_stop) for number in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 @click.command()
@@ -99,12 +149,13 @@ def up(ctx, with_demo, port, no_browser):
     Example: groundswell up --demo
     """
     obj: Context = ctx.obj
-    if with_demo and not obj.store.campaigns():
-        from groundswell.context import demo_load
-
-        ctx.invoke(demo_load)
+    if with_demo and not obj.creating_store().campaigns():
+        # The command itself, as the group holds it: importing the command line from here would
+        # make a cycle.
+        ctx.invoke(ctx.find_root().command.commands["demo"].commands["load"])
     obj.store.migrate()
     command = [sys.executable, "-m", "groundswell", "--db", str(obj.db_path), "schedule"]
+    started_at = clock.now_iso()
     scheduler = subprocess.Popen(command)
     click.echo(f"scheduler started (process {scheduler.pid})")
 
@@ -118,9 +169,16 @@ def up(ctx, with_demo, port, no_browser):
         if scheduler.poll() is None:
             scheduler.send_signal(signal.SIGTERM)
             try:
-                scheduler.wait(timeout=60)
+                # It stops within seconds (every wait ends on SIGTERM); this bound is for a
+                # scheduler that hangs, and stays under Docker's 10 s and systemd's 90 s.
+                scheduler.wait(timeout=SCHEDULER_STOP_SECONDS)
             except subprocess.TimeoutExpired:
                 scheduler.kill()
+                scheduler.wait()
+                stopped = obj.store.stop_running_runs(
+                    started_at, "stopped: the scheduler did not exit after SIGTERM and was killed; "
+                    "its stored pages are kept")
+                click.echo(f"scheduler killed after {SCHEDULER_STOP_SECONDS} s; {stopped} run(s) recorded as stopped")
         click.echo("scheduler stopped")
 
 
@@ -141,7 +199,11 @@ def source_status(obj: Context) -> None:
         run = runs.get(name) or {}
         state = states.get(name) or {}
         limits = []
-        if state.get("rate_limited_until") and state["rate_limited_until"] > clock.now_iso():
+        now = clock.now_iso()
+        waiting = _waiting(state, now) or _waiting(states.get(f"refresh-{name}") or {}, now, "refresh ")
+        if waiting:
+            limits.append(waiting)
+        if state.get("rate_limited_until") and state["rate_limited_until"] > now:
             limits.append(f"rate limited until {state['rate_limited_until']}")
         if name == "x":
             used = store.source_usage("x")
@@ -162,3 +224,22 @@ def source_status(obj: Context) -> None:
         run = runs.get(name) or {}
         if run.get("error"):
             click.echo(f"{name} last error: {run['error'][:300]}")
+    total, latest = store.quarantined(limit=QUARANTINE_SHOWN)
+    if total:
+        click.echo(f"quarantined: {total:,} record(s) could not be read and were skipped"
+                   + (f" (latest {len(latest)})" if total > len(latest) else "") + ":")
+        for row in latest:
+            seen = f" (seen {row['times']} times)" if row["times"] > 1 else ""
+            click.echo(f"  {row['last_seen_at']} {row['source']} {row['location']}: {row['reason'][:300]}{seen}")
+
+
+QUARANTINE_SHOWN = 10
+
+
+def _waiting(state: dict, now: str, label: str = "") -> str | None:
+    """'waiting 42 s (until ...): why' while a source waits, else None."""
+    until = state.get("waiting_until")
+    if not until or until <= now:
+        return None
+    seconds = (to_datetime(until) - to_datetime(now)).total_seconds()
+    return f"{label}waiting {seconds:.0f} s (until {until}): {state.get('waiting_reason') or 'no reason given'}"

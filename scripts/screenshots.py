@@ -27,7 +27,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
-PAGES = ["Overview", "Traction", "Sentiment", "Sources"]
+PAGES = ["Overview", "Traction", "Tone", "Sources"]
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 
 

@@ -7,6 +7,7 @@ from click.testing import CliRunner
 
 from campaigns.campaign_file import EXAMPLE, dump_campaigns, load_campaigns
 from campaigns.errors import CampaignFileError
+from campaigns.store import Store
 from groundswell.cli import cli
 
 FULL = """\
@@ -60,10 +61,12 @@ def test_export_then_import_round_trips_exactly(tmp_path, db_path):
     source = tmp_path / "campaigns.yaml"
     source.write_text(FULL)
     runner = CliRunner()
+    other_db = tmp_path / "other.db"
+    for database in (db_path, other_db):  # only init and demo create a database
+        Store.open(database).close()
     assert runner.invoke(cli, ["--db", str(db_path), "campaign", "import", str(source)]).exit_code == 0
     exported = tmp_path / "exported.yaml"
     assert runner.invoke(cli, ["--db", str(db_path), "campaign", "export", "-o", str(exported)]).exit_code == 0
-    other_db = tmp_path / "other.db"
     assert runner.invoke(cli, ["--db", str(other_db), "campaign", "import", str(exported)]).exit_code == 0
     again = runner.invoke(cli, ["--db", str(other_db), "campaign", "export"]).output
     assert again == exported.read_text()

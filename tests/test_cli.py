@@ -51,7 +51,7 @@ def test_db_from_the_environment(tmp_path, monkeypatch):
     assert (tmp_path / "env.db").exists()
 
 
-def test_add_show_edit_list(db_path):
+def test_add_show_edit_list(store, db_path):
     run(db_path, "campaign", "add", "libs", "--name", "Save Our Libraries", "--timezone", "Europe/London",
         "--starts", "2026-05-01", "--ours", "#SaveOurLibraries", "--opposing", "#WastefulCouncil",
         "--protect", "@cllr_amina", "--goal-mentions", "500")
@@ -80,17 +80,17 @@ def test_add_show_edit_list(db_path):
      "unknown campaign 'nope'"),
     (["demo", "load", "--mentions", "0"], "must be at least 1"),
 ])
-def test_bad_input_is_one_line_and_exit_1(db_path, args, fragment):
+def test_bad_input_is_one_line_and_exit_1(store, db_path, args, fragment):
     one_line_error(run(db_path, *args, ok=False), fragment)
 
 
-def test_a_malformed_campaign_file_names_its_line(db_path, tmp_path):
+def test_a_malformed_campaign_file_names_its_line(store, db_path, tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("campaigns:\n  - slug: a\n    name: 'unclosed\n")
     one_line_error(run(db_path, "campaign", "import", str(bad), ok=False), "line")
 
 
-def test_a_bad_file_stores_no_campaign_at_all(db_path, tmp_path):
+def test_a_bad_file_stores_no_campaign_at_all(store, db_path, tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("campaigns:\n  - {slug: good, name: Good, starts: 2026-03-01}\n"
                    "  - {slug: bad, name: Bad, starts: 2026-03-01, timezone: Nowhere/Land}\n")
@@ -98,7 +98,7 @@ def test_a_bad_file_stores_no_campaign_at_all(db_path, tmp_path):
     assert Store.open(db_path).campaigns() == []
 
 
-def test_a_file_that_is_not_the_format_named(db_path, tmp_path):
+def test_a_file_that_is_not_the_format_named(store, db_path, tmp_path):
     not_x = tmp_path / "posts.jsonl"
     not_x.write_text('{"posts": [1, 2]}\n')
     one_line_error(run(db_path, "import", str(not_x), "--format", "x", ok=False), "not an X API v2 search page")
@@ -142,7 +142,7 @@ def test_not_a_database_file(tmp_path):
     one_line_error(run(db, "campaign", "list", ok=False), "file is not a database")
 
 
-def test_rematch_from_the_command_line(db_path, tmp_path):
+def test_rematch_from_the_command_line(store, db_path, tmp_path):
     import shutil
 
     shutil.copy(os.path.join(FIXTURES, "x", "search_pages.jsonl"), tmp_path / "pages.jsonl")

@@ -44,7 +44,7 @@ def test_collect_as_a_process_stores_the_timeline_and_prints_the_table(campaign_
     assert "reddit: skipped, set GROUNDSWELL_REDDIT_CLIENT_ID" in done.stdout
     assert "bluesky: skipped, set GROUNDSWELL_BLUESKY_HANDLE" in done.stdout
     table = [line.split() for line in done.stdout.splitlines() if line.startswith("mastodon ")]
-    assert table == [["mastodon", "86", "85", "1", "0"]]
+    assert table == [["mastodon", "86", "85", "1", "0", "ok"]]
     assert "collecting" in done.stderr  # the progress bar
     with Store.open(campaign_db) as store:
         assert store.count("mentions") == 85
@@ -62,7 +62,7 @@ def test_collect_again_updates_and_duplicates_nothing_then_status_reports_it(cam
         second = runner.invoke(cli, ["collect", "--source", "mastodon"])
     assert first.exit_code == 0 and second.exit_code == 0, second.output
     assert [line.split() for line in second.output.splitlines() if line.startswith("mastodon ")] == [
-        ["mastodon", "0", "0", "0", "0"]]
+        ["mastodon", "0", "0", "0", "0", "ok"]]
     status = runner.invoke(cli, ["status"])
     assert status.exit_code == 0
     row = next(line for line in status.output.splitlines() if line.startswith("mastodon "))
@@ -72,7 +72,7 @@ def test_collect_again_updates_and_duplicates_nothing_then_status_reports_it(cam
     assert "x needs GROUNDSWELL_X_BEARER_TOKEN" in status.output.splitlines()
 
 
-def test_collect_without_campaigns_is_one_line(db_path):
+def test_collect_without_campaigns_is_one_line(store):
     result = CliRunner().invoke(cli, ["collect"])
     assert result.exit_code == 1
     assert "no active campaigns" in result.output

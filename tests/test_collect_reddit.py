@@ -105,9 +105,19 @@ def test_500_then_success(store, settings, campaign, no_real_sleep):
 @responses.activate
 def test_malformed_body(store, settings, campaign):
     responses.post(TOKEN, json=fixture_json("reddit", "access_token.json"))
-    responses.get(SEARCH, json={"kind": "Listing", "data": {"children": [{"kind": "t3", "data": {"title": "x"}}]}})
+    responses.get(SEARCH, json={"kind": "Listing", "data": {"children": {"kind": "t3"}}})
     result = collect(store, settings, campaign)
     assert result.status == "error" and "not a Reddit search listing" in result.errors[0]
+
+
+@responses.activate
+def test_a_post_that_cannot_be_read_is_quarantined_not_fatal(store, settings, campaign):
+    responses.post(TOKEN, json=fixture_json("reddit", "access_token.json"))
+    responses.get(SEARCH, json={"kind": "Listing", "data": {"children": [{"kind": "t3", "data": {"title": "x"}}]}})
+    result = collect(store, settings, campaign)
+    assert result.status == "partial" and result.quarantined == 1
+    total, rows = store.quarantined()
+    assert total == 1 and rows[0]["field"] == "id" and rows[0]["source"] == "reddit"
 
 
 @responses.activate

@@ -11,7 +11,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from campaigns.metrics import Filters, net_sentiment
+from campaigns.metrics import OFFENSIVE_THRESHOLD, Filters, net_sentiment
 from campaigns.model import Campaign, Mention
 from campaigns.store import Store
 from dashboard import charts
@@ -70,14 +70,16 @@ def test_overview_tiles_equal_sql_for_every_campaign(demo_db, monkeypatch):
     with Store.open(demo_db) as opened:
         campaigns = [c for c in opened.campaigns() if c.status != "archived"]
         for nth, campaign in enumerate(campaigns):
+            # Headlines count our side by default.
             mentions, authors = opened.db.conn.execute(
                 "SELECT count(*), count(DISTINCT author_key) FROM mention_matches"
-                " WHERE campaign_id = ? AND created_at >= ? AND created_at < ?", [campaign.id, start, end],
+                " WHERE campaign_id = ? AND created_at >= ? AND created_at < ? AND side = 'ours'",
+                [campaign.id, start, end],
             ).fetchone()
             assert mentions > 0
             assert metric(at, "Mentions", nth) == f"{mentions:,}"
             assert metric(at, "Unique authors", nth) == f"{authors:,}"
-            _, reach = opened.reads.distinct_totals(Filters(campaign.id, start, end))
+            _, reach = opened.reads.distinct_totals(Filters(campaign.id, start, end, sides=("ours",)))
             assert metric(at, "Potential reach", nth) == f"{reach:,}"
     assert "demo data" in " ".join(s.value for s in at.subheader)
     assert at.warning[0].value.startswith("Demo data")
@@ -90,7 +92,7 @@ def test_traction_tiles_and_charts_match_the_store(demo_db, monkeypatch):
     campaign_id, start, end = window(at)
     mentions, engagement = sql_one(
         demo_db, "SELECT count(*), sum(engagement) FROM mention_matches WHERE campaign_id = ?"
-        " AND created_at >= ? AND created_at < ?", [campaign_id, start, end])
+        " AND created_at >= ? AND created_at < ? AND side = 'ours'", [campaign_id, start, end])
     assert metric(at, "Mentions") == f"{mentions:,}"
     assert metric(at, "Engagement") == f"{engagement:,}"
     ours, opposing = sql_one(
@@ -102,12 +104,12 @@ def test_traction_tiles_and_charts_match_the_store(demo_db, monkeypatch):
     drawn = {trace["name"]: sum(trace["y"]) for trace in spec["data"]}
     for platform, originals, reposts in Store.open(demo_db).db.conn.execute(
         "SELECT platform, sum(is_repost = 0), sum(is_repost) FROM mention_matches WHERE campaign_id = ?"
-        " AND created_at >= ? AND created_at < ? GROUP BY platform", [campaign_id, start, end]):
+        " AND created_at >= ? AND created_at < ? AND side = 'ours' GROUP BY platform", [campaign_id, start, end]):
         assert drawn[f"{platform} original"] == originals
         assert drawn[f"{platform} reposts"] == reposts
     assert "Time (Europe/London)" in spec["layout"]["xaxis"]["title"]["text"]
 
-    found = Store.open(demo_db).reads.spikes(Filters(campaign_id, start, end))
+    found = Store.open(demo_db).reads.spike_episodes(Filters(campaign_id, start, end, sides=("ours",)))
     assert len(found) > 0, "the demo data has bursts"
     # Spike markers; the planner's actions, events and opposing pushes are marked beside them.
     marker_lines = [s for s in spec["layout"].get("shapes", [])
@@ -116,18 +118,19 @@ def test_traction_tiles_and_charts_match_the_store(demo_db, monkeypatch):
 
     top = at.dataframe[0].value
     best = sql_one(demo_db, "SELECT max(engagement) FROM mention_matches WHERE campaign_id = ? AND is_repost = 0"
-                   " AND created_at >= ? AND created_at < ?", [campaign_id, start, end])[0]
+                   " AND created_at >= ? AND created_at < ? AND side = 'ours'", [campaign_id, start, end])[0]
     assert top.iloc[0]["engagement"] == best
     assert top.iloc[0]["url"].startswith("https://example.org/demo/")
 
     tags = figure(at, "hashtags")["data"][0]
-    top_tag, count = sql_one(demo_db, "SELECT tag, count(*) AS n FROM mention_hashtags WHERE campaign_id = ?"
-                             " AND created_at >= ? AND created_at < ? GROUP BY tag ORDER BY n DESC, tag LIMIT 1",
-                             [campaign_id, start, end])
-    assert tags["y"][-1] == f"#{top_tag}" and tags["x"][-1] == count
+    top_tag, count = sql_one(demo_db, "SELECT h.tag, count(*) AS n FROM mention_hashtags h JOIN mention_matches mm"
+                             " ON mm.mention_uid = h.mention_uid AND mm.campaign_id = h.campaign_id"
+                             " WHERE h.campaign_id = ? AND h.created_at >= ? AND h.created_at < ? AND mm.side = 'ours'"
+                             " GROUP BY h.tag ORDER BY n DESC, h.tag LIMIT 1", [campaign_id, start, end])
+    assert tags["name"] == "ours" and tags["y"][-1] == f"#{top_tag}" and tags["x"][-1] == count
 
     reach = figure(at, "reach")["data"][0]["y"]
-    _, total_reach = Store.open(demo_db).reads.distinct_totals(Filters(campaign_id, start, end))
+    _, total_reach = Store.open(demo_db).reads.distinct_totals(Filters(campaign_id, start, end, sides=("ours",)))
     assert reach[-1] == total_reach
     assert metric(at, "Potential reach") == f"{total_reach:,}"
     assert len(at.get("download_button")) >= 7
@@ -172,16 +175,17 @@ def test_sentiment_page_tiles_and_extremes_match_sql(demo_db, monkeypatch):
     monkeypatch.setenv("GROUNDSWELL_DB", str(demo_db))
     at = page(app(), "sentiment")
     campaign_id, start, end = window(at)
-    where = "campaign_id = ? AND created_at >= ? AND created_at < ?"
+    where = "campaign_id = ? AND created_at >= ? AND created_at < ? AND side = 'ours'"
     params = [campaign_id, start, end]
     positive, negative, scored, abusive, mentions = sql_one(
-        demo_db, "SELECT sum(sentiment >= 0.05), sum(sentiment <= -0.05), count(sentiment), sum(abuse >= 0.5),"
+        demo_db, "SELECT sum(sentiment >= 0.05), sum(sentiment <= -0.05), count(sentiment),"
+        f" sum(abuse >= {OFFENSIVE_THRESHOLD}),"
         f" count(*) FROM mention_matches WHERE {where}", params)
-    assert metric(at, "Net sentiment") == f"{net_sentiment(positive, negative):+.2f}"
+    assert metric(at, "Net tone, ours") == f"{net_sentiment(positive, negative):+.2f}"
     assert f"rests on {scored:,} scored posts" in [c.value for c in at.caption]
     assert metric(at, "Positive") == f"{positive:,}"
     assert metric(at, "Negative") == f"{negative:,}"
-    assert metric(at, "Abusive share") == f"{abusive / mentions:.0%}"
+    assert metric(at, "Offensive language") == f"{abusive / mentions:.0%}"
     lowest = sql_one(demo_db, f"SELECT min(sentiment) FROM mention_matches WHERE {where} AND is_repost = 0", params)[0]
     highest = sql_one(demo_db, f"SELECT max(sentiment) FROM mention_matches WHERE {where} AND is_repost = 0", params)[0]
     tables = [frame.value for frame in at.dataframe]
@@ -222,7 +226,7 @@ def test_campaign_with_no_mentions_shows_zeros_and_na(demo_copy):
             assert metric(at, "Potential reach") == "n/a"
             assert metric(at, "Share of voice") == "n/a"
         if name == "sentiment":
-            assert metric(at, "Net sentiment") == "n/a"
+            assert metric(at, "Net tone, ours") == "n/a"
             assert "rests on 0 scored posts" in [c.value for c in at.caption]
 
 
@@ -245,6 +249,8 @@ def test_every_page_works_on_an_empty_database(db_path):
 
 def test_overview_lists_open_alerts_and_copes_without_the_alerts_table(demo_copy):
     with Store.open(demo_copy) as opened, opened.db.conn:
+        # The demo's own pile-on alerts, seen already, so only the one below is open.
+        opened.db.conn.execute("UPDATE alerts SET acknowledged_at = '2026-11-20T00:00:00Z'")
         opened.db.conn.execute("INSERT INTO alerts (campaign_id, kind, at, detail) VALUES"
                                " (2, 'spike', '2026-11-19T10:00:00Z', '84 mentions in an hour')")
         opened.db.conn.execute("INSERT INTO alerts (campaign_id, kind, at, detail, acknowledged_at) VALUES"

@@ -184,7 +184,7 @@ def test_zeeschuimer_x_items_import_with_their_originals(db_path):
                                               "Mastodon items (expected a 4CAT item)")
 
 
-def test_a_4cat_csv_from_a_source_of_no_known_platform_is_refused_row_by_row(db_path, tmp_path):
+def test_a_4cat_csv_from_a_source_of_no_known_platform_is_refused_row_by_row(store, db_path, tmp_path):
     path = tmp_path / "telegram.csv"
     path.write_text("id,thread_id,timestamp,body,author,url\n"
                     "5,5,2026-11-20 08:00:00,hello,chan,https://t.me/chan/5\n"

@@ -115,7 +115,7 @@ def test_a_bluesky_post_from_a_csv_with_its_at_uri_is_the_api_post(db_path, tmp_
 
 # -- times ------------------------------------------------------------------------------------
 
-def test_a_date_without_a_time_is_refused_with_its_row(db_path, tmp_path):
+def test_a_date_without_a_time_is_refused_with_its_row(store, db_path, tmp_path):
     path = write(tmp_path / "d.csv", "platform,id,created_at,text\n"
                  "x,21,2026-11-20,Strike #ClimateStrike\nx,22,2026-11-20T09:00:00Z,Strike #ClimateStrike\n")
     result = CliRunner().invoke(cli, ["import", str(path), "--format", "csv"])
@@ -245,7 +245,7 @@ def test_a_reddit_comment_has_no_replies_of_its_thread_and_an_address_of_its_own
 
 # -- columns and platforms ---------------------------------------------------------------------
 
-def test_columns_not_understood_are_named_in_the_summary(db_path, tmp_path):
+def test_columns_not_understood_are_named_in_the_summary(store, db_path, tmp_path):
     path = write(tmp_path / "p.csv", "platform,id,created_at,text,likes,sentiment_score,Retweets\n"
                  "x,31,2026-11-20T09:00:00Z,#ClimateStrike,1,0.5,3\n")
     result = CliRunner().invoke(cli, ["import", str(path), "--format", "csv"])
@@ -253,7 +253,7 @@ def test_columns_not_understood_are_named_in_the_summary(db_path, tmp_path):
     assert "columns not understood, so not read: sentiment_score, Retweets" in result.output
 
 
-def test_a_plain_csv_row_of_an_unknown_platform_is_refused_not_invented(db_path, tmp_path):
+def test_a_plain_csv_row_of_an_unknown_platform_is_refused_not_invented(store, db_path, tmp_path):
     path = write(tmp_path / "p.csv", "platform,id,created_at,text\n4cat,41,2026-11-20T09:00:00Z,hi\n"
                  "x,42,2026-11-20T09:00:00Z,hi\n")
     result = CliRunner().invoke(cli, ["import", str(path), "--format", "csv"])

@@ -82,7 +82,7 @@ def test_twarc_csv_and_its_json_give_the_same_posts_reposts_authors_and_engageme
 
 
 @pytest.mark.realworld
-def test_the_import_summary_says_what_twarc_csv_leaves_out(realworld, db_path):
+def test_the_import_summary_says_what_twarc_csv_leaves_out(realworld, store, db_path):
     result = CliRunner().invoke(cli, ["import", str(realworld / "twarc-csv" / "brexit.csv"), "--format", "twarc"])
     assert result.exit_code == 0, result.output
     assert "imported 135 post(s)" in result.output
@@ -127,7 +127,7 @@ def test_a_twarc_csv_row_reads_dotted_columns_breaks_and_entities(tmp_path, db_p
     assert original["author_followers"] is None
 
 
-def test_a_csv_that_is_not_twarc_csv_is_refused_in_one_line(tmp_path, db_path):
+def test_a_csv_that_is_not_twarc_csv_is_refused_in_one_line(tmp_path, store, db_path):
     path = tmp_path / "other.csv"
     path.write_text("tweet_id,when,words\n1,2021-09-22,hello\n")
     result = CliRunner().invoke(cli, ["import", str(path), "--format", "twarc"])

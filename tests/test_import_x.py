@@ -31,6 +31,7 @@ def invoke(db, *args):
 
 @pytest.fixture
 def campaign_db(db_path, tmp_path):
+    Store.open(db_path).close()  # only init and demo create a database
     (tmp_path / "c.yaml").write_text(CAMPAIGN)
     assert invoke(db_path, "campaign", "import", str(tmp_path / "c.yaml")).exit_code == 0
     return db_path
@@ -118,7 +119,7 @@ def expected_from_file(path: Path):
 
 @pytest.mark.realworld
 @pytest.mark.parametrize("name,tag", [("brexit", "brexit"), ("kpop", "kpop")])
-def test_real_twarc_pages(realworld, db_path, tmp_path, name, tag):
+def test_real_twarc_pages(realworld, store, db_path, tmp_path, name, tag):
     path = realworld / "twarc-csv" / f"{name}.jsonl"
     (tmp_path / "c.yaml").write_text(f"campaigns:\n  - {{slug: {name}, name: {name}, starts: 2021-09-01, "
                                      f"track: {{ours: ['#{tag}']}}}}\n")

@@ -15,6 +15,7 @@ BEFORE_THE_PLAN = "2030-04-20T12:00:00Z"  # the clock while the plan is made, wh
 @pytest.fixture
 def run(db_path, monkeypatch):
     monkeypatch.setenv("GROUNDSWELL_NOW", BEFORE_THE_PLAN)
+    Store.open(db_path).close()  # only init and demo create a database
     runner = CliRunner()
 
     def invoke(*args):

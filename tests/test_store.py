@@ -25,7 +25,7 @@ def direct_rollup(conn):
     return conn.execute(
         "SELECT campaign_id, substr(created_at, 1, 13) || ':00:00Z', platform, side, count(*), sum(is_repost),"
         " sum(engagement), round(sum(coalesce(sentiment, 0)), 6), sum(sentiment >= 0.05), sum(sentiment <= -0.05),"
-        " sum(abuse >= 0.5) FROM mention_matches GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4"
+        f" sum(abuse >= {metrics.OFFENSIVE_THRESHOLD}) FROM mention_matches GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4"
     ).fetchall()
 
 

@@ -16,15 +16,19 @@ from campaigns.clock import now_iso
 from campaigns.errors import StoreError
 from campaigns.matching import Matcher
 from campaigns.settings import DEFAULT_DB, resolve_db_path
+from campaigns.store.alerts import Alerts
 from campaigns.store.audit import AuditVerbs
 from campaigns.store.campaigns import CampaignVerbs
+from campaigns.store.corrections import CorrectionVerbs
 from campaigns.store.mentions import MENTION_COLUMNS, MentionVerbs, UpsertResult, hour_of
 from campaigns.store.migrations import migrations
 from campaigns.store.plan import Plan
 from campaigns.store.posts import Posts
 from campaigns.store.reads import Reads
+from campaigns.store.reports import Reports
 from campaigns.store.retention import ForgetResult, PurgeResult, RetentionVerbs
 from campaigns.store.runs import RunVerbs
+from campaigns.store.safety import Safety
 from campaigns.store.users import UserVerbs
 
 # Raised by SQLite itself; the verbs turn what a user can cause into StoreError, and the command
@@ -35,11 +39,12 @@ __all__ = ["DatabaseError", "ForgetResult", "PurgeResult", "DEFAULT_DB", "MENTIO
            "resolve_db_path"]
 
 
-class Store(CampaignVerbs, MentionVerbs, RunVerbs, RetentionVerbs, UserVerbs, AuditVerbs):
+class Store(CampaignVerbs, MentionVerbs, RunVerbs, RetentionVerbs, UserVerbs, AuditVerbs, CorrectionVerbs):
     """One SQLite database holding every campaign, mention and plan.
 
-    Verbs on campaigns, mentions, runs and the audit log are methods; the plan's are on
-    `store.plan`, the dashboard's reads on `store.reads`, the posts stream's on `store.posts`.
+    Verbs on campaigns, mentions, runs, corrections and the audit log are methods; the plan's
+    are on `store.plan`, the dashboard's reads on `store.reads`, the posts stream's on
+    `store.posts`, the safety desk's on `store.safety`, post-action reports on `store.reports`.
     """
 
     def __init__(self, db: sqlite_utils.Database, path: Path | None = None, *, readonly: bool = False):
@@ -49,11 +54,15 @@ class Store(CampaignVerbs, MentionVerbs, RunVerbs, RetentionVerbs, UserVerbs, Au
         self.readonly = readonly
         self._matcher: Matcher | None = None
         self._matcher_version: tuple | None = None
+        self._protected = None
         self.applied_migrations: list[str] = []
         self._forgotten: set[str] | None = None
         self.plan = Plan(self)
         self.reads = Reads(self)
         self.posts = Posts(self)
+        self.safety = Safety(self)
+        self.reports = Reports(self)
+        self.alerts = Alerts(self)
 
     # -- opening ---------------------------------------------------------------------------
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 
+from campaigns.alert_settings import AlertSettings
 from campaigns.clock import now_iso
 from campaigns.errors import UnknownCampaign
-from campaigns.model import Campaign, Tracker, classify_term
+from campaigns.model import Campaign, SafetySettings, Tracker, classify_term
+from campaigns.safety import threshold_of
+from campaigns.store.safety import recount_offensive
 
 
 class CampaignVerbs:
@@ -27,12 +30,19 @@ class CampaignVerbs:
             "goal_reach": campaign.goal_reach, "retention_days": campaign.retention_days,
             "platforms": json.dumps(campaign.platforms), "exclude": json.dumps(campaign.exclude),
             "feeds": json.dumps(campaign.feeds), "is_demo": int(campaign.is_demo), "updated_at": now,
+            "offensive_threshold": campaign.safety.offensive_threshold,
+            "pile_on_authors": campaign.safety.pile_on_authors, "pile_on_minutes": campaign.safety.pile_on_minutes,
+            "signposting": campaign.safety.signposting or "",
         }
         conn = self.conn
         with conn:
-            existing = conn.execute("SELECT id FROM campaigns WHERE slug = ?", [campaign.slug]).fetchone()
+            existing = conn.execute("SELECT id, offensive_threshold FROM campaigns WHERE slug = ?",
+                                    [campaign.slug]).fetchone()
             if existing:
                 campaign_id = existing[0]
+                if existing[1] != campaign.safety.offensive_threshold:
+                    # The roll-up counted offensive posts at the old threshold.
+                    recount_offensive(conn, campaign_id, threshold_of(campaign))
                 conn.execute(
                     f"UPDATE campaigns SET {', '.join(f'{k} = ?' for k in row)} WHERE id = ?",
                     [*row.values(), campaign_id],
@@ -62,6 +72,8 @@ class CampaignVerbs:
                         "INSERT INTO trackers (campaign_id, kind, value, side, position) VALUES (?, ?, ?, ?, ?)",
                         [campaign_id, *key, position],
                     )
+        if campaign.alerts is not None:
+            self.alerts.save_settings(campaign_id, AlertSettings.from_dict(campaign.alerts))
         self._matcher = None
         return self.campaign(campaign.slug)
 
@@ -102,6 +114,10 @@ class CampaignVerbs:
             goal_reach=data["goal_reach"], retention_days=data["retention_days"],
             platforms=json.loads(data["platforms"]), exclude=json.loads(data["exclude"]),
             feeds=json.loads(data["feeds"]), is_demo=bool(data["is_demo"]), trackers=trackers,
+            safety=SafetySettings(offensive_threshold=data["offensive_threshold"],
+                                  pile_on_authors=data["pile_on_authors"], pile_on_minutes=data["pile_on_minutes"],
+                                  signposting=data["signposting"]),
+            alerts=alert_settings.to_dict() if (alert_settings := self.alerts.settings(data["id"])) else None,
         )
 
     def add_tracker(self, slug: str, term: str, side: str) -> Campaign:

@@ -8,11 +8,14 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 
 from campaigns.clock import now_iso
+from campaigns.corrections import effective_abuse, effective_sentiment
 from campaigns.errors import StoreError
-from campaigns.matching import Matcher
-from campaigns.metrics import NEGATIVE_AT, POSITIVE_AT, ROLLUP_SUMS, is_abusive, sentiment_class
+from campaigns.matching import Match, Matcher
+from campaigns.metrics import NEGATIVE_AT, POSITIVE_AT, ROLLUP_SUMS, is_offensive, sentiment_class
 from campaigns.model import Mention
 from campaigns.privacy import is_forgotten
+from campaigns.safety import ProtectedAccounts
+from campaigns.targeting import aimed_at, author_of, context_score
 
 MENTION_COLUMNS = (
     "uid", "platform", "native_id", "url", "created_at", "collected_at", "author_key",
@@ -45,6 +48,13 @@ _UPSERT_HOURLY = (
     "ON CONFLICT(campaign_id, hour, platform, side) DO UPDATE SET "
     + ", ".join(f"{c} = {c} + excluded.{c}" for c in _HOURLY_COLUMNS)
 )
+
+
+def upsert_hourly(conn, rows) -> None:
+    """Add (campaign_id, hour, platform, side, *ROLLUP_SUMS) rows to the roll-up."""
+    conn.executemany(_UPSERT_HOURLY, rows)
+
+
 # The tone histogram's slices of -1..1 (store.reads.sentiment_histogram) and the roll-up's
 # column per (class, slice) a score can fall in, as migration 0013_tone_slots made them.
 TONE_SLOTS = 20
@@ -165,8 +175,10 @@ class UpsertResult:
         return self
 
 
-def contribution(is_new_match: bool, is_repost: bool, engagement: int | None, sentiment, abuse, impressions):
-    """What one matched post adds to its roll-up hour, in ROLLUP_SUMS order."""
+def contribution(is_new_match: bool, is_repost: bool, engagement: int | None, sentiment, abuse, impressions,
+                 threshold: float) -> list:
+    """What one matched post adds to its roll-up hour, in ROLLUP_SUMS order; only a new match
+    adds to the counts, and `abuse` counts as offensive at the campaign's `threshold`."""
     cls = sentiment_class(sentiment)
     return [
         1 if is_new_match else 0,
@@ -177,7 +189,7 @@ def contribution(is_new_match: bool, is_repost: bool, engagement: int | None, se
         1 if cls == "positive" else 0,
         1 if cls == "negative" else 0,
         1 if cls == "neutral" else 0,
-        1 if is_abusive(abuse) else 0,
+        1 if is_offensive(abuse, threshold) else 0,
         impressions or 0,
         0 if impressions is None else 1,
         0 if engagement is None else 1,
@@ -201,9 +213,16 @@ class MentionVerbs:
             " (SELECT count(*) || '/' || coalesce(max(id), 0) FROM trackers)"
         ).fetchone())
         if self._matcher is None or version != self._matcher_version:
-            self._matcher = Matcher(self.campaigns(include_archived=False))
+            listening = self.campaigns(include_archived=False)
+            self._matcher = Matcher(listening)
+            self._protected = ProtectedAccounts.of(listening)
             self._matcher_version = version
         return self._matcher
+
+    def protected_accounts(self) -> ProtectedAccounts:
+        """The listening campaigns' protected accounts and offensive-language thresholds."""
+        self.matcher()
+        return self._protected
 
     def upsert_mentions(
         self,
@@ -221,6 +240,12 @@ class MentionVerbs:
         match demo campaigns only; all others match real campaigns only. `cursor`, as (collector,
         scope, values), is saved in the same transaction, so a crash never leaves a cursor
         ahead of the mentions it stands for.
+
+        Each match holds what its campaign counts: the offensive-language score in context
+        (campaigns.targeting), and the tone and verdict a person corrected, which storing the
+        post again never undoes. A post aimed at a protected account (a reply to one of its
+        posts, an @-mention, a link to one of its posts) is recorded in protected_mentions, and
+        belongs to the campaign even when no tracker met it.
         """
         batch: dict[str, Mention] = {}
         for mention in mentions:
@@ -237,24 +262,43 @@ class MentionVerbs:
             return result
         conn = self.conn
         matcher = self.matcher()
+        protected = self._protected
         only = set(campaign_ids) if campaign_ids is not None else None
         uids = list(batch)
         old_rows = {}
         old_matches: dict[str, dict[int, tuple]] = defaultdict(dict)
+        old_aimed: set[tuple[str, int]] = set()
+        replied: dict[str, set[int]] = defaultdict(set)
         for chunk in _chunks(uids, 500):
             marks = ", ".join("?" * len(chunk))
             for row in conn.execute(
                 f"SELECT uid, engagement, sentiment, abuse, impressions, author_followers, audience_size, "
-                f"likes, reposts, replies, quotes FROM mentions WHERE uid IN ({marks})", chunk,
+                f"likes, reposts, replies, quotes, text FROM mentions WHERE uid IN ({marks})", chunk,
             ):
                 old_rows[row[0]] = row
             for row in conn.execute(
-                f"SELECT mention_uid, campaign_id, side, reach_value FROM mention_matches "
-                f"WHERE mention_uid IN ({marks})", chunk,
+                f"SELECT mention_uid, campaign_id, side, reach_value, engagement, sentiment, abuse, tone_fix, verdict "
+                f"FROM mention_matches WHERE mention_uid IN ({marks})", chunk,
             ):
                 old_matches[row[0]][row[1]] = row
+            if protected.handles:
+                old_aimed.update(conn.execute(
+                    f"SELECT mention_uid, campaign_id FROM protected_mentions WHERE via != 'own' "
+                    f"AND mention_uid IN ({marks})", chunk).fetchall())
+        parents = list({m.reply_to_uid for m in batch.values() if m.reply_to_uid})
+        if protected.handles and parents:
+            for chunk in _chunks(parents, 500):
+                for parent, tracker_id in conn.execute(
+                    f"SELECT mention_uid, tracker_id FROM protected_mentions WHERE via = 'own' "
+                    f"AND mention_uid IN ({', '.join('?' * len(chunk))})", chunk,
+                ):
+                    replied[parent].add(tracker_id)
+            # A reply and the account's own post it answers can arrive in one batch.
+            for m in batch.values():
+                for tracker_id in protected.handles.get(author_of(m.author_handle or m.author_key) or "", ()):
+                    replied[m.uid].add(tracker_id)
         collected_at = now_iso()
-        mention_rows, match_rows, match_updates, tracker_rows, tag_rows = [], [], [], [], []
+        mention_rows, match_rows, match_updates, tracker_rows, tag_rows, target_rows = [], [], [], [], [], []
         hourly: dict[tuple, list] = {}
         # A match changed later moves the tone slots and spans by trigger (0013_tone_slots).
         new_matches = _NewMatches()
@@ -266,6 +310,11 @@ class MentionVerbs:
                     totals[i] += value
             else:
                 hourly[key] = values
+
+        def wanted(campaign_id: int) -> bool:
+            # Demo posts belong to demo campaigns only, and real posts never to a demo campaign,
+            # so nothing collected is ever shown under a "demo data" label, or the reverse.
+            return (campaign_id in matcher.demo_ids) == is_demo and (only is None or campaign_id in only)
 
         for uid, m in batch.items():
             old = old_rows.get(uid)
@@ -287,10 +336,22 @@ class MentionVerbs:
             else:
                 result.updated += 1
             found, tags = matcher.match(m)
-            # Demo posts belong to demo campaigns only, and real posts never to a demo campaign,
-            # so nothing collected is ever shown under a "demo data" label, or the reverse.
-            found = [f for f in found if (f.campaign_id in matcher.demo_ids) == is_demo
-                     and (only is None or f.campaign_id in only)]
+            found = [f for f in found if wanted(f.campaign_id)]
+            # The text the rules read: this time's, else the stored one (none once purged).
+            text = m.text or (old[11] if old else None) or ""
+            aimed: dict[int, dict[int, str]] = defaultdict(dict)
+            own: dict[int, list[int]] = defaultdict(list)
+            if protected.handles:
+                author = author_of(m.author_handle or m.author_key)
+                for tracker_id, via in aimed_at(text, m.mentioned, m.is_repost, author, protected.handles,
+                                                replied.get(m.reply_to_uid, set())).items():
+                    aimed[protected.campaign_of[tracker_id]][tracker_id] = via
+                for tracker_id in protected.handles.get(author or "", ()):
+                    own[protected.campaign_of[tracker_id]].append(tracker_id)
+                matched = {f.campaign_id for f in found}
+                for campaign_id, targets in aimed.items():
+                    if campaign_id not in matched and wanted(campaign_id) and matcher.allows(campaign_id, m, tags):
+                        found.append(Match(campaign_id, "protect", tuple(sorted(targets))))
             if not found and not old_matches.get(uid):
                 result.unmatched += 1
             reach_key = m.audience_key or m.author_key
@@ -300,30 +361,50 @@ class MentionVerbs:
             abuse = m.abuse if m.abuse is not None else (old[3] if old else None)
             impressions = m.impressions if m.impressions is not None else (old[4] if old else None)
             for match in found:
-                previous = old_matches.get(uid, {}).get(match.campaign_id)
+                campaign_id = match.campaign_id
+                previous = old_matches.get(uid, {}).get(campaign_id)
+                threshold = protected.threshold(campaign_id)
                 for tracker_id in match.tracker_ids:
-                    tracker_rows.append((tracker_id, uid, match.campaign_id, m.created_at))
+                    tracker_rows.append((tracker_id, uid, campaign_id, m.created_at))
+                for tracker_id, via in aimed.get(campaign_id, {}).items():
+                    target_rows.append((uid, campaign_id, tracker_id, via, m.created_at))
+                for tracker_id in own.get(campaign_id, ()):
+                    target_rows.append((uid, campaign_id, tracker_id, "own", m.created_at))
+                side = previous[2] if previous else match.side
+                is_aimed = bool(aimed.get(campaign_id)) or (uid, campaign_id) in old_aimed
+                tone_fix, verdict = (previous[7], previous[8]) if previous else (None, None)
+                counted_sentiment = effective_sentiment(sentiment, tone_fix)
+                if text or previous is None:
+                    in_context = context_score(abuse, text, aimed=is_aimed, our_side=side == "ours")
+                else:
+                    # A purged post's text is gone: its score in context stays what it was.
+                    in_context = previous[6]
+                counted_abuse = effective_abuse(in_context, verdict)
                 if previous is None:
                     result.matched += 1
                     match_rows.append((
-                        uid, match.campaign_id, match.side, m.platform, m.created_at, m.author_key,
-                        reach_key, reach_value, 1 if m.is_repost else 0, engagement, sentiment, abuse,
+                        uid, campaign_id, match.side, m.platform, m.created_at, m.author_key,
+                        reach_key, reach_value, 1 if m.is_repost else 0, engagement, counted_sentiment,
+                        counted_abuse,
                     ))
                     for tag in tags:
-                        tag_rows.append((uid, match.campaign_id, tag, m.created_at))
-                    bump((match.campaign_id, hour, m.platform, match.side),
-                         contribution(True, m.is_repost, engagement, sentiment, abuse, impressions))
-                    new_matches.add(match.campaign_id, hour, m.platform, match.side, m.created_at, m.author_key,
-                                    reach_key, reach_value, sentiment)
+                        tag_rows.append((uid, campaign_id, tag, m.created_at))
+                    bump((campaign_id, hour, m.platform, match.side),
+                         contribution(True, m.is_repost, engagement, counted_sentiment, counted_abuse, impressions,
+                                      threshold))
+                    new_matches.add(campaign_id, hour, m.platform, match.side, m.created_at, m.author_key,
+                                    reach_key, reach_value, counted_sentiment)
                 else:
-                    # Seen again: move the roll-up by what changed, on the side it was counted.
-                    side = previous[2]
-                    before = contribution(False, m.is_repost, old[1], old[2], old[3], old[4])
-                    after = contribution(False, m.is_repost, engagement, sentiment, abuse, impressions)
+                    # Seen again: move the roll-up by what changed, on the side it was counted,
+                    # from what the match counted before.
+                    before = contribution(False, m.is_repost, old[1], previous[5], previous[6], old[4], threshold)
+                    after = contribution(False, m.is_repost, engagement, counted_sentiment, counted_abuse,
+                                         impressions, threshold)
                     delta = [a - b for a, b in zip(after, before, strict=True)]
                     if any(delta):
-                        bump((match.campaign_id, hour, m.platform, side), delta)
-                    match_updates.append((engagement, reach_value, sentiment, abuse, uid, match.campaign_id))
+                        bump((campaign_id, hour, m.platform, side), delta)
+                    match_updates.append((engagement, reach_value, counted_sentiment, counted_abuse, uid,
+                                          campaign_id))
         try:
             with conn:
                 conn.executemany(_UPSERT_MENTION, mention_rows)
@@ -344,7 +425,11 @@ class MentionVerbs:
                     "INSERT OR IGNORE INTO mention_hashtags (mention_uid, campaign_id, tag, created_at) "
                     "VALUES (?, ?, ?, ?)", tag_rows,
                 )
-                conn.executemany(_UPSERT_HOURLY, [(*key, *values) for key, values in hourly.items()])
+                conn.executemany(
+                    "INSERT OR IGNORE INTO protected_mentions (mention_uid, campaign_id, tracker_id, via, created_at) "
+                    "VALUES (?, ?, ?, ?, ?)", target_rows,
+                )
+                upsert_hourly(conn, [(*key, *values) for key, values in hourly.items()])
                 new_matches.write(conn)
                 if cursor is not None:
                     self._save_cursor(*cursor)

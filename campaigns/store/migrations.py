@@ -375,6 +375,39 @@ def window_indexes(db):
     )
 
 
+@migrations(name="0005_collection_faults")
+def collection_faults(db):
+    """What collection needs to never fail silently.
+
+    `quarantine` keeps each record that could not be mapped (a date that is not one, a count
+    SQLite cannot hold, an account that is text), with where it was and why, once however often
+    it is seen. Runs count the records they quarantined; `source_state` says how long a source
+    is waiting, and why, while it waits.
+    """
+    db.executescript(
+        """
+        CREATE TABLE quarantine (
+            id INTEGER PRIMARY KEY,
+            source TEXT NOT NULL,
+            run_id INTEGER REFERENCES collection_runs(id) ON DELETE SET NULL,
+            location TEXT NOT NULL,
+            field TEXT,
+            value TEXT,
+            reason TEXT NOT NULL,
+            digest TEXT NOT NULL,
+            first_seen_at TEXT NOT NULL,
+            last_seen_at TEXT NOT NULL,
+            times INTEGER NOT NULL DEFAULT 1,
+            UNIQUE (source, digest)
+        );
+        CREATE INDEX quarantine_last_seen ON quarantine (last_seen_at);
+        ALTER TABLE collection_runs ADD COLUMN quarantined INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE source_state ADD COLUMN waiting_until TEXT;
+        ALTER TABLE source_state ADD COLUMN waiting_reason TEXT;
+        """
+    )
+
+
 @migrations(name="0009_retention")
 def retention(db):
     """Retention and forgetting: when a mention's personal columns were removed, how far each
@@ -483,6 +516,200 @@ def unknown_engagement(db):
             raise RuntimeError(f"{table}.engagement is still NOT NULL (is SQLite in defensive mode?)")
     conn.execute("ALTER TABLE hourly ADD COLUMN engagement_known INTEGER NOT NULL DEFAULT 0")
     conn.execute("UPDATE hourly SET engagement_known = mentions")
+
+
+@migrations(name="0006_safety_and_corrections")
+def safety_and_corrections(db):
+    """The safety desk and people's corrections.
+
+    Per campaign: an offensive-language threshold, a pile-on rule and signposting text (NULL
+    means the default). Per match: the tone and verdict a person corrected, read by every
+    upsert so storing a post again keeps them; the corrections themselves, with who, when, the
+    value before and the scorer's own, in `corrections`. Which posts are aimed at which
+    protected account, and how (reply, quote, @-mention; 'own' for the account's own posts, so
+    replies to them are recognised), in `protected_mentions`. Audit rows name their campaign.
+    Existing posts are filled in, and the roll-up's offensive count is recounted at the new
+    default threshold.
+    """
+    from campaigns.store.safety import backfill
+
+    db.executescript(
+        """
+        ALTER TABLE campaigns ADD COLUMN offensive_threshold REAL;
+        ALTER TABLE campaigns ADD COLUMN pile_on_authors INTEGER;
+        ALTER TABLE campaigns ADD COLUMN pile_on_minutes INTEGER;
+        ALTER TABLE campaigns ADD COLUMN signposting TEXT NOT NULL DEFAULT '';
+        ALTER TABLE mention_matches ADD COLUMN tone_fix TEXT;
+        ALTER TABLE mention_matches ADD COLUMN verdict TEXT;
+        ALTER TABLE audit_log ADD COLUMN campaign_id INTEGER;
+        CREATE INDEX audit_log_campaign ON audit_log (campaign_id, at);
+        CREATE TABLE corrections (
+            id INTEGER PRIMARY KEY,
+            mention_uid TEXT NOT NULL,
+            campaign_id INTEGER NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,
+            field TEXT NOT NULL CHECK (field IN ('tone', 'side', 'verdict')),
+            old_value TEXT,
+            new_value TEXT NOT NULL,
+            scorer_value TEXT,
+            who TEXT NOT NULL,
+            at TEXT NOT NULL,
+            note TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX corrections_mention ON corrections (mention_uid, campaign_id, field);
+        CREATE INDEX corrections_campaign ON corrections (campaign_id, at);
+        CREATE TABLE protected_mentions (
+            mention_uid TEXT NOT NULL,
+            campaign_id INTEGER NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,
+            tracker_id INTEGER NOT NULL REFERENCES trackers(id) ON DELETE CASCADE,
+            via TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (mention_uid, campaign_id, tracker_id)
+        );
+        CREATE INDEX protected_mentions_range ON protected_mentions (campaign_id, created_at, tracker_id, via);
+        """
+    )
+    backfill(db.conn)
+
+
+@migrations(name="0007_reports")
+def reports(db):
+    """Post-action reports: the figures drafted when an action's after-window closes, and the
+    organiser's notes (the after-action review's five questions), one row per action, event or
+    campaign. Rows go with the action or event they report on. Runs get an index by campaign and
+    time, so a report finds the runs of its windows without reading every run."""
+    db.executescript(
+        """
+        CREATE TABLE reports (
+            id INTEGER PRIMARY KEY,
+            campaign_id INTEGER NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,
+            kind TEXT NOT NULL CHECK (kind IN ('action', 'event', 'campaign')),
+            action_id INTEGER REFERENCES actions(id) ON DELETE CASCADE,
+            event_id INTEGER REFERENCES events(id) ON DELETE CASCADE,
+            windows TEXT NOT NULL DEFAULT '{}',
+            metrics TEXT NOT NULL DEFAULT '{}',
+            drafted_at TEXT,
+            planned TEXT NOT NULL DEFAULT '',
+            happened TEXT NOT NULL DEFAULT '',
+            why_different TEXT NOT NULL DEFAULT '',
+            keep TEXT NOT NULL DEFAULT '',
+            change TEXT NOT NULL DEFAULT '',
+            notes_updated_at TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            CHECK ((kind = 'action') = (action_id IS NOT NULL)),
+            CHECK ((kind = 'event') = (event_id IS NOT NULL))
+        );
+        CREATE UNIQUE INDEX reports_subject ON reports
+            (campaign_id, kind, coalesce(action_id, 0), coalesce(event_id, 0));
+        CREATE INDEX collection_runs_campaign ON collection_runs (campaign_id, started_at);
+        """
+    )
+
+
+# The unique constraint 0001 put on alerts (one per campaign, kind and second) would refuse two
+# episodes of one kind that start in the same second (a spike on both sides in the same hour).
+_ALERTS_MOMENT_UNIQUE = r",\s*UNIQUE\s*\(\s*campaign_id\s*,\s*kind\s*,\s*at\s*\)"
+
+
+@migrations(name="0008_alerts_outbox")
+def alerts_outbox(db):
+    """Alerts stored once per episode, per-campaign alert rules and destinations, and the outbox
+    that sends each (alert or reminder, destination) once."""
+    import re
+
+    columns = {column.name for column in db["alerts"].columns}
+    for name in ("episode", "figures", "page", "raised_at", "acknowledged_by"):
+        if name not in columns:
+            db.execute(f"ALTER TABLE alerts ADD COLUMN {name} TEXT")
+    schema = db["alerts"].schema
+    if re.search(_ALERTS_MOMENT_UNIQUE, schema):
+        referencing = [t.name for t in db.tables if any(fk.other_table == "alerts" for fk in t.foreign_keys)]
+        if referencing:
+            raise RuntimeError(f"alerts is referenced by {', '.join(referencing)}; rebuild it by hand")
+        rebuilt = re.sub(_ALERTS_MOMENT_UNIQUE, "", schema, count=1)
+        rebuilt = re.sub(r'^CREATE TABLE\s+("?)alerts\1', "CREATE TABLE alerts_rebuilt", rebuilt)
+        indexes = [row[0] for row in db.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'alerts' AND sql IS NOT NULL")]
+        names = ", ".join(column.name for column in db["alerts"].columns)
+        db.execute(rebuilt)
+        db.execute(f"INSERT INTO alerts_rebuilt ({names}) SELECT {names} FROM alerts")
+        db.execute("DROP TABLE alerts")
+        db.execute("ALTER TABLE alerts_rebuilt RENAME TO alerts")
+        for sql in indexes:
+            db.execute(sql)
+    db.executescript(
+        """
+        UPDATE alerts SET raised_at = at WHERE raised_at IS NULL;
+        -- An episode (a spike's first hour, a failing streak's first run) is stored once; rows
+        -- written without an episode key keep the old rule, one per campaign, kind and second.
+        CREATE UNIQUE INDEX alerts_episode ON alerts (campaign_id, kind, episode) WHERE episode IS NOT NULL;
+        CREATE UNIQUE INDEX alerts_moment ON alerts (campaign_id, kind, at) WHERE episode IS NULL;
+        CREATE INDEX alerts_raised ON alerts (raised_at);
+        -- Per-campaign thresholds; NULL means the default in campaigns.alert_settings.
+        CREATE TABLE alert_rules (
+            campaign_id INTEGER PRIMARY KEY REFERENCES campaigns(id) ON DELETE CASCADE,
+            share_of_voice_below REAL,
+            opposing_rate_factor REAL,
+            tone_drop REAL,
+            failing_runs INTEGER,
+            budget_warning REAL,
+            updated_at TEXT NOT NULL
+        );
+        -- Where a campaign's alerts and reminders go: an Apprise URL whose secrets are ${VAR}
+        -- placeholders, resolved from the environment when a message is sent, never stored.
+        CREATE TABLE alert_destinations (
+            id INTEGER PRIMARY KEY,
+            campaign_id INTEGER NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,
+            name TEXT NOT NULL,
+            url TEXT NOT NULL,
+            kinds TEXT NOT NULL DEFAULT '[]',
+            urgent TEXT NOT NULL DEFAULT '["pile_on"]',
+            quiet_start TEXT,
+            quiet_end TEXT,
+            timezone TEXT NOT NULL DEFAULT 'UTC',
+            digest TEXT NOT NULL DEFAULT 'none',
+            digest_at TEXT NOT NULL DEFAULT '08:00',
+            position INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            UNIQUE (campaign_id, name)
+        );
+        -- One row per (message, destination): claimed in one transaction before it is sent,
+        -- and marked sent or failed in the transaction that records the attempt.
+        CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY,
+            campaign_id INTEGER NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,
+            destination TEXT NOT NULL,
+            message_key TEXT NOT NULL,
+            alert_id INTEGER REFERENCES alerts(id) ON DELETE CASCADE,
+            volunteer_id INTEGER REFERENCES volunteers(id) ON DELETE CASCADE,
+            assignment_id INTEGER REFERENCES assignments(id) ON DELETE CASCADE,
+            kind TEXT NOT NULL,
+            urgent INTEGER NOT NULL DEFAULT 0,
+            mode TEXT NOT NULL DEFAULT 'single',
+            status TEXT NOT NULL DEFAULT 'pending',
+            due_at TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            claimed_at TEXT,
+            sent_at TEXT,
+            last_error TEXT,
+            title TEXT NOT NULL DEFAULT '',
+            body TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            UNIQUE (campaign_id, destination, message_key)
+        );
+        CREATE INDEX outbox_due ON outbox (status, due_at);
+        CREATE INDEX outbox_alert ON outbox (alert_id) WHERE alert_id IS NOT NULL;
+        CREATE TABLE outbox_attempts (
+            id INTEGER PRIMARY KEY,
+            outbox_id INTEGER NOT NULL REFERENCES outbox(id) ON DELETE CASCADE,
+            at TEXT NOT NULL,
+            ok INTEGER NOT NULL,
+            error TEXT
+        );
+        CREATE INDEX outbox_attempts_row ON outbox_attempts (outbox_id, at);
+        """
+    )
 
 
 

@@ -175,8 +175,10 @@ class RetentionVerbs:
                 "SELECT mm.campaign_id, mm.created_at, mm.platform, mm.side, mm.is_repost, mm.engagement,"
                 " mm.sentiment, mm.abuse, m.impressions FROM mention_matches mm JOIN mentions m ON m.uid = mm.mention_uid"
                 f" WHERE mm.mention_uid IN ({marks})", chunk).fetchall()
+            thresholds = self.protected_accounts()
             for campaign_id, created_at, platform, side, is_repost, engagement, sentiment, abuse, impressions in rows:
-                added = contribution(True, bool(is_repost), engagement, sentiment, abuse, impressions)
+                added = contribution(True, bool(is_repost), engagement, sentiment, abuse, impressions,
+                                     thresholds.threshold(campaign_id))
                 self.conn.execute(
                     "UPDATE hourly SET " + ", ".join(f"{c} = {c} - ?" for c in ROLLUP_SUMS)
                     + " WHERE campaign_id = ? AND hour = ? AND platform = ? AND side = ?",
@@ -184,6 +186,7 @@ class RetentionVerbs:
             removed += self.conn.execute(f"DELETE FROM mention_matches WHERE mention_uid IN ({marks})", chunk).rowcount
             self.conn.execute(f"DELETE FROM mention_trackers WHERE mention_uid IN ({marks})", chunk)
             self.conn.execute(f"DELETE FROM mention_hashtags WHERE mention_uid IN ({marks})", chunk)
+            self.conn.execute(f"DELETE FROM protected_mentions WHERE mention_uid IN ({marks})", chunk)
         return removed
 
     def forgotten_digests(self) -> set[str]:

@@ -25,12 +25,12 @@ class RunVerbs:
         return cursor.lastrowid
 
     def finish_run(self, run_id: int, *, status: str, fetched: int = 0, new: int = 0, updated: int = 0,
-                   error: str | None = None, cost_units: int = 0) -> None:
+                   error: str | None = None, cost_units: int = 0, quarantined: int = 0) -> None:
         with self.conn:
             self.conn.execute(
                 "UPDATE collection_runs SET finished_at = ?, status = ?, fetched = ?, new = ?, "
-                "updated = ?, error = ?, cost_units = ? WHERE id = ?",
-                [now_iso(), status, fetched, new, updated, error, cost_units, run_id],
+                "updated = ?, error = ?, cost_units = ?, quarantined = ? WHERE id = ?",
+                [now_iso(), status, fetched, new, updated, error, cost_units, quarantined, run_id],
             )
 
     def cursor(self, collector: str, scope: str) -> dict | None:
@@ -87,12 +87,54 @@ class RunVerbs:
             )
 
 
+    def set_source_waiting(self, collector: str, *, until: str | None, reason: str | None) -> None:
+        """Record that a source waits until `until` and why (a rate limit, a backoff); None clears it."""
+        with self.conn:
+            self.conn.execute(
+                "INSERT INTO source_state (collector, waiting_until, waiting_reason, updated_at) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT(collector) DO UPDATE SET "
+                "waiting_until = excluded.waiting_until, waiting_reason = excluded.waiting_reason, "
+                "updated_at = excluded.updated_at",
+                [collector, until, reason, now_iso()],
+            )
+
     def source_states(self) -> dict[str, dict]:
+        names = ("rate_limited_until", "note", "updated_at", "waiting_until", "waiting_reason")
         return {
-            row[0]: {"rate_limited_until": row[1], "note": row[2], "updated_at": row[3]}
+            row[0]: dict(zip(names, row[1:], strict=True))
             for row in self.conn.execute(
-                "SELECT collector, rate_limited_until, note, updated_at FROM source_state")
+                "SELECT collector, rate_limited_until, note, updated_at, waiting_until, waiting_reason "
+                "FROM source_state")
         }
+
+    def quarantine(self, source: str, records: list[dict], *, run_id: int | None = None) -> None:
+        """Keep records that could not be mapped, with where they were and why.
+
+        Each record is one row however often it is seen (by source and digest); seeing it
+        again counts it and moves its last sighting.
+        """
+        if not records:
+            return
+        now = now_iso()
+        with self.conn:
+            self.conn.executemany(
+                "INSERT INTO quarantine (source, run_id, location, field, value, reason, digest, first_seen_at,"
+                " last_seen_at, times) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1)"
+                " ON CONFLICT(source, digest) DO UPDATE SET run_id = excluded.run_id,"
+                " location = excluded.location, reason = excluded.reason, last_seen_at = excluded.last_seen_at,"
+                " times = times + 1",
+                [(source, run_id, r["location"], r.get("field"), r.get("value"), r["reason"], r["digest"], now, now)
+                 for r in records],
+            )
+
+    def quarantined(self, limit: int = 20) -> tuple[int, list[dict]]:
+        """How many records are in quarantine, and the latest `limit` of them."""
+        total = self.conn.execute("SELECT count(*) FROM quarantine").fetchone()[0]
+        names = ("source", "run_id", "location", "field", "value", "reason", "last_seen_at", "times")
+        rows = self.conn.execute(
+            f"SELECT {', '.join(names)} FROM quarantine ORDER BY last_seen_at DESC, id DESC LIMIT ?", [limit]
+        ).fetchall()
+        return total, [dict(zip(names, row, strict=True)) for row in rows]
 
 
     def cached_followers(self, platform: str, author_ids: list[str],
@@ -156,5 +198,16 @@ class RunVerbs:
                 "error = 'interrupted: the process stopped during the run; its stored pages are kept' "
                 "WHERE collector = ? AND campaign_id IS ? AND status = 'running'",
                 [now_iso(), collector, campaign_id],
+            )
+        return cursor.rowcount
+
+    def stop_running_runs(self, since: str, reason: str) -> int:
+        """Mark runs started since `since` and still 'running' as stopped: their process was
+        ended before it could say so itself (a scheduler killed after its stop timeout)."""
+        with self.conn:
+            cursor = self.conn.execute(
+                "UPDATE collection_runs SET status = 'stopped', finished_at = ?, error = ? "
+                "WHERE status = 'running' AND started_at >= ?",
+                [now_iso(), reason, since],
             )
         return cursor.rowcount

@@ -1,14 +1,13 @@
-"""Overview: every campaign as a row of tiles with the change against the previous range, goals and open alerts."""
+"""Overview: every campaign as a row of tiles for the chosen side, share of voice, goals and open alerts."""
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
-from campaigns.metrics import pct_change
 from campaigns.model import iso_utc, to_datetime
-from dashboard import data, ui
-from dashboard.selection import Selection, format_change, format_count, next_hour
+from dashboard import alerts_panel, data, ui
+from dashboard.selection import Selection, format_count, next_hour
 
 
 def campaign_row(chosen: Selection, campaign) -> dict:
@@ -22,28 +21,32 @@ def campaign_row(chosen: Selection, campaign) -> dict:
         title = campaign.name + (" · demo data" if campaign.is_demo else "")
         st.subheader(title, anchor=False)
         st.caption(f"{campaign.slug} · {campaign.status} · times in {campaign.timezone}")
-        columns = st.columns(5)
-        columns[0].metric("Mentions", format_count(now.mentions),
-                          format_change(pct_change(now.mentions, before.mentions)),
+        columns = st.columns([1, 1, 1.4, 1, 1, 1])  # potential reach runs to eight digits
+        columns[0].metric("Mentions", format_count(now.mentions), ui.change(now.mentions, before.mentions),
                           chart_data=sparkline or None, chart_type="bar",
-                          help=f"{now.originals:,} original, {now.reposts:,} reposts; bars: mentions per {chosen.bucket}")
+                          help=f"{chosen.side_words}: {now.originals:,} original, {now.reposts:,} reposts; "
+                               f"bars: mentions per {chosen.bucket}")
         columns[1].metric("Unique authors", format_count(now.unique_authors),
-                          format_change(pct_change(now.unique_authors, before.unique_authors)))
+                          ui.change(now.unique_authors, before.unique_authors))
         columns[2].metric("Potential reach", format_count(now.potential_reach),
-                          format_change(pct_change(now.potential_reach, before.potential_reach)),
+                          ui.change(now.potential_reach, before.potential_reach),
                           help="Who could have seen a post, not who did.")
-        columns[3].metric("Engagement", format_count(now.engagement),
-                          format_change(pct_change(now.engagement, before.engagement)))
+        columns[3].metric("Engagement", format_count(now.engagement), ui.change(now.engagement, before.engagement))
         ui.net_sentiment_tile(columns[4], now, before)
+        by_side = ui.share_of_voice_tile(columns[5], chosen, campaign.id)
+        st.caption(ui.other_sides(chosen, by_side))
         goals = goal_bars(chosen, campaign)
         alerts = data.open_alerts(chosen.db_path, campaign.id)
         if len(alerts):
-            st.caption(f"{len(alerts)} open alert(s); newest: {alerts.iloc[0]['kind']} at {alerts.iloc[0]['at']}")
-    return {"campaign": campaign.slug, "name": campaign.name, "demo": campaign.is_demo,
+            newest = ui.local_times(alerts["at"].iloc[:1], campaign.timezone).iloc[0]
+            st.caption(f"{len(alerts)} open alert(s); newest: {alerts.iloc[0]['kind']} at {newest}")
+    sides = by_side["now"]
+    return {"campaign": campaign.slug, "name": campaign.name, "demo": campaign.is_demo, "side": chosen.side,
             "window_start": filters.start, "window_end": filters.end, "mentions": now.mentions,
             "reposts": now.reposts, "unique_authors": now.unique_authors, "potential_reach": now.potential_reach,
-            "engagement": now.engagement, "net_sentiment": now.net_sentiment,
-            "sentiment_basis": now.sentiment_basis, "previous_mentions": before.mentions,
+            "engagement": now.engagement, "net_tone": now.net_sentiment,
+            "tone_basis": now.sentiment_basis, "previous_mentions": before.mentions,
+            **{f"{side}_mentions": sides.get(side, 0) for side in ("ours", "opposing", "monitor", "protect")},
             "open_alerts": len(alerts), **goals}
 
 
@@ -80,15 +83,7 @@ def main() -> None:
         return
     ui.page_header("Overview", chosen, campaign_wide=True)
     tiles(chosen)
-    alerts = data.open_alerts(chosen.db_path)
-    st.subheader("Open alerts")
-    if alerts.empty:
-        st.caption("No open alerts.")
-    else:
-        names = {c.id: c.slug for c in chosen.campaigns}
-        alerts = alerts.assign(campaign=alerts["campaign_id"].map(names)).drop(columns=["campaign_id"])
-        st.dataframe(alerts, hide_index=True, column_config={"detail": st.column_config.TextColumn("detail")})
-        ui.csv_download(alerts, "open alerts", "alerts")
+    alerts_panel.open_alerts(chosen)
 
 
 main()

@@ -10,7 +10,7 @@ import streamlit as st
 
 from campaigns.errors import GroundswellError
 from campaigns.exports import to_csv, to_jsonl
-from campaigns.metrics import ABUSIVE_THRESHOLD, Filters, sentiment_class
+from campaigns.metrics import Filters, sentiment_class
 from campaigns.model import SIDES, term_of
 from campaigns.stream import KINDS, TONES, PostQuery
 from dashboard import data, ui
@@ -18,7 +18,6 @@ from dashboard.selection import Selection
 
 # The view lives in the page's URL, so a link sent to a colleague opens the same posts.
 URL_KEYS = ("q", "tracker", "tone", "min_offensive", "lang", "kind", "page", "from", "to", "platform", "side")
-HIDDEN = "hidden: offensive-language score {score:.2f}; reveal it on the Safety page"
 COLUMNS = {
     "posted": st.column_config.TextColumn("posted"),
     "text": st.column_config.TextColumn("text", width="large"),
@@ -30,15 +29,14 @@ COLUMNS = {
 }
 
 
-def shown(frame: pd.DataFrame, tz: str) -> pd.DataFrame:
-    """Posts as the page shows them: local times, tone in words, offensive text hidden, all plain text."""
-    view = frame.copy()
-    zone = ZoneInfo(tz)
+def shown(frame: pd.DataFrame, chosen: Selection) -> pd.DataFrame:
+    """Posts as the page shows them: local times, tone in words, offensive text hidden (the
+    safety desk's rule, ui.hide_offensive), all plain text."""
+    view = ui.hide_offensive(frame, chosen.campaign)
+    zone = ZoneInfo(chosen.tz)
     view["posted"] = [pd.Timestamp(t).tz_convert(zone).strftime("%Y-%m-%d %H:%M") for t in view["created_at"]]
     view["tone"] = [sentiment_class(s) or "n/a" for s in view["sentiment"]]
     view["offensive"] = view["abuse"]
-    view["text"] = [HIDDEN.format(score=a) if a is not None and a >= ABUSIVE_THRESHOLD else t
-                    for t, a in zip(view["text"], view["abuse"], strict=True)]
     return view[["posted", "platform", "side", "author_key", "text", "url", "likes", "reposts", "replies",
                  "quotes", "engagement", "tone", "offensive", "lang", "uid"]]
 
@@ -123,8 +121,9 @@ def stream(chosen: Selection) -> None:
     if frame.empty:
         st.info("No posts match these filters in this range.")
     else:
-        st.dataframe(shown(frame, chosen.tz).drop(columns=["uid"]), hide_index=True, column_config=COLUMNS,
+        st.dataframe(shown(frame, chosen).drop(columns=["uid"]), hide_index=True, column_config=COLUMNS,
                      key="posts_table")
+        ui.post_actions(frame, "posts")
     left, middle, right = st.columns([1, 1, 3])
     if query.page > 1 and left.button("Newer", key="posts_prev"):
         to_url({**wanted, "page": query.page - 1})
@@ -140,7 +139,8 @@ def exports(chosen: Selection, query: PostQuery) -> None:
     about = [("campaign", chosen.campaign.slug), *query.describe(), ("times", "UTC")]
 
     def everything() -> pd.DataFrame:
-        return data.call(chosen.db_path, "posts.all", query)
+        # Offensive text not revealed stays hidden in the files too.
+        return ui.hide_offensive(data.call(chosen.db_path, "posts.all", query), chosen.campaign)
 
     left, right = st.columns(2)
     left.download_button("Download these posts as CSV", lambda: to_csv(everything(), about),
@@ -186,7 +186,7 @@ def columns_view(chosen: Selection) -> None:
                 marks.setdefault(key, newest)
             frame, total = data.call(chosen.db_path, "posts.page", query)
             st.caption(f"{total:,} in range")
-            for row in shown(frame, chosen.tz).itertuples():
+            for row in shown(frame, chosen).itertuples():
                 with st.container(border=True):
                     st.caption(f"{row.posted} · {row.platform} · {row.author_key or 'n/a'} · tone {row.tone}")
                     st.text(row.text or "")

@@ -10,11 +10,15 @@ from dashboard.selection import next_hour
 
 SUMMARY_DAYS = 30
 RUN_DEFINITIONS = """
-- **status**: *ok* (every query answered), *partial* (some failed, what came is stored),
-  *rate_limited* (the platform asked us to wait; the next run resumes from the cursor),
-  *error* (nothing could be fetched; the error says why), *running* (not finished, or killed).
+- **status**: *ok* (every query answered, every record read), *partial* (some queries failed
+  or some records could not be read; what came is stored), *rate_limited* (the platform asked
+  us to wait; the next run resumes from the cursor), *stopped* (stopped by Ctrl-C or SIGTERM;
+  the next run resumes from the cursor), *error* (nothing could be fetched; the error says
+  why), *running* (not finished, or killed).
 - **fetched / new / updated**: posts the run received, those new to the database, and those
   seen before whose counts it refreshed.
+- **quarantined**: records the run could not read (a date that is not one, a count too large
+  to store); each is skipped, and kept under "Quarantined records" with where it was and why.
 - **cost_units**: what a paid API counts against its budget (on X, posts read).
 """
 
@@ -45,7 +49,7 @@ def main() -> None:
     ui.csv_download(summary, "sources summary", "summary")
     ui.chart(charts.runs_over_time(runs, chosen.tz), runs, "collection runs", "runs")
 
-    errors = runs[runs["status"].isin(["error", "rate_limited", "partial"])]
+    errors = runs[runs["status"].isin(["error", "rate_limited", "partial", "stopped"])]
     st.subheader("Errors and rate limits")
     if errors.empty:
         st.caption("None in the last runs.")
@@ -53,6 +57,17 @@ def main() -> None:
         st.dataframe(errors[["started_at", "collector", "status", "error"]], hide_index=True,
                      column_config={"error": st.column_config.TextColumn("error", width="large")})
         ui.csv_download(errors, "collection errors", "errors")
+    st.subheader("Quarantined records")
+    quarantined = data.quarantined(path, 50)
+    if quarantined.empty:
+        st.caption("None: every record collected could be read.")
+    else:
+        st.caption("Records that could not be read, so were skipped while the rest of their page was stored. "
+                   "Times in UTC; `times` counts how often the record was seen.")
+        st.dataframe(quarantined, hide_index=True, column_config={
+            "reason": st.column_config.TextColumn("reason", width="large"),
+            "value": st.column_config.TextColumn("value")})
+        ui.csv_download(quarantined, "quarantined records", "quarantine")
     st.subheader("Last runs")
     st.caption("Times in UTC.")
     st.dataframe(runs, hide_index=True, column_config={"error": st.column_config.TextColumn("error")})

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from campaigns.metrics import pct_change, share_of_voice
+from campaigns.metrics import share_of_voice, spikes_from
 from campaigns.model import iso_utc, to_datetime
 from dashboard import charts, data, ui
-from dashboard.selection import Selection, format_change, format_count, format_share
+from dashboard.selection import Selection, format_count
 
 REFRESH = ui.REFRESH_EVERY
 
@@ -19,20 +19,18 @@ def kpi_tiles(chosen: Selection) -> None:
     now = data.kpis(chosen.db_path, chosen.filters())
     before = data.kpis(chosen.db_path, chosen.previous())
     columns = st.columns(5)
-    columns[0].metric("Mentions", format_count(now.mentions), format_change(pct_change(now.mentions, before.mentions)),
-                      help=f"{now.originals:,} original, {now.reposts:,} reposts")
+    columns[0].metric("Mentions", format_count(now.mentions), ui.change(now.mentions, before.mentions),
+                      help=f"{chosen.side_words}: {now.originals:,} original, {now.reposts:,} reposts")
     columns[1].metric("Unique authors", format_count(now.unique_authors),
-                      format_change(pct_change(now.unique_authors, before.unique_authors)))
+                      ui.change(now.unique_authors, before.unique_authors))
     columns[2].metric("Potential reach", format_count(now.potential_reach),
-                      format_change(pct_change(now.potential_reach, before.potential_reach)),
+                      ui.change(now.potential_reach, before.potential_reach),
                       help="Followers of distinct authors, each once: who could have seen a post, not who did.")
-    columns[3].metric("Engagement", format_count(now.engagement),
-                      format_change(pct_change(now.engagement, before.engagement)),
+    columns[3].metric("Engagement", format_count(now.engagement), ui.change(now.engagement, before.engagement),
                       help="Likes + reposts + replies + quotes of original posts."
                       + (f" Measured impressions: {now.impressions:,}." if now.impressions is not None else ""))
-    everyone = data.kpis(chosen.db_path, chosen.filters(sides=()))
-    columns[4].metric("Share of voice", format_share(everyone.share_of_voice),
-                      help=f"ours {everyone.ours:,} / (ours + opposing {everyone.opposing:,}), whatever side is chosen")
+    by_side = ui.share_of_voice_tile(columns[4], chosen)
+    st.caption(ui.other_sides(chosen, by_side))
 
 
 def goal_progress(chosen: Selection) -> None:
@@ -52,6 +50,15 @@ def goal_progress(chosen: Selection) -> None:
                                    f"({(value or 0) / goal:.0%})")
 
 
+def episodes_table(episodes: pd.DataFrame, tz: str) -> pd.DataFrame:
+    """Spike episodes as the page shows them: times in the campaign's zone, largest first."""
+    return pd.DataFrame({
+        "from": ui.local_times(episodes["start"], tz), "to": ui.local_times(episodes["end"], tz),
+        "hours": episodes["hours"], "mentions": episodes["mentions"],
+        "peak hour": ui.local_times(episodes["peak_hour"], tz), "peak mentions": episodes["peak"],
+    })
+
+
 def main() -> None:
     chosen = ui.selection()
     if chosen is None:
@@ -62,34 +69,37 @@ def main() -> None:
     goal_progress(chosen)
     name = chosen.campaign.slug
 
+    def framed(fig):
+        return charts.show_window(fig, chosen.start, chosen.end, tz, bucket)
+
     by_platform = data.series(path, filters, tz, bucket, ("platform",))
     # Calls to action, events and opposing pushes from the planner, marked where they began.
     planned = data.call(path, "plan.markers", chosen.campaign.id, chosen.start, chosen.end)
-    spikes = data.spikes(path, filters)
-    figure = charts.mentions_over_time(by_platform, tz, bucket)
-    charts.add_markers(figure, charts.spike_markers(spikes), tz)
-    charts.add_markers(figure, planned, tz)
+    episodes = data.spike_episodes(path, filters)
+    figure = framed(charts.mentions_over_time(by_platform, tz, bucket))
+    charts.baseline_note(figure, spikes_from(data.first_hour(path, filters)), chosen.start, chosen.end, tz)
+    charts.add_markers(figure, pd.concat([charts.spike_markers(episodes), planned], ignore_index=True), tz)
     columns = ["bucket", "platform", "mentions", "originals", "reposts", "engagement"]
     ui.chart(figure, by_platform[columns], f"{name} mentions by platform", "mentions")
-    if len(spikes):
-        st.caption(f"{len(spikes)} spike(s) marked: an hour above the mean + 3 sd of the previous week, "
-                   "with at least 10 mentions.")
+    if len(episodes):
+        st.caption(f"{len(episodes)} spike episode(s) marked: consecutive hours above the mean + 3 sd of the "
+                   "previous week, with at least 10 mentions.")
 
     left, right = st.columns(2)
     with left:
         reach = data.cumulative_potential_reach(path, filters, tz, "hour" if bucket == "hour" else "day")
-        ui.chart(charts.add_markers(charts.reach_over_time(reach, tz, chosen.campaign.goal_reach), planned, tz), reach,
-                 f"{name} potential reach cumulative", "reach")
+        ui.chart(charts.add_markers(framed(charts.reach_over_time(reach, tz, chosen.campaign.goal_reach)), planned, tz),
+                 reach, f"{name} potential reach cumulative", "reach")
     with right:
-        ui.chart(charts.add_markers(charts.engagement_over_time(by_platform, tz, bucket), planned, tz),
+        ui.chart(charts.add_markers(framed(charts.engagement_over_time(by_platform, tz, bucket)), planned, tz),
                  by_platform[["bucket", "platform", "engagement"]], f"{name} engagement", "engagement")
 
     by_side = data.series(path, chosen.filters(sides=()), tz, bucket, ("side",))
     voice = by_side.pivot_table(index="bucket", columns="side", values="mentions", aggfunc="sum", fill_value=0)
     voice = voice.reindex(columns=["ours", "opposing"], fill_value=0).reset_index()
+    voice = charts.on_grid(voice, chosen.buckets()) if len(voice) else voice
     voice["share_of_voice"] = [share_of_voice(o, p) for o, p in zip(voice["ours"], voice["opposing"], strict=True)]
-    voice = voice[(voice["ours"] + voice["opposing"]) > 0] if len(voice) else voice
-    ui.chart(charts.add_markers(charts.share_of_voice_over_time(voice, tz, bucket), planned, tz), voice,
+    ui.chart(charts.add_markers(framed(charts.share_of_voice_over_time(voice, tz, bucket)), planned, tz), voice,
              f"{name} share of voice", "voice")
     st.caption("Share of voice counts both sides whatever side is chosen in the sidebar.")
 
@@ -103,13 +113,12 @@ def main() -> None:
         ui.chart(charts.amplifiers_bar(amplifiers, chosen.label()), amplifiers, f"{name} amplifiers", "amplifiers")
 
     st.subheader("Top posts by engagement")
-    st.caption("Original posts only; a repost's engagement belongs to its original. Times in UTC.")
-    ui.posts_table(data.top_posts(path, filters), f"{name} top posts", "top_posts")
-    if len(spikes):
-        st.subheader("Spikes")
-        table = spikes.assign(hour=pd.to_datetime(spikes["hour"], utc=True).dt.tz_convert(tz))
-        st.dataframe(table, hide_index=True)
-        ui.csv_download(table, f"{name} spikes", "spikes")
+    st.caption("Original posts only; a repost's engagement belongs to its original.")
+    ui.posts_table(data.top_posts(path, filters), f"{name} top posts", "top_posts", tz)
+    if len(episodes):
+        st.subheader("Spike episodes, largest first")
+        st.dataframe(episodes_table(episodes, tz), hide_index=True)
+        ui.csv_download(episodes, f"{name} spikes", "spikes")
 
 
 main()
