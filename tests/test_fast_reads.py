@@ -1,7 +1,8 @@
 """The fast reads give exactly what the plain reads they replaced give, and their roll-ups stay exact through every change.
 
 The plain reads (`*_scan`, `posts.page_scan`) count every match of a window; the fast ones read
-the tone roll-up, the spans, a walk in descending audience, or the range index. Compared here on
+the tone roll-up, the spans, a walk in descending audience, the daily roll-up, or the range
+index. Compared here on
 a generated demo database over several windows and filters, after every kind of change a match
 can go through, and on scores placed exactly on the histogram's cut-offs.
 """
@@ -17,7 +18,7 @@ import pandas as pd
 import pytest
 
 from campaigns import clock
-from campaigns.metrics import Filters
+from campaigns.metrics import ROLLUP_SUMS, Filters
 from campaigns.model import Campaign, Mention, Tracker, iso_utc
 from campaigns.settings import Settings
 from campaigns.store import Store
@@ -86,11 +87,11 @@ def recount(store: Store) -> tuple[dict, dict]:
             cls = "negative" if sentiment <= -0.05 else "positive" if sentiment >= 0.05 else "neutral"
             tone[(campaign_id, created[:13] + ":00:00Z", platform, side)][f"{cls}_{slot:02d}"] += 1
         if author is not None:
-            span = spans.setdefault((campaign_id, author, side, platform), [None] * 6 + [0])
+            span = spans.setdefault((campaign_id, author, side), [None] * 6 + [0])
             span[0] = min(span[0] or created, created)
             span[1] = max(span[1] or created, created)
         if key is not None and value is not None:
-            span = spans.setdefault((campaign_id, key, side, platform), [None] * 6 + [0])
+            span = spans.setdefault((campaign_id, key, side), [None] * 6 + [0])
             span[2] = min(span[2] or created, created)
             span[3] = max(span[3] or created, created)
             if span[4] is None or value > span[4]:
@@ -108,10 +109,19 @@ def stored(store: Store) -> tuple[dict, dict]:
         counts = {name: value for name, value in zip(TONE_SLOT_COLUMNS, row[4:], strict=True) if value}
         if counts:
             tone[tuple(row[:4])] = counts
-    spans = {tuple(row[:4]): tuple(row[4:]) for row in store.conn.execute(
-        "SELECT campaign_id, key, side, platform, author_first, author_last, audience_first, audience_last,"
+    spans = {tuple(row[:3]): tuple(row[3:]) for row in store.conn.execute(
+        "SELECT campaign_id, key, side, author_first, author_last, audience_first, audience_last,"
         " max_value, max_at, own_posts FROM spans")}
     return tone, spans
+
+
+def daily(store: Store, table: str = "daily") -> dict:
+    """The roll-up per UTC day: the daily table, or the hourly one summed by day."""
+    column = "day" if table == "daily" else "substr(hour, 1, 10) || 'T00:00:00Z'"
+    sums = ", ".join(f"sum({c})" for c in ROLLUP_SUMS if c != "sentiment_sum")
+    return {tuple(row[:4]): (tuple(row[4:-1]), round(row[-1], 6)) for row in store.conn.execute(
+        f"SELECT campaign_id, {column}, platform, side, {sums}, sum(sentiment_sum) FROM {table}"
+        " GROUP BY 1, 2, 3, 4 HAVING count(*) > 0")}
 
 
 def assert_rollups_exact(store: Store) -> None:
@@ -119,6 +129,8 @@ def assert_rollups_exact(store: Store) -> None:
     tone, spans = stored(store)
     assert tone == expected_tone
     assert spans == expected_spans
+    assert {k: v for k, v in daily(store).items() if any(v[0])} == \
+        {k: v for k, v in daily(store, "hourly").items() if any(v[0])}
 
 
 def test_fast_reads_equal_the_plain_reads_on_the_demo(demo):
@@ -196,8 +208,12 @@ def test_a_database_from_before_the_roll_ups_gets_them_counted_by_the_migration(
         for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'"
                                     " AND name LIKE 'mention_matches_rollups%'").fetchall():
             conn.execute(f"DROP TRIGGER {name}")
+        conn.execute("DROP TRIGGER hourly_daily_insert")
+        conn.execute("DROP TRIGGER hourly_daily_update")
+        conn.execute("DROP TRIGGER hourly_daily_delete")
         conn.execute("DROP TABLE tone_slots")
         conn.execute("DROP TABLE spans")
+        conn.execute("DROP TABLE daily")
         conn.execute("DELETE FROM _sqlite_migrations WHERE name = '0013_tone_slots'")
         conn.commit()
     with Store.open(path) as store:
@@ -289,3 +305,18 @@ def test_corrections_of_tone_and_side_move_the_roll_ups(demo):
             demo.correct(uid, campaign_id, "side", ("opposing", "ours", "monitor")[n % 3], who="reviewer")
     assert_rollups_exact(demo)
     assert_fast_reads_are_plain(demo, limits=(15,))
+
+
+def test_sums_over_whole_days_come_from_the_daily_roll_up_and_equal_the_hours(demo):
+    campaign = demo.campaigns()[0]
+    rows = demo.conn.execute("SELECT count(*), sum(mentions) FROM daily WHERE campaign_id = ?",
+                             [campaign.id]).fetchone()
+    assert rows[0] > 0 and rows[1] == demo.reads.campaign_totals(campaign.id)
+    for filters in windows(demo, campaign.id):
+        kpis = demo.reads.kpis(filters)
+        where, params = filters.where()
+        assert kpis.mentions == demo.conn.execute(f"SELECT count(*) FROM mention_matches WHERE {where}",
+                                                  params).fetchone()[0]
+        for tz in ("UTC", "Europe/London", "Asia/Kolkata"):
+            series = demo.reads.series(filters, tz, "day", ("side",))
+            assert series["mentions"].sum() == kpis.mentions

@@ -78,14 +78,14 @@ def _later(column: str) -> str:
     return f"{column} = CASE WHEN {column} IS NULL OR excluded.{column} > {column} THEN excluded.{column} ELSE {column} END"
 
 
-# One row per campaign, key, side and platform: when the key was first and last seen as an
-# author and as an audience of known size, that audience's largest size and the latest instant
-# of it, and how many of those posts were by the audience's owner. An audience of unknown size
-# adds nothing to potential reach, so its posts are not in the span.
+# One row per campaign, key and side: when the key was first and last seen as an author and as
+# an audience of known size, that audience's largest size and the latest instant of it, and how
+# many of those posts were by the audience's owner. An audience of unknown size adds nothing to
+# potential reach, so its posts are not in the span.
 _UPSERT_SPAN = (
-    "INSERT INTO spans (campaign_id, key, side, platform, author_first, author_last, audience_first, audience_last,"
-    " max_value, max_at, own_posts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-    " ON CONFLICT (campaign_id, key, side, platform) DO UPDATE SET "
+    "INSERT INTO spans (campaign_id, key, side, author_first, author_last, audience_first, audience_last,"
+    " max_value, max_at, own_posts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (campaign_id, key, side) DO UPDATE SET "
     + ", ".join([_earlier("author_first"), _later("author_last"), _earlier("audience_first"), _later("audience_last")])
     + ", max_value = CASE WHEN excluded.max_value IS NULL THEN max_value"
     " WHEN max_value IS NULL OR excluded.max_value > max_value THEN excluded.max_value ELSE max_value END,"
@@ -124,13 +124,13 @@ class _NewMatches:
                 counts = self.tone[key] = [0] * len(TONE_SLOT_COLUMNS)
             counts[_TONE_SLOT_POSITION[column]] += 1
         if author_key is not None:
-            span = self._span(campaign_id, author_key, side, platform)
+            span = self._span(campaign_id, author_key, side)
             if span[0] is None or created_at < span[0]:
                 span[0] = created_at
             if span[1] is None or created_at > span[1]:
                 span[1] = created_at
         if reach_key is not None and reach_value is not None:
-            span = self._span(campaign_id, reach_key, side, platform)
+            span = self._span(campaign_id, reach_key, side)
             if span[2] is None or created_at < span[2]:
                 span[2] = created_at
             if span[3] is None or created_at > span[3]:

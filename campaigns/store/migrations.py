@@ -733,14 +733,13 @@ def _tone_slot_values(x: str) -> list[str]:
 
 
 def _matches_of(row: str, index: str, column: str) -> str:
-    """The FROM and WHERE of the matches under the key `column` of `row`, side and platform, on `index`."""
+    """The FROM and WHERE of the matches under the key `column` of `row` and its side, on `index`."""
     return (f"FROM mention_matches INDEXED BY {index} WHERE campaign_id = {row}.campaign_id"
-            f" AND {column} = {row}.{column} AND side = {row}.side AND platform = {row}.platform")
+            f" AND {column} = {row}.{column} AND side = {row}.side")
 
 
 def _span_of(row: str, column: str) -> str:
-    return (f"campaign_id = {row}.campaign_id AND key = {row}.{column} AND side = {row}.side"
-            f" AND platform = {row}.platform")
+    return f"campaign_id = {row}.campaign_id AND key = {row}.{column} AND side = {row}.side"
 
 
 def _earlier(column: str) -> str:
@@ -771,20 +770,19 @@ def _tone_remove(row: str) -> str:
 
 def _author_add(row: str) -> str:
     return (
-        "INSERT INTO spans (campaign_id, key, side, platform, author_first, author_last)"
-        f" SELECT {row}.campaign_id, {row}.author_key, {row}.side, {row}.platform, {row}.created_at, {row}.created_at"
-        f" WHERE {row}.author_key IS NOT NULL ON CONFLICT (campaign_id, key, side, platform) DO UPDATE SET"
+        "INSERT INTO spans (campaign_id, key, side, author_first, author_last)"
+        f" SELECT {row}.campaign_id, {row}.author_key, {row}.side, {row}.created_at, {row}.created_at"
+        f" WHERE {row}.author_key IS NOT NULL ON CONFLICT (campaign_id, key, side) DO UPDATE SET"
         f" {_earlier('author_first')}, {_later('author_last')}")
 
 
 def _audience_add(row: str) -> str:
     return (
-        "INSERT INTO spans (campaign_id, key, side, platform, audience_first, audience_last, max_value, max_at,"
-        " own_posts)"
-        f" SELECT {row}.campaign_id, {row}.reach_key, {row}.side, {row}.platform, {row}.created_at,"
-        f" {row}.created_at, {row}.reach_value, {row}.created_at, coalesce({row}.author_key = {row}.reach_key, 0)"
+        "INSERT INTO spans (campaign_id, key, side, audience_first, audience_last, max_value, max_at, own_posts)"
+        f" SELECT {row}.campaign_id, {row}.reach_key, {row}.side, {row}.created_at, {row}.created_at,"
+        f" {row}.reach_value, {row}.created_at, coalesce({row}.author_key = {row}.reach_key, 0)"
         f" WHERE {row}.reach_key IS NOT NULL AND {row}.reach_value IS NOT NULL"
-        " ON CONFLICT (campaign_id, key, side, platform) DO UPDATE SET"
+        " ON CONFLICT (campaign_id, key, side) DO UPDATE SET"
         f" {_earlier('audience_first')}, {_later('audience_last')},"
         " max_value = CASE WHEN max_value IS NULL OR excluded.max_value > max_value THEN excluded.max_value"
         "  ELSE max_value END,"
@@ -833,12 +831,15 @@ def tone_slots(db):
 
     `tone_slots`: scored posts per hour, platform and side in each 0.1-wide slice of the tone
     histogram and class, so the histogram sums roll-up rows instead of matches.
-    `spans`: per campaign, key, side and platform, the first and last instant the key was seen as
-    an author, and as an audience of known size (`reach_key`, `reach_value`) with its largest
-    size, the latest instant of it, and how many of its posts were by their audience's owner. Unique authors and
-    potential reach over a long window count these rows, looking into the matches only for the
-    spans that cover the window without starting, ending or peaking inside it; top amplifiers
-    walk audiences in descending size and stop once the top is certain.
+    `spans`: per campaign, key and side, the first and last instant the key was seen as an
+    author, and as an audience of known size (`reach_key`, `reach_value`) with its largest size,
+    the latest instant of it, and how many of its posts were by their audience's owner. Unique authors and
+    potential reach over a long window count these rows (one per author on a side), looking
+    into the matches only for the spans that cover the window without starting, ending or
+    peaking inside it; top amplifiers walk audiences in descending size and stop once the top
+    is certain.
+    `daily`: the hourly roll-up summed per UTC day, kept by triggers on `hourly` whoever writes
+    it, so a long window sums days and only its edges hours.
 
     The upsert adds new matches to both; triggers on mention_matches move them by the difference
     when a match changes or goes, in the same transaction. The matches already stored are
@@ -851,9 +852,9 @@ def tone_slots(db):
         f" side TEXT NOT NULL, {slot_columns}, PRIMARY KEY (campaign_id, hour, platform, side)) WITHOUT ROWID")
     conn.execute(
         "CREATE TABLE spans (campaign_id INTEGER NOT NULL, key TEXT NOT NULL, side TEXT NOT NULL,"
-        " platform TEXT NOT NULL, author_first TEXT, author_last TEXT, audience_first TEXT, audience_last TEXT,"
+        " author_first TEXT, author_last TEXT, audience_first TEXT, audience_last TEXT,"
         " max_value INTEGER, max_at TEXT, own_posts INTEGER NOT NULL DEFAULT 0,"
-        " PRIMARY KEY (campaign_id, key, side, platform)) WITHOUT ROWID")
+        " PRIMARY KEY (campaign_id, key, side)) WITHOUT ROWID")
     conn.execute(
         f"INSERT INTO tone_slots (campaign_id, hour, platform, side, {', '.join(_TONE_SLOT_NAMES)})"
         f" SELECT campaign_id, hour, platform, side, {', '.join(f'sum({n})' for n in _TONE_SLOT_NAMES)}"
@@ -861,21 +862,20 @@ def tone_slots(db):
         + ", ".join(f"{v} AS {n}" for n, v in zip(_TONE_SLOT_NAMES, _tone_slot_values("sentiment"), strict=True))
         + " FROM mention_matches WHERE sentiment IS NOT NULL) GROUP BY campaign_id, hour, platform, side")
     conn.execute(
-        "INSERT INTO spans (campaign_id, key, side, platform, author_first, author_last)"
-        " SELECT campaign_id, author_key, side, platform, min(created_at), max(created_at)"
-        " FROM mention_matches WHERE author_key IS NOT NULL GROUP BY campaign_id, author_key, side, platform")
+        "INSERT INTO spans (campaign_id, key, side, author_first, author_last)"
+        " SELECT campaign_id, author_key, side, min(created_at), max(created_at)"
+        " FROM mention_matches WHERE author_key IS NOT NULL GROUP BY campaign_id, author_key, side")
     conn.execute(
-        "INSERT INTO spans (campaign_id, key, side, platform, audience_first, audience_last, max_value, own_posts)"
-        " SELECT campaign_id, reach_key, side, platform, min(created_at), max(created_at), max(reach_value),"
+        "INSERT INTO spans (campaign_id, key, side, audience_first, audience_last, max_value, own_posts)"
+        " SELECT campaign_id, reach_key, side, min(created_at), max(created_at), max(reach_value),"
         " sum(coalesce(author_key = reach_key, 0)) FROM mention_matches"
-        " WHERE reach_key IS NOT NULL AND reach_value IS NOT NULL GROUP BY campaign_id, reach_key, side, platform"
-        " ON CONFLICT (campaign_id, key, side, platform) DO UPDATE SET audience_first = excluded.audience_first,"
+        " WHERE reach_key IS NOT NULL AND reach_value IS NOT NULL GROUP BY campaign_id, reach_key, side"
+        " ON CONFLICT (campaign_id, key, side) DO UPDATE SET audience_first = excluded.audience_first,"
         " audience_last = excluded.audience_last, max_value = excluded.max_value, own_posts = excluded.own_posts")
     conn.execute(
         "UPDATE spans SET max_at = (SELECT created_at FROM mention_matches INDEXED BY mention_matches_audiences"
         " WHERE campaign_id = spans.campaign_id AND reach_key = spans.key AND side = spans.side"
-        " AND platform = spans.platform AND reach_value = spans.max_value ORDER BY created_at DESC LIMIT 1)"
-        " WHERE audience_first IS NOT NULL")
+        " AND reach_value = spans.max_value ORDER BY created_at DESC LIMIT 1) WHERE audience_first IS NOT NULL")
     # Top amplifiers walk this in descending size. Only the size is in it: a span's last instant
     # moves with nearly every post, and would move its index entry too.
     conn.execute("CREATE INDEX spans_own_size ON spans (campaign_id, max_value) WHERE own_posts > 0")
@@ -888,12 +888,33 @@ def tone_slots(db):
     for name, columns, statements, also in (
             ("tone", ("campaign_id", "created_at", "platform", "side", "sentiment"),
              [_tone_remove("old"), _tone_add("new")], ""),
-            ("authors", ("campaign_id", "created_at", "platform", "side", "author_key"),
+            ("authors", ("campaign_id", "created_at", "side", "author_key"),
              [*_author_remove("old"), _author_add("new")], ""),
             # A purge blanks a post's author: its audience moves only if that was its own.
-            ("audiences", ("campaign_id", "created_at", "platform", "side", "reach_key", "reach_value", "author_key"),
+            ("audiences", ("campaign_id", "created_at", "side", "reach_key", "reach_value", "author_key"),
              [*_audience_remove("old"), _audience_add("new")], own)):
         changed = " OR ".join([f"old.{c} IS NOT new.{c}" for c in columns if c != "author_key" or not also]
                               + ([also] if also else []))
         conn.execute(f"CREATE TRIGGER mention_matches_rollups_{name} AFTER UPDATE OF {', '.join(columns)}"
                      f" ON mention_matches WHEN {changed} BEGIN " + "; ".join(statements) + "; END")
+    # The hourly roll-up per UTC day, moved by the difference whenever an hour is written.
+    sums = ("mentions", "reposts", "engagement", "sentiment_sum", "scored", "pos", "neg", "neu", "abusive",
+            "impressions", "impressions_known", "engagement_known")
+    columns = ", ".join(f"{c} {'REAL' if c == 'sentiment_sum' else 'INTEGER'} NOT NULL DEFAULT 0" for c in sums)
+    conn.execute("CREATE TABLE daily (campaign_id INTEGER NOT NULL, day TEXT NOT NULL, platform TEXT NOT NULL,"
+                 f" side TEXT NOT NULL, {columns}, PRIMARY KEY (campaign_id, day, platform, side)) WITHOUT ROWID")
+    conn.execute(f"INSERT INTO daily (campaign_id, day, platform, side, {', '.join(sums)})"
+                 " SELECT campaign_id, substr(hour, 1, 10) || 'T00:00:00Z', platform, side,"
+                 f" {', '.join(f'sum({c})' for c in sums)} FROM hourly GROUP BY 1, 2, 3, 4")
+
+    def moved(row: str, sign: str) -> str:
+        return (f"INSERT INTO daily (campaign_id, day, platform, side, {', '.join(sums)})"
+                f" SELECT {row}.campaign_id, substr({row}.hour, 1, 10) || 'T00:00:00Z', {row}.platform, {row}.side, "
+                + ", ".join(f"{sign}{row}.{c}" for c in sums) + " WHERE true"
+                " ON CONFLICT (campaign_id, day, platform, side) DO UPDATE SET "
+                + ", ".join(f"{c} = {c} + excluded.{c}" for c in sums))
+
+    conn.execute(f"CREATE TRIGGER hourly_daily_insert AFTER INSERT ON hourly BEGIN {moved('new', '')}; END")
+    conn.execute(f"CREATE TRIGGER hourly_daily_update AFTER UPDATE ON hourly BEGIN {moved('old', '-')};"
+                 f" {moved('new', '')}; END")
+    conn.execute(f"CREATE TRIGGER hourly_daily_delete AFTER DELETE ON hourly BEGIN {moved('old', '-')}; END")

@@ -63,6 +63,13 @@ def _whole_hours(start, end) -> tuple:
     return first, end.replace(minute=0, second=0, microsecond=0)
 
 
+def _whole_days(start, end) -> tuple:
+    """The first and last UTC midnight inside [start, end) (start, end on whole hours)."""
+    floor_start = start.replace(hour=0, minute=0, second=0, microsecond=0)
+    first = floor_start if floor_start == start else floor_start + timedelta(days=1)
+    return first, end.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
 def _values(rows: list[tuple]) -> tuple[str, list]:
     """A VALUES list for a CTE and its parameters."""
     width = len(rows[0])
@@ -75,6 +82,12 @@ def _alert_summary(detail: str) -> str:
     except (TypeError, ValueError):
         return detail
     return data.get("summary", detail) if isinstance(data, dict) else detail
+
+
+def _spans_scope(filters: Filters) -> tuple[str, list]:
+    """The campaign and side clauses on `spans`, which hold no platform (a platform filter is
+    applied where the matches are read)."""
+    return Filters(filters.campaign_id, filters.start, filters.end, (), filters.sides).scope()
 
 
 def _aliased_where(filters: Filters, alias: str) -> tuple[str, list]:
@@ -139,11 +152,17 @@ class Reads:
         unknown = set(by) - set(ROLLUP_SPLITS)
         if unknown:
             raise ValueError(f"not a roll-up column: {', '.join(sorted(unknown))}")
-        whole, edges = [], []
+        whole, days, edges = [], [], []
         for i, (start, end) in enumerate(spans):
             first, last = _whole_hours(start, end)
             if first < last:
-                whole.append((i, iso_utc(first), iso_utc(last)))
+                # Whole UTC days from the daily roll-up, the hours either side from the hourly one.
+                day_first, day_last = _whole_days(first, last)
+                if day_first < day_last:
+                    days.append((i, iso_utc(day_first), iso_utc(day_last)))
+                    whole += [(i, iso_utc(a), iso_utc(b)) for a, b in ((first, day_first), (day_last, last)) if a < b]
+                else:
+                    whole.append((i, iso_utc(first), iso_utc(last)))
                 edges += [(i, iso_utc(a), iso_utc(b)) for a, b in ((start, first), (last, end)) if a < b]
             elif start < end:
                 edges.append((i, iso_utc(start), iso_utc(end)))
@@ -151,13 +170,14 @@ class Reads:
         threshold = self.store.protected_accounts().threshold(filters.campaign_id)
         keys = "".join(f", {column}" for column in by)
         statements = []
-        for first in range(0, len(whole), SPANS_PER_STATEMENT):
-            values, span_params = _values(whole[first:first + SPANS_PER_STATEMENT])
-            statements.append((
-                f"WITH spans(i, span_start, span_end) AS (VALUES {values})"
-                f" SELECT i{keys}, {', '.join(f'sum({c})' for c in ROLLUP_SUMS)}"
-                " FROM spans JOIN hourly ON hour >= span_start AND hour < span_end"
-                f" WHERE {scope} GROUP BY i{keys}", span_params + params))
+        for table, column, parts in (("daily", "day", days), ("hourly", "hour", whole)):
+            for first in range(0, len(parts), SPANS_PER_STATEMENT):
+                values, span_params = _values(parts[first:first + SPANS_PER_STATEMENT])
+                statements.append((
+                    f"WITH spans(i, span_start, span_end) AS (VALUES {values})"
+                    f" SELECT i{keys}, {', '.join(f'sum({c})' for c in ROLLUP_SUMS)}"
+                    f" FROM spans JOIN {table} ON {column} >= span_start AND {column} < span_end"
+                    f" WHERE {scope} GROUP BY i{keys}", span_params + params))
         for first in range(0, len(edges), SPANS_PER_STATEMENT):
             values, span_params = _values(edges[first:first + SPANS_PER_STATEMENT])
             statements.append((
@@ -191,13 +211,13 @@ class Reads:
         An audience's size is its largest value seen in the window (follower counts move).
         Both are None (n/a) for a window reaching into a period whose authors were purged.
         A long window that reaches the first or the last hour of the campaign's data (the last N
-        days, the campaign to date) is counted from the spans, one row per author or audience,
-        side and platform; any other from its matches.
+        days, the campaign to date) on every platform is counted from the spans, one row per
+        author or audience and side; any other from its matches.
         """
         if self.purged_into(filters):
             return None, None
         long, reaches_an_end = self._window_shape(filters)
-        if long and reaches_an_end:
+        if long and reaches_an_end and not filters.platforms:
             return self._distinct_totals_from_spans(filters)
         return self._distinct_totals_from_matches(filters, long)
 
@@ -226,25 +246,28 @@ class Reads:
 
         A span that starts or ends inside the window was seen in it; one that covers the window
         is looked for in it, one index seek. An audience's largest size counts where it was seen
-        inside the window; otherwise its largest size inside the window is looked up.
+        inside the window; otherwise its largest size inside the window is looked up. On one side
+        each key is one row; over several the rows of a key are taken together.
         """
-        scope, params = filters.scope()
+        scope, params = _spans_scope(filters)
         s, e = filters.start, filters.end
         matches = ("FROM mention_matches m INDEXED BY {index} WHERE m.campaign_id = g.campaign_id AND m.{column} = g.key"
-                   " AND m.created_at >= ? AND m.created_at < ? AND m.side = g.side AND m.platform = g.platform")
-        authors = matches.format(index="mention_matches_authors", column="author_key")
-        audiences = matches.format(index="mention_matches_audiences", column="reach_key")
+                   " AND m.created_at >= ? AND m.created_at < ? AND m.side = g.side")
+        authored = ("CASE WHEN author_first IS NULL OR author_first >= ? OR author_last < ? THEN 0"
+                    " WHEN author_first >= ? OR author_last < ? THEN 1"
+                    f" ELSE EXISTS (SELECT 1 {matches.format(index='mention_matches_authors', column='author_key')}) END")
+        size = ("CASE WHEN audience_first IS NULL OR audience_first >= ? OR audience_last < ? THEN NULL"
+                " WHEN max_at >= ? AND max_at < ? THEN max_value"
+                f" ELSE (SELECT max(reach_value) {matches.format(index='mention_matches_audiences', column='reach_key')})"
+                " END")
+        window = [e, s, s, e, s, e, e, s, s, e, s, e]
+        if len(filters.sides) == 1:
+            return tuple(self.conn.execute(
+                f"SELECT coalesce(sum({authored}), 0), sum({size}) FROM spans g WHERE {scope}",
+                [*window, *params]).fetchone())
         return tuple(self.conn.execute(
-            "SELECT count(CASE WHEN authored THEN 1 END), sum(size) FROM (SELECT"
-            "  max(CASE WHEN author_first IS NULL OR author_first >= ? OR author_last < ? THEN 0"
-            "   WHEN author_first >= ? OR author_last < ? THEN 1"
-            f"   ELSE EXISTS (SELECT 1 {authors}) END) AS authored,"
-            "  max(CASE WHEN audience_first IS NULL OR audience_first >= ? OR audience_last < ? THEN NULL"
-            "   WHEN max_at >= ? AND max_at < ? THEN max_value"
-            f"   ELSE (SELECT max(reach_value) {audiences}) END) AS size"
-            f" FROM spans g WHERE {scope} GROUP BY key)",
-            [e, s, s, e, s, e, e, s, s, e, s, e, *params],
-        ).fetchone())
+            f"SELECT count(CASE WHEN authored THEN 1 END), sum(size) FROM (SELECT max({authored}) AS authored,"
+            f" max({size}) AS size FROM spans g WHERE {scope} GROUP BY key)", [*window, *params]).fetchone())
 
     def purged_into(self, filters: Filters) -> bool:
         """Whether the window starts before the campaign's retention purge: its authors are gone."""
@@ -417,7 +440,7 @@ class Reads:
         next span's largest size is below the last of them, no author further down can enter the
         list or tie with it. Only the authors walked are counted, from their own matches.
         """
-        scope, params = filters.scope()
+        scope, params = _spans_scope(filters)
         walk = self.conn.execute(
             "SELECT key, max_value FROM spans INDEXED BY spans_own_size"
             f" WHERE {scope} AND own_posts > 0 AND max_value IS NOT NULL"
