@@ -63,11 +63,35 @@ def _whole_hours(start, end) -> tuple:
     return first, end.replace(minute=0, second=0, microsecond=0)
 
 
-def _whole_days(start, end) -> tuple:
-    """The first and last UTC midnight inside [start, end) (start, end on whole hours)."""
-    floor_start = start.replace(hour=0, minute=0, second=0, microsecond=0)
-    first = floor_start if floor_start == start else floor_start + timedelta(days=1)
-    return first, end.replace(hour=0, minute=0, second=0, microsecond=0)
+def _day_parts(first, last) -> list[tuple]:
+    """[first, last) on whole UTC hours as (table, sign, from, to) parts of the roll-ups to add.
+
+    Whole UTC days come from the daily roll-up, the hours either side from the hourly one; where
+    more than half a day of hours lies beside a day (a local day a few hours off UTC), that day
+    less the hours outside the span is fewer rows than the hours themselves.
+    """
+    day = timedelta(days=1)
+
+    def midnight(moment):
+        return moment.replace(hour=0, minute=0, second=0, microsecond=0)
+
+    def hours(a, b) -> list[tuple]:
+        if a >= b:
+            return []
+        if b - a <= timedelta(hours=12):
+            return [("hourly", 1, a, b)]
+        whole_day = midnight(a)
+        if b > whole_day + day:   # only within one UTC day
+            return [("hourly", 1, a, b)]
+        return [("daily", 1, whole_day, whole_day + day), *[
+            ("hourly", -1, x, y) for x, y in ((whole_day, a), (b, whole_day + day)) if x < y]]
+
+    day_first = midnight(first) if midnight(first) == first else midnight(first) + day
+    day_last = midnight(last)
+    if day_first > day_last:
+        return hours(first, last)
+    parts = [("daily", 1, day_first, day_last)] if day_first < day_last else []
+    return parts + hours(first, day_first) + hours(day_last, last)
 
 
 def _values(rows: list[tuple]) -> tuple[str, list]:
@@ -156,13 +180,8 @@ class Reads:
         for i, (start, end) in enumerate(spans):
             first, last = _whole_hours(start, end)
             if first < last:
-                # Whole UTC days from the daily roll-up, the hours either side from the hourly one.
-                day_first, day_last = _whole_days(first, last)
-                if day_first < day_last:
-                    days.append((i, iso_utc(day_first), iso_utc(day_last)))
-                    whole += [(i, iso_utc(a), iso_utc(b)) for a, b in ((first, day_first), (day_last, last)) if a < b]
-                else:
-                    whole.append((i, iso_utc(first), iso_utc(last)))
+                for table, sign, a, b in _day_parts(first, last):
+                    (days if table == "daily" else whole).append((i, sign, iso_utc(a), iso_utc(b)))
                 edges += [(i, iso_utc(a), iso_utc(b)) for a, b in ((start, first), (last, end)) if a < b]
             elif start < end:
                 edges.append((i, iso_utc(start), iso_utc(end)))
@@ -174,8 +193,8 @@ class Reads:
             for first in range(0, len(parts), SPANS_PER_STATEMENT):
                 values, span_params = _values(parts[first:first + SPANS_PER_STATEMENT])
                 statements.append((
-                    f"WITH spans(i, span_start, span_end) AS (VALUES {values})"
-                    f" SELECT i{keys}, {', '.join(f'sum({c})' for c in ROLLUP_SUMS)}"
+                    f"WITH spans(i, sign, span_start, span_end) AS (VALUES {values})"
+                    f" SELECT i{keys}, {', '.join(f'sum(sign * {c})' for c in ROLLUP_SUMS)}"
                     f" FROM spans JOIN {table} ON {column} >= span_start AND {column} < span_end"
                     f" WHERE {scope} GROUP BY i{keys}", span_params + params))
         for first in range(0, len(edges), SPANS_PER_STATEMENT):
@@ -196,7 +215,8 @@ class Reads:
                     totals[key] = [a + b for a, b in zip(totals[key], sums, strict=True)]
                 else:
                     totals[key] = list(sums)
-        return totals
+        # A day less its hours outside the span leaves rows of nothing (to a float's rounding).
+        return {key: sums for key, sums in totals.items() if any(abs(value) > 1e-9 for value in sums)}
 
     def mentions_by_side(self, filters: Filters) -> dict[str, int]:
         """Mentions in the window per side, whatever sides the filters name (share of voice and the
