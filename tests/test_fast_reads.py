@@ -71,6 +71,9 @@ def assert_fast_reads_are_plain(store: Store, limits=(15, 3)) -> int:
             for limit in limits:
                 pd.testing.assert_frame_equal(store.reads.top_amplifiers(filters, limit),
                                               store.reads.top_amplifiers_scan(filters, limit))
+            for tz, bucket in (("Europe/London", "day"), ("UTC", "hour")):
+                pd.testing.assert_frame_equal(store.reads.cumulative_potential_reach(filters, tz, bucket),
+                                              store.reads.cumulative_potential_reach_scan(filters, tz, bucket))
             compared += 1
     return compared
 
