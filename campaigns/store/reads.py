@@ -455,28 +455,23 @@ class Reads:
         audience is not the author's own (a subreddit's subscribers on Reddit) and unknown
         audiences (RSS) are left out. Ties go to more posts, then to the name.
 
-        The spans of authors' own audiences are walked in descending largest size, which is never
+        The spans of authors' own audiences are taken in descending largest size, which is never
         less than what an author brought to any window: once `limit` authors are counted and the
         next span's largest size is below the last of them, no author further down can enter the
-        list or tie with it. Only the authors walked are counted, from their own matches.
+        list or tie with it. Only the authors taken are counted, from their own matches.
         """
         scope, params = _spans_scope(filters)
-        walk = self.conn.execute(
-            "SELECT key, max_value FROM spans INDEXED BY spans_own_size"
-            f" WHERE {scope} AND own_posts > 0 AND max_value IS NOT NULL"
-            " AND audience_first < ? AND audience_last >= ? ORDER BY max_value DESC",
-            [*params, filters.end, filters.start])
-        authors: dict[str, None] = {}
         wanted = limit
-        pending = walk.fetchone()
         while True:
-            while pending is not None and len(authors) < wanted:
-                authors.setdefault(pending[0])
-                pending = walk.fetchone()
-            frame = self._amplifiers(filters, limit, list(authors))
-            if pending is None or (len(frame) == limit and pending[1] < frame["reach_brought"].iloc[-1]):
+            spans = self.conn.execute(
+                f"SELECT key, max_value FROM spans WHERE {scope} AND own_posts > 0 AND max_value IS NOT NULL"
+                " AND audience_first < ? AND audience_last >= ? ORDER BY max_value DESC LIMIT ?",
+                [*params, filters.end, filters.start, wanted + 1]).fetchall()
+            authors = list(dict.fromkeys(key for key, _ in spans[:wanted]))
+            frame = self._amplifiers(filters, limit, authors)
+            if len(spans) <= wanted or (len(frame) == limit and spans[wanted][1] < frame["reach_brought"].iloc[-1]):
                 return frame
-            wanted *= 2
+            wanted *= 4
 
     def top_amplifiers_scan(self, filters: Filters, limit: int = 15) -> pd.DataFrame:
         """top_amplifiers from every match of the window, as before the walk: the benchmark and
