@@ -7,6 +7,7 @@ the mentions table whole. What each metric means is defined in campaigns.metrics
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Sequence
@@ -61,6 +62,14 @@ def _whole_hours(start, end) -> tuple:
     floor_start = start.replace(minute=0, second=0, microsecond=0)
     first = floor_start if floor_start == start else floor_start + timedelta(hours=1)
     return first, end.replace(minute=0, second=0, microsecond=0)
+
+
+@functools.lru_cache(maxsize=128)
+def _bucket_spans(start, end, tz: str, bucket: str) -> tuple[list[tuple], pd.Series]:
+    """metrics.buckets as spans and their labels, kept for the next call: every campaign on the
+    Overview in one zone asks for the same buckets. Neither is changed by its callers."""
+    found = buckets(start, end, tz, bucket)
+    return [(b.start, b.end) for b in found], pd.Series([b.label for b in found], dtype=pd.DatetimeTZDtype("us", tz))
 
 
 def _day_parts(first, last) -> list[tuple]:
@@ -162,12 +171,13 @@ class Reads:
         by = tuple(by)
         totals = self._span_totals(filters, spans, by)
         keys = sorted(totals)
-        columns = {"i": pd.Series([key[0] for key in keys], dtype="int64")}
+        columns = {"i": np.array([key[0] for key in keys], dtype=np.int64)}
         for position, column in enumerate(by, start=1):
             columns[column] = pd.Series([key[position] for key in keys], dtype=object)
+        # One array for all the sums, cut into columns: the Overview asks this for 20 campaigns.
+        sums = np.array([totals[key] for key in keys], dtype=np.float64).reshape(len(keys), len(ROLLUP_SUMS))
         for position, column in enumerate(ROLLUP_SUMS):
-            columns[column] = pd.Series([totals[key][position] for key in keys],
-                                        dtype="float64" if column == "sentiment_sum" else "int64")
+            columns[column] = sums[:, position] if column == "sentiment_sum" else sums[:, position].astype(np.int64)
         return pd.DataFrame(columns)
 
     def _span_totals(self, filters: Filters, spans: Sequence[tuple], by: tuple[str, ...]) -> dict[tuple, list]:
@@ -352,9 +362,8 @@ class Reads:
             frame["bucket"] = frame["hour"].dt.tz_convert(tz)
             grouped = frame.groupby(["bucket", *by], as_index=False)[list(ROLLUP_SUMS)].sum()
         else:
-            spans = buckets(start, end, tz, bucket)
-            grouped = self.span_sums(filters, [(b.start, b.end) for b in spans], by)
-            labels = pd.Series([b.label for b in spans], dtype=pd.DatetimeTZDtype("us", tz))
+            spans, labels = _bucket_spans(start, end, tz, bucket)
+            grouped = self.span_sums(filters, spans, by)
             grouped.insert(0, "bucket", labels.iloc[grouped["i"]].reset_index(drop=True) if len(grouped)
                            else pd.Series(dtype=pd.DatetimeTZDtype("us", tz)))
             grouped = grouped.drop(columns=["i"])
@@ -419,7 +428,9 @@ class Reads:
         marks = ", ".join("?" * len(sides))
         frame = pd.read_sql_query(
             "SELECT m.created_at, m.platform, m.author_key, m.text, m.url, mm.engagement, mm.sentiment, mm.abuse,"
-            " m.uid FROM mentions m JOIN mention_matches mm ON mm.mention_uid = m.uid AND mm.campaign_id = ?"
+            # From each post to its match by primary key: left to choose, SQLite walks the campaign's
+            # whole range index for ten posts (58 ms at 1M mentions against 0.1 ms).
+            " m.uid FROM mentions m CROSS JOIN mention_matches mm ON mm.mention_uid = m.uid AND mm.campaign_id = ?"
             f" WHERE m.uid IN ({marks})", self.conn, params=[campaign_id, *sides],
         )
         frame["side"] = frame["uid"].map(sides)
@@ -614,13 +625,15 @@ class Reads:
                 f" WHERE {where} AND reach_key IS NOT NULL AND reach_value IS NOT NULL GROUP BY reach_key",
                 self.conn, params=params,
             )
-        spans = local_buckets(to_datetime(filters.start), to_datetime(filters.end), tz, bucket)
+        spans = _bucket_spans(to_datetime(filters.start), to_datetime(filters.end), tz, bucket)[0]
         if not spans:
             return pd.DataFrame(columns=["bucket", "potential_reach"])
-        ends = [iso_utc(span_end) for _, span_end in spans]
-        ordered = first_seen.sort_values("first_seen")
-        cumulative = ordered["size"].cumsum().to_numpy()
-        positions = ordered["first_seen"].searchsorted(ends, side="left")
+        ends = np.array([iso_utc(span_end) for _, span_end in spans])
+        # Sorted and searched as plain arrays: tens of thousands of audiences over a long window.
+        seen = first_seen["first_seen"].to_numpy(dtype=str)
+        order = np.argsort(seen, kind="stable")
+        cumulative = np.cumsum(first_seen["size"].to_numpy(dtype=np.int64)[order])
+        positions = np.searchsorted(seen[order], ends, side="left")
         reach = [int(cumulative[p - 1]) if p > 0 else None for p in positions]
         return pd.DataFrame({"bucket": [pd.Timestamp(start).tz_convert(tz) for start, _ in spans],
                              "potential_reach": reach})
