@@ -44,8 +44,9 @@ class Posts:
             more += [expression, expression]
         return " AND ".join(clauses), more
 
-    def _match_where(self, query: PostQuery) -> tuple[str, list]:
-        """The clauses a match alone answers (alias mm), all on the range index but the tracker's."""
+    def _match_where(self, query: PostQuery, tracker: bool = True) -> tuple[str, list]:
+        """The clauses a match alone answers (alias mm), all on the range index but the tracker's
+        (left out when `tracker` is false: the caller reads the tracker's own posts)."""
         f = query.filters
         clauses = ["mm.campaign_id = ?", "mm.created_at >= ?", "mm.created_at < ?"]
         params: list = [f.campaign_id, f.start, f.end]
@@ -67,7 +68,7 @@ class Posts:
         if query.kind is not None:
             clauses.append("mm.is_repost = ?")
             params.append(1 if query.kind == "repost" else 0)
-        if query.tracker_id is not None:
+        if query.tracker_id is not None and tracker:
             clauses.append("mm.mention_uid IN (SELECT mention_uid FROM mention_trackers"
                            " WHERE tracker_id = ? AND created_at >= ? AND created_at < ?)")
             params += [query.tracker_id, f.start, f.end]
@@ -108,6 +109,23 @@ class Posts:
         window = [query.per_page, (query.page - 1) * query.per_page]
         expression = self._expression(query)
         lang, lang_params = (" AND m.lang = ?", [query.lang]) if query.lang else ("", [])
+        if not expression and query.tracker_id is not None:
+            # A tracker's posts are fewer than the campaign's: walk its own range, newest first,
+            # each to its match by primary key (mention_trackers holds each post's time too).
+            where, params = self._match_where(query, tracker=False)
+            f = query.filters
+            source = ("FROM mention_trackers t CROSS JOIN mention_matches mm ON mm.mention_uid = t.mention_uid"
+                      " AND mm.campaign_id = t.campaign_id"
+                      + (" CROSS JOIN mentions m ON m.uid = mm.mention_uid" if lang else ""))
+            tracked = "t.tracker_id = ? AND t.created_at >= ? AND t.created_at < ? AND "
+            scope = [query.tracker_id, f.start, f.end]
+            total = self.conn.execute(f"SELECT count(*) {source} WHERE {tracked}{where}{lang}",
+                                      [*scope, *params, *lang_params]).fetchone()[0]
+            uids = [row[0] for row in self.conn.execute(
+                f"SELECT t.mention_uid {source} WHERE {tracked}{where}{lang}"
+                " ORDER BY t.created_at DESC, t.mention_uid LIMIT ? OFFSET ?",
+                [*scope, *params, *lang_params, *window])]
+            return total, uids
         if not expression:
             source = "FROM mention_matches mm" + (" JOIN mentions m ON m.uid = mm.mention_uid" if lang else "")
             total = self.conn.execute(f"SELECT count(*) {source} WHERE {where}{lang}",
@@ -143,13 +161,14 @@ class Posts:
         found = ("(SELECT rowid FROM mentions WHERE uid = mm.mention_uid) IN hits OR (mm.is_repost = 1 AND"
                  " (SELECT o.rowid FROM mentions o WHERE o.uid = (SELECT reposted_uid FROM mentions"
                  "  WHERE uid = mm.mention_uid)) IN hits)")
-        hits = "WITH hits(rowid) AS MATERIALIZED (SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH ?) "
-        total = self.conn.execute(f"{hits}SELECT count(*) FROM mention_matches mm WHERE {where} AND ({found})",
-                                  [expression, *params]).fetchone()[0]
-        uids = [row[0] for row in self.conn.execute(
-            f"{hits}SELECT mm.mention_uid FROM mention_matches mm WHERE {where} AND ({found}){order}",
-            [expression, *params, *window])] if total else []
-        return total, uids
+        # One statement, so the search's posts are looked up once for the total and the page.
+        rows = self.conn.execute(
+            "WITH hits(rowid) AS MATERIALIZED (SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH ?),"
+            f" found AS MATERIALIZED (SELECT mm.created_at, mm.mention_uid FROM mention_matches mm WHERE {where}"
+            f" AND ({found})) SELECT (SELECT count(*) FROM found), page.mention_uid FROM (SELECT 1)"
+            " LEFT JOIN (SELECT mention_uid FROM found ORDER BY created_at DESC, mention_uid LIMIT ? OFFSET ?) page",
+            [expression, *params, *window]).fetchall()
+        return rows[0][0], [uid for _, uid in rows if uid is not None]
 
     def page_scan(self, query: PostQuery) -> tuple[pd.DataFrame, int]:
         """page as one join of the matches and the posts, counted and sorted whole: the plain read
