@@ -102,19 +102,21 @@ def test_every_sum_of_a_half_hour_zone_day_equals_counting_its_posts(dense, tz):
     start, end = local_days(date(2026, 3, 2), date(2026, 3, 6), tz)
     filters = Filters(campaign.id, start, end, sides=("ours",))
     days = store.reads.series(filters, tz, "day", ("platform",))
+    threshold = store.protected_accounts().threshold(campaign.id)  # the campaign's offensive-language threshold
     assert sorted({d.date() for d in days["bucket"]}) == [date(2026, 3, d) for d in range(2, 7)]
     for label, platform, row in zip(days["bucket"], days["platform"], days.itertuples(), strict=True):
         local = label.to_pydatetime()
         day_start, day_end = local_days(local.date(), local.date(), tz)
-        (mentions, reposts, engagement, sentiment_sum, scored, negative, impressions, known) = \
+        (mentions, reposts, engagement, sentiment_sum, scored, negative, impressions, known, offensive) = \
             store.db.conn.execute(
                 "SELECT count(*), sum(mm.is_repost), sum(mm.engagement), sum(mm.sentiment), count(mm.sentiment),"
-                " sum(mm.sentiment <= -0.05), coalesce(sum(m.impressions), 0), count(m.impressions)"
-                " FROM mention_matches mm JOIN mentions m ON m.uid = mm.mention_uid"
+                " sum(mm.sentiment <= -0.05), coalesce(sum(m.impressions), 0), count(m.impressions),"
+                " sum(mm.abuse >= ?) FROM mention_matches mm JOIN mentions m ON m.uid = mm.mention_uid"
                 " WHERE mm.campaign_id = ? AND mm.created_at >= ? AND mm.created_at < ? AND mm.side = 'ours'"
-                " AND mm.platform = ?", [campaign.id, day_start, day_end, platform]).fetchone()
+                " AND mm.platform = ?", [threshold, campaign.id, day_start, day_end, platform]).fetchone()
         assert (row.mentions, row.reposts, row.engagement, row.scored, row.neg, row.impressions,
-                row.impressions_known) == (mentions, reposts, engagement, scored, negative, impressions, known)
+                row.impressions_known, row.abusive) == (mentions, reposts, engagement, scored, negative, impressions,
+                                                        known, offensive)
         assert row.sentiment_sum == pytest.approx(sentiment_sum)
     tiles = store.reads.kpis(filters)
     assert tiles.impressions == days["impressions"].sum() and tiles.mentions == days["mentions"].sum()

@@ -73,7 +73,7 @@ def test_0006_fills_the_safety_tables_for_posts_stored_before_it(tmp_path):
     db.close()
 
     store = Store.open(path)
-    assert store.applied_migrations[0] == "0006_safety_and_corrections"
+    assert store.applied_migrations[0] == "0006_safety_and_corrections"  # the later ones follow it
     assert store.conn.execute("SELECT mention_uid, via FROM protected_mentions ORDER BY 1").fetchall() == [
         ("x:1", "own"), ("x:2", "reply")]
     scores = dict(store.conn.execute("SELECT mention_uid, abuse FROM mention_matches"))
