@@ -20,6 +20,7 @@ from campaigns import safety
 from campaigns.metrics import Filters
 from campaigns.model import iso_utc, to_datetime
 from campaigns.store import Store
+from campaigns.stream import PostQuery
 
 try:  # the dashboard draws hours up to this many hours, local days beyond
     from dashboard.selection import HOURLY_UP_TO
@@ -73,13 +74,33 @@ QUERIES: list[tuple[str, str, str, str, Callable]] = [
      lambda f, w, k, n: f(k.id, w.start, w.end, k.timezone, safety.threshold_of(k))),
     ("Safety", "pile_on_alerts", "safety", "pile_on_alerts", lambda f, w, k, n: f(k.id)),
     ("Safety", "audit_view", "safety", "audit_view", lambda f, w, k, n: f(k.id)),
+    ("Posts", "page", "posts", "page", lambda f, w, k, n: f(PostQuery(w))),
+    ("Posts", "page 3", "posts", "page", lambda f, w, k, n: f(PostQuery(w, page=3))),
+    ("Posts", "tone negative", "posts", "page", lambda f, w, k, n: f(PostQuery(w, tone="negative"))),
+    ("Posts", "offensive language", "posts", "page", lambda f, w, k, n: f(PostQuery(w, min_offensive=0.5))),
+    ("Posts", "originals, opposing side", "posts", "page",
+     lambda f, w, k, n: f(PostQuery(Filters(w.campaign_id, w.start, w.end, (), ("opposing",)), kind="original"))),
+    ("Posts", "one tracker", "posts", "page",
+     lambda f, w, k, n: f(PostQuery(w, tracker_id=next(t.id for t in k.trackers if t.kind == "hashtag")))),
+    ("Posts", "language", "posts", "page", lambda f, w, k, n: f(PostQuery(w, lang="en"))),
+    ("Posts", "search: a common word", "posts", "page", lambda f, w, k, n: f(PostQuery(w, search="abuse"))),
+    ("Posts", "search: a rare word", "posts", "page", lambda f, w, k, n: f(PostQuery(w, search="welfare"))),
+    ("Posts", "search: a hashtag", "posts", "page", lambda f, w, k, n: f(PostQuery(w, search="#freespeechsu"))),
+    ("Posts", "search: a phrase, left out word", "posts", "page",
+     lambda f, w, k, n: f(PostQuery(w, search='"online abuse" -officers'))),
+    ("Posts", "search with tone", "posts", "page", lambda f, w, k, n: f(PostQuery(w, search="abuse", tone="negative"))),
     ("(no page)", "distinct_series", "reads", "distinct_series",
      lambda f, w, k, n: f(w, k.timezone, _bucket(w))),
     ("(no page)", "series hourly by platform", "reads", "series",
      lambda f, w, k, n: f(w, k.timezone, "hour", ("platform",))),
 ]
 NO_PAGE = "(no page)"
-WINDOWS = {"7 days": 7, "90 days": 90}
+# The last 7 and 90 days of the data, and the campaign to date (from its start date).
+CAMPAIGN_TO_DATE = "campaign to date"
+WINDOWS = {"7 days": 7, "90 days": 90, CAMPAIGN_TO_DATE: None}
+# A query is timed `runs` times, or fewer once its runs have taken this long (at least MIN_RUNS).
+TIME_BUDGET_S = 4.0
+MIN_RUNS = 5
 
 
 @dataclass
@@ -105,34 +126,54 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[max(0, min(len(ordered) - 1, round(share * len(ordered) + 0.5) - 1))]
 
 
+def window_filters(campaign, until: datetime) -> dict[str, Filters]:
+    """The Filters of each window for the campaign, ending at `until`."""
+    found = {}
+    for window, days in WINDOWS.items():
+        start = (to_datetime(campaign.starts_at, campaign.timezone) if days is None
+                 else until - timedelta(days=days))
+        found[window] = Filters(campaign.id, iso_utc(start), iso_utc(until))
+    return found
+
+
 def window_rows(db, campaign_slug: str, until: datetime) -> dict[str, int]:
     """How many campaign matches each window holds: what a distinct count or a top-N has to read."""
-    with Store.open(db) as store:
+    with Store.open(db, readonly=True) as store:
         campaign = store.campaign(campaign_slug)
-        return {window: store.reads.kpis(
-            Filters(campaign.id, iso_utc(until - timedelta(days=days)), iso_utc(until))).mentions
-            for window, days in WINDOWS.items()}
+        return {window: store.reads.kpis(filters).mentions
+                for window, filters in window_filters(campaign, until).items()}
 
 
-def time_queries(db, campaign_slug: str, until: datetime, runs: int = 20) -> list[QueryTiming]:
-    """Every query in QUERIES over each window, `runs` times after one untimed warm-up call."""
+def sample(call, runs: int) -> list[float]:
+    """Milliseconds of `runs` calls after one untimed warm-up call, fewer once TIME_BUDGET_S is spent."""
+    call()
+    samples: list[float] = []
+    spent = 0.0
+    while len(samples) < runs and (len(samples) < MIN_RUNS or spent < TIME_BUDGET_S):
+        started = time.perf_counter()
+        call()
+        samples.append((time.perf_counter() - started) * 1000)
+        spent += samples[-1] / 1000
+    return samples
+
+
+def time_queries(db, campaign_slug: str, until: datetime, runs: int = 20, log=None) -> list[QueryTiming]:
+    """Every query in QUERIES over each window, `runs` times after one untimed warm-up call.
+
+    The store is opened read-only, as the dashboard opens it."""
     timings = []
-    with Store.open(db) as store:
+    with Store.open(db, readonly=True) as store:
         campaign = store.campaign(campaign_slug)
         now = iso_utc(until)
-        for window, days in WINDOWS.items():
-            filters = Filters(campaign.id, iso_utc(until - timedelta(days=days)), now)
+        for window, filters in window_filters(campaign, until).items():
             for page, label, module, name, call in QUERIES:
                 function, missing = _function(store, module, name)
                 if function is None:
                     timings.append(QueryTiming(page, label, window, None, None, 0, missing))
                     continue
-                call(function, filters, campaign, now)
-                samples = []
-                for _ in range(runs):
-                    started = time.perf_counter()
-                    call(function, filters, campaign, now)
-                    samples.append((time.perf_counter() - started) * 1000)
+                samples = sample(lambda c=call, f=function, w=filters: c(f, w, campaign, now), runs)
                 timings.append(QueryTiming(page, label, window, statistics.median(samples),
-                                           percentile(samples, 0.95), runs))
+                                           percentile(samples, 0.95), len(samples)))
+                if log:
+                    log(f"  {page} {label} over {window}: p95 {timings[-1].p95_ms:.1f} ms")
     return timings

@@ -1,4 +1,4 @@
-"""Run the benchmark and write bench/results.md: `python -m bench.run` (or `--quick` for a smoke run)."""
+"""Run the benchmark and write bench/results.md: `python -m bench.run` (`--quick` for a smoke run, `--scale` at ten million)."""
 
 from __future__ import annotations
 
@@ -16,21 +16,37 @@ if __package__ in (None, ""):  # `python bench/run.py` as well as `python -m ben
 
 from bench.build import CAMPAIGN, DATA, ROOT, UNTIL, database  # noqa: E402
 from bench.ingest import default_workers, run_ingest  # noqa: E402
+from bench.paths import time_paths  # noqa: E402
 from bench.queries import NO_PAGE, time_queries, window_rows  # noqa: E402
 from bench.report import ONE, SCORER, render  # noqa: E402
 
-FULL = {"sizes": [100_000, 1_000_000], "ingest": 50_000, "runs": 20, "repeats": 3}
-QUICK = {"sizes": [2_000, 10_000], "ingest": 2_000, "runs": 3, "repeats": 1}
+FULL = {"sizes": [100_000, 1_000_000], "ingest": 50_000, "runs": 20, "repeats": 3, "peer_days": 90,
+        "out": "results.md"}
+QUICK = {"sizes": [2_000, 10_000], "ingest": 2_000, "runs": 3, "repeats": 1, "peer_days": 90, "out": "results.md"}
+# Ten million mentions: every read and page, the memory against the smallest, no ingest (the
+# default run measures it) and no peer (a naive dashboard cannot load such a window at all).
+SCALE = {"sizes": [100_000, 10_000_000], "ingest": 0, "runs": 5, "repeats": 1, "peer_days": 0,
+         "out": "results-scale.md"}
+
+
+def _fresh_process(module: str, *args: str, timeout: int = 3600) -> dict:
+    """Run `python -m module args` in a fresh process and read the JSON object it prints last."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    done = subprocess.run([sys.executable, "-m", module, *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+    if done.returncode != 0:
+        raise RuntimeError(f"{module} failed on {' '.join(args)}:\n{done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def measure_pages(db: Path) -> dict:
     """Page times and peak memory from a fresh process, so memory belongs to this database alone."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    done = subprocess.run([sys.executable, "-m", "bench.pages", str(db)], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=900)
-    if done.returncode != 0:
-        raise RuntimeError(f"page benchmark failed on {db.name}:\n{done.stderr[-2000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return _fresh_process("bench.pages", str(db))
+
+
+def measure_peer(db: Path, days: int) -> dict:
+    """The Traction page's data the naive way and Groundswell's way, each in a fresh process."""
+    return {mode: _fresh_process("bench.peer", str(db), mode, str(days)) for mode in ("naive", "groundswell")}
 
 
 def ingest_notes(ingest) -> list[str]:
@@ -54,32 +70,38 @@ def ingest_notes(ingest) -> list[str]:
 
 def query_notes(rows: dict[int, dict[str, int]]) -> list[str]:
     """How much each window holds, which decides what its distinct counts and top-N lists cost."""
-    held = "; ".join(f"at {size:,} mentions " + ", ".join(f"{n:,} in the last {w}" for w, n in windows.items())
+    held = "; ".join(f"at {size:,} mentions " + ", ".join(f"{n:,} over {w}" for w, n in windows.items())
                      for size, windows in sorted(rows.items()))
     return [
         f"`{CAMPAIGN}` is the busiest campaign (its keyword also matches the generated campaigns' posts). "
-        f"Its matches: {held}. Counts and sums come from the hourly roll-up and stay flat as data grows; "
-        "unique authors, potential reach, top posts, amplifiers and the sentiment histogram read every "
-        "match in the window through the covering index, so they grow with the window's matches.",
+        f"Its matches: {held}. Counts and sums come from the hourly roll-up, the tone histogram from the "
+        "tone roll-up; unique authors and potential reach over a long window reaching the start or the end "
+        "of the data from the spans (one row per author or audience, side and platform), over other windows "
+        "from the matches' covering index; top amplifiers walk the spans in descending audience and stop "
+        "once the list is certain; top posts and the posts stream read the window's matches newest or "
+        "most engaged first and stop at the page.",
     ]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run of every part")
+    parser.add_argument("--scale", action="store_true",
+                        help="100,000 and 10,000,000 mentions: every read and page and the memory (builds 10M once, hours)")
     parser.add_argument("--sizes", help="comma-separated database sizes in mentions")
     parser.add_argument("--ingest", type=int, help="how many posts to ingest")
     parser.add_argument("--runs", type=int, help="timed runs per query")
     parser.add_argument("--repeats", type=int, help="ingest runs per figure (the best is kept)")
     parser.add_argument("--workers", type=int, default=default_workers(), help="scoring processes")
     parser.add_argument("--data", type=Path, default=DATA, help="where databases are kept")
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results.md")
+    parser.add_argument("--out", type=Path, help="the results file (bench/results.md; bench/results-scale.md with --scale)")
     parser.add_argument("--no-pages", action="store_true", help="skip the AppTest page times")
     args = parser.parse_args(argv)
-    plan = dict(QUICK if args.quick else FULL)
+    plan = dict(SCALE if args.scale else QUICK if args.quick else FULL)
+    args.out = args.out or ROOT / "bench" / plan["out"]
     if args.sizes:
         plan["sizes"] = [int(s.replace("_", "")) for s in args.sizes.split(",")]
-    plan["ingest"] = args.ingest or plan["ingest"]
+    plan["ingest"] = plan["ingest"] if args.ingest is None else args.ingest
     plan["runs"] = args.runs or plan["runs"]
     plan["repeats"] = args.repeats or plan["repeats"]
     command = "python -m bench.run" + (" " + " ".join(argv if argv is not None else sys.argv[1:])).rstrip()
@@ -104,13 +126,15 @@ def _run(args, plan: dict, command: str) -> int:
     for d in databases:
         print(f"  {d.mentions:>9,} mentions: {d.bytes / 2**20:,.0f} MiB", flush=True)
 
-    print(f"ingest of {plan['ingest']:,} posts", flush=True)
-    ingest = run_ingest(databases[0].path, args.data / "ingest", plan["ingest"], UNTIL, args.workers,
-                        repeats=plan["repeats"])
-    for name, rate in ingest.rates.items():
-        print(f"  {name:<45} {rate:>10,.0f}/s  {rate / ingest.rates[SCORER]:.2f}x the scorer", flush=True)
+    ingest = None
+    if plan["ingest"]:
+        print(f"ingest of {plan['ingest']:,} posts", flush=True)
+        ingest = run_ingest(databases[0].path, args.data / "ingest", plan["ingest"], UNTIL, args.workers,
+                            repeats=plan["repeats"])
+        for name, rate in ingest.rates.items():
+            print(f"  {name:<45} {rate:>10,.0f}/s  {rate / ingest.rates[SCORER]:.2f}x the scorer", flush=True)
 
-    queries, pages, rows = {}, {}, {}
+    queries, pages, rows, paths, peer = {}, {}, {}, {}, {}
     for d in databases:
         rows[d.mentions] = window_rows(d.path, CAMPAIGN, UNTIL)
         print(f"queries at {d.mentions:,}", flush=True)
@@ -118,6 +142,15 @@ def _run(args, plan: dict, command: str) -> int:
         worst = max((q for q in queries[d.mentions] if q.p95_ms is not None and q.page != NO_PAGE),
                     key=lambda q: q.p95_ms)
         print(f"  slowest p95: {worst.label} over {worst.window}, {worst.p95_ms:.1f} ms", flush=True)
+        print(f"fast paths against the reads they replace, at {d.mentions:,}", flush=True)
+        paths[d.mentions] = time_paths(d.path, CAMPAIGN, UNTIL, runs=max(3, plan["runs"] // 2),
+                                       log=lambda line: print(line, flush=True))
+        if plan["peer_days"]:
+            print(f"the naive peer at {d.mentions:,}", flush=True)
+            peer[d.mentions] = measure_peer(d.path, plan["peer_days"])
+            naive, ours = peer[d.mentions]["naive"], peer[d.mentions]["groundswell"]
+            print(f"  naive {naive['seconds']:.2f} s, {naive['added_mb']:.0f} MB; Groundswell {ours['seconds']:.2f} s,"
+                  f" {ours['added_mb']:.0f} MB", flush=True)
         if args.no_pages:
             pages[d.mentions] = {"pages": [], "missing": "skipped (--no-pages)", "max_rss_mb": 0.0}
         else:
@@ -128,9 +161,9 @@ def _run(args, plan: dict, command: str) -> int:
                       flush=True)
             print(f"  peak memory {pages[d.mentions]['max_rss_mb']:,.0f} MB", flush=True)
 
-    notes = ingest_notes(ingest) + query_notes(rows)
+    notes = (ingest_notes(ingest) if ingest else []) + query_notes(rows)
     text = render(databases, ingest, queries, pages, notes, time.perf_counter() - started, command,
-                  load_at_start)
+                  load_at_start, paths=paths, peer=peer, rows=rows, peer_days=plan["peer_days"])
     args.out.write_text(text, encoding="utf-8")
     print(f"wrote {args.out}")
     return 0

@@ -54,9 +54,9 @@ def test_quick_run_writes_every_section_of_the_results(tmp_path, capsys):
         assert re.search(rf"\| Overview \| kpis \| {window} \| [\d.]+ / [\d.]+ \| [\d.]+ / [\d.]+ \|", text)
         assert re.search(rf"\| Traction \| spikes \| {window} \| [\d.]+ / [\d.]+ \|", text)
     assert "ingest in one process >= 0.7x the scorer's rate" in text
-    assert "every query p95 < 50 ms at 2,000 mentions" in text
+    assert "every dashboard read p95 < 50 ms at 2,000 mentions" in text
     assert re.search(r"peak memory|Peak memory", text)
     # A second run reuses the databases instead of building them again.
     run.main(["--sizes", "1000", "--ingest", "200", "--runs", "1", "--no-pages",
               "--data", str(tmp_path / "data"), "--out", str(out)])
-    assert "| reused |" in out.read_text()
+    assert "| reused (built in " in out.read_text()

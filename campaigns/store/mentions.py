@@ -11,7 +11,7 @@ from campaigns.clock import now_iso
 from campaigns.corrections import effective_abuse, effective_sentiment
 from campaigns.errors import StoreError
 from campaigns.matching import Match, Matcher, normalise_account
-from campaigns.metrics import ROLLUP_SUMS, is_offensive, sentiment_class
+from campaigns.metrics import NEGATIVE_AT, POSITIVE_AT, ROLLUP_SUMS, is_offensive, sentiment_class
 from campaigns.model import Mention
 from campaigns.privacy import is_forgotten, keep_readable
 from campaigns.safety import ProtectedAccounts
@@ -53,6 +53,104 @@ _UPSERT_HOURLY = (
 def upsert_hourly(conn, rows) -> None:
     """Add (campaign_id, hour, platform, side, *ROLLUP_SUMS) rows to the roll-up."""
     conn.executemany(_UPSERT_HOURLY, rows)
+
+
+# The tone histogram's slices of -1..1 (store.reads.sentiment_histogram) and the roll-up's
+# column per (class, slice) a score can fall in, as migration 0013_tone_slots made them.
+TONE_SLOTS = 20
+TONE_SLOT_WIDTH = 2.0 / TONE_SLOTS
+TONE_SLOT_COLUMNS = (tuple(f"negative_{k:02d}" for k in range(0, 10)) + ("neutral_09", "neutral_10")
+                     + tuple(f"positive_{k:02d}" for k in range(10, 20)))
+_TONE_SLOT_POSITION = {name: i for i, name in enumerate(TONE_SLOT_COLUMNS)}
+_UPSERT_TONE = (
+    f"INSERT INTO tone_slots (campaign_id, hour, platform, side, {', '.join(TONE_SLOT_COLUMNS)}) "
+    f"VALUES (?, ?, ?, ?, {', '.join('?' * len(TONE_SLOT_COLUMNS))}) "
+    "ON CONFLICT(campaign_id, hour, platform, side) DO UPDATE SET "
+    + ", ".join(f"{c} = {c} + excluded.{c}" for c in TONE_SLOT_COLUMNS)
+)
+
+
+def _earlier(column: str) -> str:
+    return f"{column} = CASE WHEN {column} IS NULL OR excluded.{column} < {column} THEN excluded.{column} ELSE {column} END"
+
+
+def _later(column: str) -> str:
+    return f"{column} = CASE WHEN {column} IS NULL OR excluded.{column} > {column} THEN excluded.{column} ELSE {column} END"
+
+
+# One row per campaign, key and side: when the key was first and last seen as an author and as
+# an audience of known size, that audience's largest size and the latest instant of it, and how
+# many of those posts were by the audience's owner. An audience of unknown size adds nothing to
+# potential reach, so its posts are not in the span.
+_UPSERT_SPAN = (
+    "INSERT INTO spans (campaign_id, key, side, author_first, author_last, audience_first, audience_last,"
+    " max_value, max_at, own_posts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (campaign_id, key, side) DO UPDATE SET "
+    + ", ".join([_earlier("author_first"), _later("author_last"), _earlier("audience_first"), _later("audience_last")])
+    + ", max_value = CASE WHEN excluded.max_value IS NULL THEN max_value"
+    " WHEN max_value IS NULL OR excluded.max_value > max_value THEN excluded.max_value ELSE max_value END,"
+    " max_at = CASE WHEN excluded.max_value IS NULL THEN max_at"
+    " WHEN max_value IS NULL OR excluded.max_value > max_value THEN excluded.max_at"
+    " WHEN excluded.max_value = max_value THEN max(max_at, excluded.max_at) ELSE max_at END,"
+    " own_posts = own_posts + excluded.own_posts"
+)
+
+
+def tone_slot_column(sentiment: float | None) -> str | None:
+    """The tone roll-up column a score counts in: its class and its slice of -1..1, cut as
+    SQLite cuts it in the histogram (min(CAST((score + 1.0) / width AS INTEGER), slots - 1))."""
+    if sentiment is None:
+        return None
+    slot = min(int((sentiment + 1.0) / TONE_SLOT_WIDTH), TONE_SLOTS - 1)
+    cls = "negative" if sentiment <= NEGATIVE_AT else "positive" if sentiment >= POSITIVE_AT else "neutral"
+    name = f"{cls}_{slot:02d}"
+    return name if name in _TONE_SLOT_POSITION else None
+
+
+class _NewMatches:
+    """What a batch's new matches add to the tone slots and the spans, summed per row of each."""
+
+    def __init__(self):
+        self.tone: dict[tuple, list[int]] = {}
+        self.spans: dict[tuple, list] = {}
+
+    def add(self, campaign_id: int, hour: str, platform: str, side: str, created_at: str, author_key,
+            reach_key, reach_value, sentiment) -> None:
+        column = tone_slot_column(sentiment)
+        if column is not None:
+            key = (campaign_id, hour, platform, side)
+            counts = self.tone.get(key)
+            if counts is None:
+                counts = self.tone[key] = [0] * len(TONE_SLOT_COLUMNS)
+            counts[_TONE_SLOT_POSITION[column]] += 1
+        if author_key is not None:
+            span = self._span(campaign_id, author_key, side)
+            if span[0] is None or created_at < span[0]:
+                span[0] = created_at
+            if span[1] is None or created_at > span[1]:
+                span[1] = created_at
+        if reach_key is not None and reach_value is not None:
+            span = self._span(campaign_id, reach_key, side)
+            if span[2] is None or created_at < span[2]:
+                span[2] = created_at
+            if span[3] is None or created_at > span[3]:
+                span[3] = created_at
+            if span[4] is None or reach_value > span[4]:
+                span[4], span[5] = reach_value, created_at
+            elif reach_value == span[4] and created_at > span[5]:
+                span[5] = created_at
+            if author_key == reach_key:
+                span[6] += 1
+
+    def _span(self, *key) -> list:
+        span = self.spans.get(key)
+        if span is None:
+            span = self.spans[key] = [None, None, None, None, None, None, 0]
+        return span
+
+    def write(self, conn) -> None:
+        conn.executemany(_UPSERT_TONE, [(*key, *counts) for key, counts in self.tone.items()])
+        conn.executemany(_UPSERT_SPAN, [(*key, *span) for key, span in self.spans.items()])
 
 
 def hour_of(created_at: str) -> str:
@@ -204,6 +302,8 @@ class MentionVerbs:
         collected_at = now_iso()
         mention_rows, match_rows, match_updates, tracker_rows, tag_rows, target_rows = [], [], [], [], [], []
         hourly: dict[tuple, list] = {}
+        # A match changed later moves the tone slots and spans by trigger (0013_tone_slots).
+        new_matches = _NewMatches()
 
         def bump(key, values):
             if key in hourly:
@@ -294,6 +394,8 @@ class MentionVerbs:
                     bump((campaign_id, hour, m.platform, match.side),
                          contribution(True, m.is_repost, engagement, counted_sentiment, counted_abuse, impressions,
                                       threshold))
+                    new_matches.add(campaign_id, hour, m.platform, match.side, m.created_at, m.author_key,
+                                    reach_key, reach_value, counted_sentiment)
                 else:
                     # Seen again: move the roll-up by what changed, on the side it was counted,
                     # from what the match counted before.
@@ -330,6 +432,7 @@ class MentionVerbs:
                     "VALUES (?, ?, ?, ?, ?)", target_rows,
                 )
                 upsert_hourly(conn, [(*key, *values) for key, values in hourly.items()])
+                new_matches.write(conn)
                 if cursor is not None:
                     self._save_cursor(*cursor)
         except sqlite3.OperationalError as error:

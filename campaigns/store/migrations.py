@@ -710,3 +710,210 @@ def alerts_outbox(db):
         CREATE INDEX outbox_attempts_row ON outbox_attempts (outbox_id, at);
         """
     )
+
+
+
+# The tone histogram's slices of -1..1, as store.reads.sentiment_histogram cuts them: slot =
+# min(CAST((sentiment + 1.0) / 0.1 AS INTEGER), 19). Each class can only fall in some slots
+# (negative, <= -0.05, in 0-9; neutral in 9-10; positive, >= 0.05, in 10-19), so a row holds one
+# count per (class, slot) that can occur. Written out as the cut-offs were when this ran; a
+# test holds them equal to campaigns.metrics and to the read.
+_TONE_SLOT_COLUMNS = (
+    [(f"negative_{k:02d}", k, "{x} <= -0.05") for k in range(0, 10)]
+    + [(f"neutral_{k:02d}", k, "{x} > -0.05 AND {x} < 0.05") for k in (9, 10)]
+    + [(f"positive_{k:02d}", k, "{x} >= 0.05") for k in range(10, 20)]
+)
+_TONE_SLOT_NAMES = [name for name, _, _ in _TONE_SLOT_COLUMNS]
+
+
+def _tone_slot_values(x: str) -> list[str]:
+    """The 0 or 1 of each tone slot column for the score expression `x` (unscored: 0 everywhere)."""
+    slot = f"min(CAST(({x} + 1.0) / 0.1 AS INTEGER), 19)"
+    return [f"coalesce({slot} = {k} AND ({rule.format(x=x)}), 0)" for _, k, rule in _TONE_SLOT_COLUMNS]
+
+
+def _matches_of(row: str, index: str, column: str) -> str:
+    """The FROM and WHERE of the matches under the key `column` of `row` and its side, on `index`."""
+    return (f"FROM mention_matches INDEXED BY {index} WHERE campaign_id = {row}.campaign_id"
+            f" AND {column} = {row}.{column} AND side = {row}.side")
+
+
+def _span_of(row: str, column: str) -> str:
+    return f"campaign_id = {row}.campaign_id AND key = {row}.{column} AND side = {row}.side"
+
+
+def _earlier(column: str) -> str:
+    return f"{column} = CASE WHEN {column} IS NULL OR excluded.{column} < {column} THEN excluded.{column} ELSE {column} END"
+
+
+def _later(column: str) -> str:
+    return f"{column} = CASE WHEN {column} IS NULL OR excluded.{column} > {column} THEN excluded.{column} ELSE {column} END"
+
+
+def _tone_add(row: str) -> str:
+    return (
+        f"INSERT INTO tone_slots (campaign_id, hour, platform, side, {', '.join(_TONE_SLOT_NAMES)})"
+        f" SELECT {row}.campaign_id, substr({row}.created_at, 1, 13) || ':00:00Z', {row}.platform, {row}.side,"
+        f" {', '.join(_tone_slot_values(row + '.sentiment'))} WHERE {row}.sentiment IS NOT NULL"
+        " ON CONFLICT (campaign_id, hour, platform, side) DO UPDATE SET "
+        + ", ".join(f"{name} = {name} + excluded.{name}" for name in _TONE_SLOT_NAMES))
+
+
+def _tone_remove(row: str) -> str:
+    return (
+        "UPDATE tone_slots SET " + ", ".join(
+            f"{name} = {name} - {value}"
+            for name, value in zip(_TONE_SLOT_NAMES, _tone_slot_values(row + ".sentiment"), strict=True))
+        + f" WHERE campaign_id = {row}.campaign_id AND hour = substr({row}.created_at, 1, 13) || ':00:00Z'"
+        f" AND platform = {row}.platform AND side = {row}.side AND {row}.sentiment IS NOT NULL")
+
+
+def _author_add(row: str) -> str:
+    return (
+        "INSERT INTO spans (campaign_id, key, side, author_first, author_last)"
+        f" SELECT {row}.campaign_id, {row}.author_key, {row}.side, {row}.created_at, {row}.created_at"
+        f" WHERE {row}.author_key IS NOT NULL ON CONFLICT (campaign_id, key, side) DO UPDATE SET"
+        f" {_earlier('author_first')}, {_later('author_last')}")
+
+
+def _audience_add(row: str) -> str:
+    return (
+        "INSERT INTO spans (campaign_id, key, side, audience_first, audience_last, max_value, max_at, own_posts)"
+        f" SELECT {row}.campaign_id, {row}.reach_key, {row}.side, {row}.created_at, {row}.created_at,"
+        f" {row}.reach_value, {row}.created_at, coalesce({row}.author_key = {row}.reach_key, 0)"
+        f" WHERE {row}.reach_key IS NOT NULL AND {row}.reach_value IS NOT NULL"
+        " ON CONFLICT (campaign_id, key, side) DO UPDATE SET"
+        f" {_earlier('audience_first')}, {_later('audience_last')},"
+        " max_value = CASE WHEN max_value IS NULL OR excluded.max_value > max_value THEN excluded.max_value"
+        "  ELSE max_value END,"
+        " max_at = CASE WHEN max_value IS NULL OR excluded.max_value > max_value THEN excluded.max_at"
+        "  WHEN excluded.max_value = max_value THEN max(max_at, excluded.max_at) ELSE max_at END,"
+        " own_posts = own_posts + excluded.own_posts")
+
+
+# A span's first and last instant, and its largest audience, are looked up again only when the
+# match leaving is the one they came from: the first and last one index step each, the largest
+# a pass over that audience's own matches. Taking a whole span away match by match stays linear.
+def _author_remove(row: str) -> list[str]:
+    authors = _matches_of(row, "mention_matches_authors", "author_key")
+    return [
+        "UPDATE spans SET"
+        f" author_first = CASE WHEN author_first = {row}.created_at"
+        f"  THEN (SELECT created_at {authors} ORDER BY created_at LIMIT 1) ELSE author_first END,"
+        f" author_last = CASE WHEN author_last = {row}.created_at"
+        f"  THEN (SELECT created_at {authors} ORDER BY created_at DESC LIMIT 1) ELSE author_last END"
+        f" WHERE {_span_of(row, 'author_key')}",
+        f"DELETE FROM spans WHERE {_span_of(row, 'author_key')} AND author_first IS NULL AND audience_first IS NULL",
+    ]
+
+
+def _audience_remove(row: str) -> list[str]:
+    audiences = _matches_of(row, "mention_matches_audiences", "reach_key") + " AND reach_value IS NOT NULL"
+    return [
+        "UPDATE spans SET"
+        f" own_posts = own_posts - coalesce({row}.author_key = {row}.reach_key, 0),"
+        f" audience_first = CASE WHEN audience_first = {row}.created_at"
+        f"  THEN (SELECT created_at {audiences} ORDER BY created_at LIMIT 1) ELSE audience_first END,"
+        f" audience_last = CASE WHEN audience_last = {row}.created_at"
+        f"  THEN (SELECT created_at {audiences} ORDER BY created_at DESC LIMIT 1) ELSE audience_last END,"
+        f" max_value = CASE WHEN max_at = {row}.created_at THEN (SELECT max(reach_value) {audiences})"
+        "  ELSE max_value END,"
+        f" max_at = CASE WHEN max_at = {row}.created_at"
+        f"  THEN (SELECT created_at {audiences} ORDER BY reach_value DESC, created_at DESC LIMIT 1) ELSE max_at END"
+        f" WHERE {_span_of(row, 'reach_key')} AND {row}.reach_value IS NOT NULL",
+        f"DELETE FROM spans WHERE {_span_of(row, 'reach_key')} AND author_first IS NULL AND audience_first IS NULL",
+    ]
+
+
+@migrations(name="0013_tone_slots")
+def tone_slots(db):
+    """Roll-ups for the reads that passed over every match of a window.
+
+    `tone_slots`: scored posts per hour, platform and side in each 0.1-wide slice of the tone
+    histogram and class, so the histogram sums roll-up rows instead of matches.
+    `spans`: per campaign, key and side, the first and last instant the key was seen as an
+    author, and as an audience of known size (`reach_key`, `reach_value`) with its largest size,
+    the latest instant of it, and how many of its posts were by their audience's owner. Unique authors and
+    potential reach over a long window count these rows (one per author on a side), looking
+    into the matches only for the spans that cover the window without starting, ending or
+    peaking inside it; top amplifiers take audiences in descending size and stop once the top
+    is certain.
+    `daily`: the hourly roll-up summed per UTC day, kept by triggers on `hourly` whoever writes
+    it, so a long window sums days and only its edges hours.
+
+    The upsert adds new matches to both; triggers on mention_matches move them by the difference
+    when a match changes or goes, in the same transaction. The matches already stored are
+    counted here once.
+    """
+    conn = db.conn
+    slot_columns = ", ".join(f"{name} INTEGER NOT NULL DEFAULT 0" for name in _TONE_SLOT_NAMES)
+    conn.execute(
+        "CREATE TABLE tone_slots (campaign_id INTEGER NOT NULL, hour TEXT NOT NULL, platform TEXT NOT NULL,"
+        f" side TEXT NOT NULL, {slot_columns}, PRIMARY KEY (campaign_id, hour, platform, side)) WITHOUT ROWID")
+    conn.execute(
+        "CREATE TABLE spans (campaign_id INTEGER NOT NULL, key TEXT NOT NULL, side TEXT NOT NULL,"
+        " author_first TEXT, author_last TEXT, audience_first TEXT, audience_last TEXT,"
+        " max_value INTEGER, max_at TEXT, own_posts INTEGER NOT NULL DEFAULT 0,"
+        " PRIMARY KEY (campaign_id, key, side)) WITHOUT ROWID")
+    conn.execute(
+        f"INSERT INTO tone_slots (campaign_id, hour, platform, side, {', '.join(_TONE_SLOT_NAMES)})"
+        f" SELECT campaign_id, hour, platform, side, {', '.join(f'sum({n})' for n in _TONE_SLOT_NAMES)}"
+        " FROM (SELECT campaign_id, substr(created_at, 1, 13) || ':00:00Z' AS hour, platform, side, "
+        + ", ".join(f"{v} AS {n}" for n, v in zip(_TONE_SLOT_NAMES, _tone_slot_values("sentiment"), strict=True))
+        + " FROM mention_matches WHERE sentiment IS NOT NULL) GROUP BY campaign_id, hour, platform, side")
+    conn.execute(
+        "INSERT INTO spans (campaign_id, key, side, author_first, author_last)"
+        " SELECT campaign_id, author_key, side, min(created_at), max(created_at)"
+        " FROM mention_matches WHERE author_key IS NOT NULL GROUP BY campaign_id, author_key, side")
+    conn.execute(
+        "INSERT INTO spans (campaign_id, key, side, audience_first, audience_last, max_value, own_posts)"
+        " SELECT campaign_id, reach_key, side, min(created_at), max(created_at), max(reach_value),"
+        " sum(coalesce(author_key = reach_key, 0)) FROM mention_matches"
+        " WHERE reach_key IS NOT NULL AND reach_value IS NOT NULL GROUP BY campaign_id, reach_key, side"
+        " ON CONFLICT (campaign_id, key, side) DO UPDATE SET audience_first = excluded.audience_first,"
+        " audience_last = excluded.audience_last, max_value = excluded.max_value, own_posts = excluded.own_posts")
+    conn.execute(
+        "UPDATE spans SET max_at = (SELECT created_at FROM mention_matches INDEXED BY mention_matches_audiences"
+        " WHERE campaign_id = spans.campaign_id AND reach_key = spans.key AND side = spans.side"
+        " AND reach_value = spans.max_value ORDER BY created_at DESC LIMIT 1) WHERE audience_first IS NOT NULL")
+    # No index on the size: nearly every post rewrites its span, and an index over any column a
+    # post changes would be rewritten with it (at 100,000 mentions, 13 µs more a post stored).
+    # New matches are added by the upsert that stores them, summed over its batch (store.mentions);
+    # a match that changes or goes moves both roll-ups here, by the difference, whoever changes
+    # it: storing a post again, a correction, a purge, forgetting, a deleted campaign.
+    conn.execute("CREATE TRIGGER mention_matches_rollups_delete AFTER DELETE ON mention_matches BEGIN "
+                 + "; ".join([_tone_remove("old"), *_author_remove("old"), *_audience_remove("old")]) + "; END")
+    own = "coalesce(old.author_key = old.reach_key, 0) IS NOT coalesce(new.author_key = new.reach_key, 0)"
+    for name, columns, statements, also in (
+            ("tone", ("campaign_id", "created_at", "platform", "side", "sentiment"),
+             [_tone_remove("old"), _tone_add("new")], ""),
+            ("authors", ("campaign_id", "created_at", "side", "author_key"),
+             [*_author_remove("old"), _author_add("new")], ""),
+            # A purge blanks a post's author: its audience moves only if that was its own.
+            ("audiences", ("campaign_id", "created_at", "side", "reach_key", "reach_value", "author_key"),
+             [*_audience_remove("old"), _audience_add("new")], own)):
+        changed = " OR ".join([f"old.{c} IS NOT new.{c}" for c in columns if c != "author_key" or not also]
+                              + ([also] if also else []))
+        conn.execute(f"CREATE TRIGGER mention_matches_rollups_{name} AFTER UPDATE OF {', '.join(columns)}"
+                     f" ON mention_matches WHEN {changed} BEGIN " + "; ".join(statements) + "; END")
+    # The hourly roll-up per UTC day, moved by the difference whenever an hour is written.
+    sums = ("mentions", "reposts", "engagement", "sentiment_sum", "scored", "pos", "neg", "neu", "abusive",
+            "impressions", "impressions_known", "engagement_known")
+    columns = ", ".join(f"{c} {'REAL' if c == 'sentiment_sum' else 'INTEGER'} NOT NULL DEFAULT 0" for c in sums)
+    conn.execute("CREATE TABLE daily (campaign_id INTEGER NOT NULL, day TEXT NOT NULL, platform TEXT NOT NULL,"
+                 f" side TEXT NOT NULL, {columns}, PRIMARY KEY (campaign_id, day, platform, side)) WITHOUT ROWID")
+    conn.execute(f"INSERT INTO daily (campaign_id, day, platform, side, {', '.join(sums)})"
+                 " SELECT campaign_id, substr(hour, 1, 10) || 'T00:00:00Z', platform, side,"
+                 f" {', '.join(f'sum({c})' for c in sums)} FROM hourly GROUP BY 1, 2, 3, 4")
+
+    def moved(row: str, sign: str) -> str:
+        return (f"INSERT INTO daily (campaign_id, day, platform, side, {', '.join(sums)})"
+                f" SELECT {row}.campaign_id, substr({row}.hour, 1, 10) || 'T00:00:00Z', {row}.platform, {row}.side, "
+                + ", ".join(f"{sign}{row}.{c}" for c in sums) + " WHERE true"
+                " ON CONFLICT (campaign_id, day, platform, side) DO UPDATE SET "
+                + ", ".join(f"{c} = {c} + excluded.{c}" for c in sums))
+
+    conn.execute(f"CREATE TRIGGER hourly_daily_insert AFTER INSERT ON hourly BEGIN {moved('new', '')}; END")
+    conn.execute(f"CREATE TRIGGER hourly_daily_update AFTER UPDATE ON hourly BEGIN {moved('old', '-')};"
+                 f" {moved('new', '')}; END")
+    conn.execute(f"CREATE TRIGGER hourly_daily_delete AFTER DELETE ON hourly BEGIN {moved('old', '-')}; END")

@@ -1,0 +1,325 @@
+"""The fast reads give exactly what the plain reads they replaced give, and their roll-ups stay exact through every change.
+
+The plain reads (`*_scan`, `posts.page_scan`) count every match of a window; the fast ones read
+the tone roll-up, the spans, a walk in descending audience, the daily roll-up, or the range
+index. Compared here on
+a generated demo database over several windows and filters, after every kind of change a match
+can go through, and on scores placed exactly on the histogram's cut-offs.
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+
+import pandas as pd
+import pytest
+
+from campaigns import clock
+from campaigns.metrics import ROLLUP_SUMS, Filters
+from campaigns.model import Campaign, Mention, Tracker, iso_utc
+from campaigns.settings import Settings
+from campaigns.store import Store
+from campaigns.store.mentions import TONE_SLOT_COLUMNS, tone_slot_column
+from campaigns.stream import PostQuery
+from demo.data import load_demo
+
+UNTIL = datetime(2026, 11, 20, 12, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    path = tmp_path_factory.mktemp("fast") / "demo.db"
+    with Store.open(path) as store, clock.pinned(UNTIL):
+        load_demo(store, Settings(db_path=path), seed=5, mentions=6000, days=30, campaigns=4, until=UNTIL)
+        store.checkpoint()
+    return path
+
+
+@pytest.fixture
+def demo(built, tmp_path):
+    path = tmp_path / "copy.db"
+    shutil.copy(built, path)
+    with Store.open(path) as store:
+        yield store
+
+
+def windows(store: Store, campaign_id: int) -> list[Filters]:
+    """The last 7 and 30 days, the campaign to date, a window in the middle, one on part-hours,
+    each as a whole, for our side, and for one platform and the opposing side."""
+    end = UNTIL
+    spans = [(end - timedelta(days=7), end), (end - timedelta(days=30), end), (end - timedelta(days=400), end),
+             (end - timedelta(days=20), end - timedelta(days=9)),
+             (end - timedelta(days=25, minutes=17), end - timedelta(days=2, minutes=43))]
+    found = []
+    for start, finish in spans:
+        for platforms, sides in (((), ()), ((), ("ours",)), (("x",), ("opposing",)), (("bluesky", "x"), ())):
+            found.append(Filters(campaign_id, iso_utc(start), iso_utc(finish), platforms, sides))
+    return found
+
+
+def assert_fast_reads_are_plain(store: Store, limits=(15, 3)) -> int:
+    """Every fast read equals its plain read on every window of every campaign; how many were compared."""
+    compared = 0
+    for campaign in store.campaigns():
+        for filters in windows(store, campaign.id):
+            assert store.reads.distinct_totals(filters) == store.reads.distinct_totals_scan(filters), filters
+            fast, plain = store.reads.sentiment_histogram(filters), store.reads.sentiment_histogram_scan(filters)
+            pd.testing.assert_frame_equal(fast, plain)
+            for limit in limits:
+                pd.testing.assert_frame_equal(store.reads.top_amplifiers(filters, limit),
+                                              store.reads.top_amplifiers_scan(filters, limit))
+            for tz, bucket in (("Europe/London", "day"), ("UTC", "hour")):
+                pd.testing.assert_frame_equal(store.reads.cumulative_potential_reach(filters, tz, bucket),
+                                              store.reads.cumulative_potential_reach_scan(filters, tz, bucket))
+            compared += 1
+    return compared
+
+
+def recount(store: Store) -> tuple[dict, dict]:
+    """tone_slots and spans counted again from the matches, in Python, by their definitions."""
+    tone: dict[tuple, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    spans: dict[tuple, list] = {}
+    for campaign_id, created, platform, side, sentiment, author, key, value in store.conn.execute(
+            "SELECT campaign_id, created_at, platform, side, sentiment, author_key, reach_key, reach_value"
+            " FROM mention_matches"):
+        if sentiment is not None:
+            slot = min(int((sentiment + 1.0) / 0.1), 19)
+            cls = "negative" if sentiment <= -0.05 else "positive" if sentiment >= 0.05 else "neutral"
+            tone[(campaign_id, created[:13] + ":00:00Z", platform, side)][f"{cls}_{slot:02d}"] += 1
+        if author is not None:
+            span = spans.setdefault((campaign_id, author, side), [None] * 6 + [0])
+            span[0] = min(span[0] or created, created)
+            span[1] = max(span[1] or created, created)
+        if key is not None and value is not None:
+            span = spans.setdefault((campaign_id, key, side), [None] * 6 + [0])
+            span[2] = min(span[2] or created, created)
+            span[3] = max(span[3] or created, created)
+            if span[4] is None or value > span[4]:
+                span[4], span[5] = value, created
+            elif value == span[4]:
+                span[5] = max(span[5], created)
+            span[6] += author == key
+    return ({k: dict(v) for k, v in tone.items()}, {k: tuple(v) for k, v in spans.items()})
+
+
+def stored(store: Store) -> tuple[dict, dict]:
+    tone = {}
+    for row in store.conn.execute(f"SELECT campaign_id, hour, platform, side, {', '.join(TONE_SLOT_COLUMNS)} "
+                                  "FROM tone_slots"):
+        counts = {name: value for name, value in zip(TONE_SLOT_COLUMNS, row[4:], strict=True) if value}
+        if counts:
+            tone[tuple(row[:4])] = counts
+    spans = {tuple(row[:3]): tuple(row[3:]) for row in store.conn.execute(
+        "SELECT campaign_id, key, side, author_first, author_last, audience_first, audience_last,"
+        " max_value, max_at, own_posts FROM spans")}
+    return tone, spans
+
+
+def daily(store: Store, table: str = "daily") -> dict:
+    """The roll-up per UTC day: the daily table, or the hourly one summed by day."""
+    column = "day" if table == "daily" else "substr(hour, 1, 10) || 'T00:00:00Z'"
+    sums = ", ".join(f"sum({c})" for c in ROLLUP_SUMS if c != "sentiment_sum")
+    return {tuple(row[:4]): (tuple(row[4:-1]), round(row[-1], 6)) for row in store.conn.execute(
+        f"SELECT campaign_id, {column}, platform, side, {sums}, sum(sentiment_sum) FROM {table}"
+        " GROUP BY 1, 2, 3, 4 HAVING count(*) > 0")}
+
+
+def assert_rollups_exact(store: Store) -> None:
+    expected_tone, expected_spans = recount(store)
+    tone, spans = stored(store)
+    assert tone == expected_tone
+    assert spans == expected_spans
+    assert {k: v for k, v in daily(store).items() if any(v[0])} == \
+        {k: v for k, v in daily(store, "hourly").items() if any(v[0])}
+
+
+def test_fast_reads_equal_the_plain_reads_on_the_demo(demo):
+    assert assert_fast_reads_are_plain(demo) == 4 * 20
+    assert_rollups_exact(demo)
+
+
+def test_the_roll_ups_stay_exact_through_every_change_a_match_goes_through(demo):
+    rng = random.Random(3)
+    rows = demo.conn.execute("SELECT mention_uid, campaign_id, reach_value FROM mention_matches").fetchall()
+    with demo.conn:
+        # What the store's other writers do to a match: new follower counts, a corrected side or
+        # tone, a purged author, a match taken out of the counts.
+        for uid, campaign_id, value in rng.sample(rows, 600):
+            roll = rng.random()
+            if roll < 0.3:
+                demo.conn.execute(
+                    "UPDATE mention_matches SET reach_value = ? WHERE mention_uid = ? AND campaign_id = ?",
+                    [rng.choice([None, 0, 7, 10**6, (value or 0) // 2, (value or 0) + 1]), uid, campaign_id])
+            elif roll < 0.5:
+                demo.conn.execute(
+                    "UPDATE mention_matches SET side = ?, sentiment = ? WHERE mention_uid = ? AND campaign_id = ?",
+                    [rng.choice(["ours", "opposing", "monitor"]), rng.choice([None, -1.0, -0.05, 0.0, 0.05, 1.0]),
+                     uid, campaign_id])
+            elif roll < 0.8:
+                demo.conn.execute(
+                    "UPDATE mention_matches SET reach_key = CASE WHEN reach_key = author_key THEN NULL"
+                    " ELSE reach_key END, author_key = NULL WHERE mention_uid = ?", [uid])
+            else:
+                demo.conn.execute("DELETE FROM mention_matches WHERE mention_uid = ? AND campaign_id = ?",
+                                  [uid, campaign_id])
+    assert_rollups_exact(demo)
+    assert_fast_reads_are_plain(demo, limits=(15,))
+
+
+def test_the_roll_ups_follow_purges_forgetting_and_a_deleted_campaign(demo):
+    busiest = demo.conn.execute("SELECT author_key FROM mention_matches WHERE author_key IS NOT NULL"
+                                " GROUP BY author_key ORDER BY count(*) DESC LIMIT 2").fetchall()
+    demo.forget_author(busiest[0][0], from_counts=True)
+    demo.forget_author(busiest[1][0])
+    assert_rollups_exact(demo)
+    campaign = demo.campaigns()[1]
+    campaign.retention_days = 10
+    demo.save_campaign(campaign)
+    with clock.pinned(UNTIL):
+        assert demo.purge(vacuum=False).mentions > 0
+    assert_rollups_exact(demo)
+    with demo.conn:
+        demo.conn.execute("DELETE FROM campaigns WHERE id = ?", [demo.campaigns()[2].id])
+    assert_rollups_exact(demo)
+    assert not demo.conn.execute("SELECT count(*) FROM spans WHERE campaign_id = ?", [3]).fetchone()[0]
+
+
+def test_storing_posts_again_with_new_counts_moves_the_roll_ups(demo):
+    stored_again = []
+    for row in demo.conn.execute(
+            "SELECT uid, platform, native_id, created_at, text, author_key, author_followers, audience_key,"
+            " audience_size, sentiment, abuse FROM mentions WHERE is_repost = 0 LIMIT 300"):
+        uid, platform, native_id, created, text, author, followers, audience, size, sentiment, abuse = row
+        stored_again.append(Mention(
+            platform=platform, native_id=native_id, created_at=created, text=text, author_key=author,
+            author_followers=None if followers is None else followers // 3, audience_key=audience,
+            audience_size=size, sentiment=None if sentiment is None else -sentiment, abuse=abuse, likes=1))
+    demo.upsert_mentions(stored_again, is_demo=True)
+    assert_rollups_exact(demo)
+    assert_fast_reads_are_plain(demo, limits=(15,))
+
+
+def test_a_database_from_before_the_roll_ups_gets_them_counted_by_the_migration(built, tmp_path):
+    path = tmp_path / "old.db"
+    shutil.copy(built, path)
+    with Store.open(path) as store:
+        expected = stored(store)
+        conn = store.conn
+        for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'"
+                                    " AND name LIKE 'mention_matches_rollups%'").fetchall():
+            conn.execute(f"DROP TRIGGER {name}")
+        conn.execute("DROP TRIGGER hourly_daily_insert")
+        conn.execute("DROP TRIGGER hourly_daily_update")
+        conn.execute("DROP TRIGGER hourly_daily_delete")
+        conn.execute("DROP TABLE tone_slots")
+        conn.execute("DROP TABLE spans")
+        conn.execute("DROP TABLE daily")
+        conn.execute("DELETE FROM _sqlite_migrations WHERE name = '0013_tone_slots'")
+        conn.commit()
+    with Store.open(path) as store:
+        assert store.applied_migrations == ["0013_tone_slots"]
+        assert stored(store) == expected
+        assert_rollups_exact(store)
+
+
+@pytest.fixture
+def scored(store):
+    """A campaign whose posts sit on the tone histogram's cut-offs and slice edges, with ties of audience."""
+    campaign = store.save_campaign(Campaign(slug="edges", name="Edges", starts_at="2026-03-01",
+                                            trackers=[Tracker("hashtag", "e", "ours")]))
+    edges = [-1.0, -0.95, -0.9, -0.10000000000000003, -0.1, -0.09999999999999998, -0.05, -0.04999999999999999,
+             -0.0, 0.0, 1e-17, 0.04999999999999999, 0.05, 0.05000000000000001, 0.1, 0.5, 0.8999999999999999,
+             0.9, 0.95, 0.9999999999999999, 1.0]
+    edges += [round(-1 + k / 10, 12) + d for k in range(21) for d in (-1e-15, 0.0, 1e-15)]
+    mentions = []
+    for n, score in enumerate(edges):
+        mentions.append(Mention(
+            platform="x", native_id=str(n), created_at=f"2026-03-0{1 + n % 7}T{n % 24:02d}:{n % 60:02d}:00Z",
+            text=f"edge {n} #e", author_key=f"author{n % 9}", author_followers=500 if n % 3 else 900,
+            sentiment=score, likes=n, reposts=0, replies=0, quotes=0))
+    store.upsert_mentions(mentions)
+    return campaign, edges
+
+
+def test_the_tone_roll_up_cuts_scores_exactly_where_the_histogram_does(store, scored):
+    campaign, edges = scored
+    sql = {score: store.conn.execute("SELECT min(CAST((? + 1.0) / 0.1 AS INTEGER), 19)", [score]).fetchone()[0]
+           for score in edges}
+    for score in edges:
+        column = tone_slot_column(score)
+        assert column is not None and int(column[-2:]) == sql[score], score
+    for start, end in (("2026-03-01T00:00:00Z", "2026-03-09T00:00:00Z"),
+                       ("2026-03-02T05:30:00Z", "2026-03-06T17:10:00Z"),
+                       ("2026-03-03T10:00:00Z", "2026-03-03T10:40:00Z")):
+        for sides in ((), ("ours",), ("opposing",)):
+            filters = Filters(campaign.id, start, end, (), sides)
+            pd.testing.assert_frame_equal(store.reads.sentiment_histogram(filters),
+                                          store.reads.sentiment_histogram_scan(filters))
+    whole = store.reads.sentiment_histogram(Filters(campaign.id, "2026-03-01T00:00:00Z", "2026-03-09T00:00:00Z"))
+    assert whole["posts"].sum() == len(edges)
+
+
+def test_amplifiers_tied_on_audience_and_posts_come_in_name_order_as_the_plain_read_has_them(store, scored):
+    campaign, _ = scored
+    filters = Filters(campaign.id, "2026-03-01T00:00:00Z", "2026-03-09T00:00:00Z")
+    for limit in (1, 2, 3, 4, 8, 9, 20):
+        fast = store.reads.top_amplifiers(filters, limit)
+        pd.testing.assert_frame_equal(fast, store.reads.top_amplifiers_scan(filters, limit))
+    assert list(store.reads.top_amplifiers(filters, 3)["author_key"]) == ["author0", "author3", "author6"]
+
+
+def post_queries(store: Store, campaign) -> list[PostQuery]:
+    hashtag = next(t.id for t in campaign.trackers if t.kind == "hashtag")
+    queries = []
+    for filters in windows(store, campaign.id)[::3]:
+        queries += [
+            PostQuery(filters), PostQuery(filters, page=2, per_page=7), PostQuery(filters, page=400),
+            PostQuery(filters, tone="negative"), PostQuery(filters, tone="neutral", kind="repost"),
+            PostQuery(filters, min_offensive=0.5), PostQuery(filters, lang="en", kind="original"),
+            PostQuery(filters, tracker_id=hashtag), PostQuery(filters, search="abuse"),
+            PostQuery(filters, search="welfare", page=2, per_page=3), PostQuery(filters, search="#lovesus"),
+            PostQuery(filters, search='"online abuse" -officers', lang="en"), PostQuery(filters, search="nowhere"),
+            PostQuery(filters, search="kind*", tone="positive", tracker_id=hashtag),
+        ]
+    return queries
+
+
+def test_the_posts_stream_gives_the_plain_join_s_pages_and_totals(demo):
+    compared = 0
+    for campaign in demo.campaigns()[:2]:
+        for query in post_queries(demo, campaign):
+            fast, total = demo.posts.page(query)
+            plain, plain_total = demo.posts.page_scan(query)
+            assert total == plain_total, query
+            pd.testing.assert_frame_equal(fast, plain)
+            compared += 1
+    assert compared == 2 * 7 * 14
+
+
+def test_corrections_of_tone_and_side_move_the_roll_ups(demo):
+    rows = demo.conn.execute("SELECT mention_uid, campaign_id FROM mention_matches ORDER BY mention_uid LIMIT 90").fetchall()
+    for n, (uid, campaign_id) in enumerate(rows):
+        if n % 2:
+            demo.correct(uid, campaign_id, "tone", ("positive", "negative", "neutral")[n % 3], who="reviewer")
+        else:
+            demo.correct(uid, campaign_id, "side", ("opposing", "ours", "monitor")[n % 3], who="reviewer")
+    assert_rollups_exact(demo)
+    assert_fast_reads_are_plain(demo, limits=(15,))
+
+
+def test_sums_over_whole_days_come_from_the_daily_roll_up_and_equal_the_hours(demo):
+    campaign = demo.campaigns()[0]
+    rows = demo.conn.execute("SELECT count(*), sum(mentions) FROM daily WHERE campaign_id = ?",
+                             [campaign.id]).fetchone()
+    assert rows[0] > 0 and rows[1] == demo.reads.campaign_totals(campaign.id)
+    for filters in windows(demo, campaign.id):
+        kpis = demo.reads.kpis(filters)
+        where, params = filters.where()
+        assert kpis.mentions == demo.conn.execute(f"SELECT count(*) FROM mention_matches WHERE {where}",
+                                                  params).fetchone()[0]
+        for tz in ("UTC", "Europe/London", "Asia/Kolkata"):
+            series = demo.reads.series(filters, tz, "day", ("side",))
+            assert series["mentions"].sum() == kpis.mentions
