@@ -27,6 +27,8 @@ PAIRS: list[tuple[str, str, str, str, Callable]] = [
     ("unique authors and potential reach", "reads", "distinct_totals", "distinct_totals_scan", lambda f, w, k: f(w)),
     ("sentiment histogram", "reads", "sentiment_histogram", "sentiment_histogram_scan", lambda f, w, k: f(w)),
     ("top amplifiers", "reads", "top_amplifiers", "top_amplifiers_scan", lambda f, w, k: f(w)),
+    ("top hashtags", "reads", "top_hashtags", "top_hashtags_scan",
+     lambda f, w, k: f(w, [t.value for t in k.trackers if t.kind == "hashtag"])),
     ("cumulative potential reach", "reads", "cumulative_potential_reach", "cumulative_potential_reach_scan",
      lambda f, w, k: f(w, k.timezone, "day")),
     ("posts page", "posts", "page", "page_scan", lambda f, w, k: f(PostQuery(w))),

@@ -71,6 +71,10 @@ def assert_fast_reads_are_plain(store: Store, limits=(15, 3)) -> int:
             for limit in limits:
                 pd.testing.assert_frame_equal(store.reads.top_amplifiers(filters, limit),
                                               store.reads.top_amplifiers_scan(filters, limit))
+            tracked = [t.value for t in campaign.trackers if t.kind == "hashtag"]
+            for limit in (15, 2):
+                pd.testing.assert_frame_equal(store.reads.top_hashtags(filters, tracked, limit),
+                                              store.reads.top_hashtags_scan(filters, tracked, limit))
             for tz, bucket in (("Europe/London", "day"), ("UTC", "hour")):
                 pd.testing.assert_frame_equal(store.reads.cumulative_potential_reach(filters, tz, bucket),
                                               store.reads.cumulative_potential_reach_scan(filters, tz, bucket))
@@ -127,11 +131,27 @@ def daily(store: Store, table: str = "daily") -> dict:
         " GROUP BY 1, 2, 3, 4 HAVING count(*) > 0")}
 
 
+def hashtag_days(store: Store, table: str = "hashtag_days") -> dict:
+    """Posts per campaign, UTC day, tag, platform and side: the roll-up, or the matches joined to their tags."""
+    if table == "hashtag_days":
+        sql = "SELECT campaign_id, day, tag, platform, side, posts FROM hashtag_days WHERE posts != 0"
+    else:
+        sql = ("SELECT mm.campaign_id, substr(mm.created_at, 1, 10) || 'T00:00:00Z', h.tag, mm.platform, mm.side,"
+               " count(*) FROM mention_hashtags h JOIN mention_matches mm ON mm.mention_uid = h.mention_uid"
+               " AND mm.campaign_id = h.campaign_id GROUP BY 1, 2, 3, 4, 5")
+    return {tuple(row[:5]): row[5] for row in store.conn.execute(sql)}
+
+
 def assert_rollups_exact(store: Store) -> None:
     expected_tone, expected_spans = recount(store)
     tone, spans = stored(store)
     assert tone == expected_tone
     assert spans == expected_spans
+    assert hashtag_days(store) == hashtag_days(store, "matches")
+    # A match's tags go with it.
+    assert not store.conn.execute("SELECT count(*) FROM mention_hashtags h WHERE NOT EXISTS (SELECT 1 FROM"
+                                  " mention_matches mm WHERE mm.mention_uid = h.mention_uid"
+                                  " AND mm.campaign_id = h.campaign_id)").fetchone()[0]
     assert {k: v for k, v in daily(store).items() if any(v[0])} == \
         {k: v for k, v in daily(store, "hourly").items() if any(v[0])}
 
@@ -223,6 +243,27 @@ def test_a_database_from_before_the_roll_ups_gets_them_counted_by_the_migration(
         assert store.applied_migrations == ["0013_tone_slots"]
         assert stored(store) == expected
         assert_rollups_exact(store)
+
+
+def test_a_database_from_before_the_hashtag_days_gets_them_counted_by_the_migration(built, tmp_path):
+    path = tmp_path / "old.db"
+    shutil.copy(built, path)
+    with Store.open(path) as store:
+        expected = hashtag_days(store)
+        assert expected
+        conn = store.conn
+        for name in ("mention_matches_hashtags_delete", "mention_matches_hashtags_update", "mention_hashtags_delete"):
+            conn.execute(f"DROP TRIGGER {name}")
+        conn.execute("DROP TABLE hashtag_days")
+        # A tag row left behind by a match deleted before the triggers: the migration drops it.
+        uid, campaign_id = conn.execute("SELECT mention_uid, campaign_id FROM mention_hashtags LIMIT 1").fetchone()
+        conn.execute("DELETE FROM mention_matches WHERE mention_uid = ? AND campaign_id = ?", [uid, campaign_id])
+        conn.execute("DELETE FROM _sqlite_migrations WHERE name = '0014_hashtag_days'")
+        conn.commit()
+    with Store.open(path) as store:
+        assert store.applied_migrations == ["0014_hashtag_days"]
+        assert_rollups_exact(store)
+        assert sum(hashtag_days(store).values()) < sum(expected.values())
 
 
 @pytest.fixture

@@ -94,6 +94,10 @@ _UPSERT_SPAN = (
     " WHEN excluded.max_value = max_value THEN max(max_at, excluded.max_at) ELSE max_at END,"
     " own_posts = own_posts + excluded.own_posts"
 )
+_UPSERT_HASHTAG_DAY = (
+    "INSERT INTO hashtag_days (campaign_id, day, tag, platform, side, posts) VALUES (?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (campaign_id, day, tag, platform, side) DO UPDATE SET posts = posts + excluded.posts"
+)
 
 
 def tone_slot_column(sentiment: float | None) -> str | None:
@@ -108,11 +112,19 @@ def tone_slot_column(sentiment: float | None) -> str | None:
 
 
 class _NewMatches:
-    """What a batch's new matches add to the tone slots and the spans, summed per row of each."""
+    """What a batch's new matches add to the tone slots, the spans and the hashtag days, summed
+    per row of each."""
 
     def __init__(self):
         self.tone: dict[tuple, list[int]] = {}
         self.spans: dict[tuple, list] = {}
+        self.hashtag_days: dict[tuple, int] = {}
+
+    def add_tags(self, campaign_id: int, created_at: str, platform: str, side: str, tags) -> None:
+        day = created_at[:10] + "T00:00:00Z"
+        for tag in tags:
+            key = (campaign_id, day, tag, platform, side)
+            self.hashtag_days[key] = self.hashtag_days.get(key, 0) + 1
 
     def add(self, campaign_id: int, hour: str, platform: str, side: str, created_at: str, author_key,
             reach_key, reach_value, sentiment) -> None:
@@ -151,6 +163,7 @@ class _NewMatches:
     def write(self, conn) -> None:
         conn.executemany(_UPSERT_TONE, [(*key, *counts) for key, counts in self.tone.items()])
         conn.executemany(_UPSERT_SPAN, [(*key, *span) for key, span in self.spans.items()])
+        conn.executemany(_UPSERT_HASHTAG_DAY, [(*key, posts) for key, posts in self.hashtag_days.items()])
 
 
 def hour_of(created_at: str) -> str:
@@ -302,7 +315,8 @@ class MentionVerbs:
         collected_at = now_iso()
         mention_rows, match_rows, match_updates, tracker_rows, tag_rows, target_rows = [], [], [], [], [], []
         hourly: dict[tuple, list] = {}
-        # A match changed later moves the tone slots and spans by trigger (0013_tone_slots).
+        # A match changed later moves the tone slots and spans by trigger (0013_tone_slots), and its
+        # hashtags' days (0014_hashtag_days).
         new_matches = _NewMatches()
 
         def bump(key, values):
@@ -391,6 +405,7 @@ class MentionVerbs:
                     ))
                     for tag in tags:
                         tag_rows.append((uid, campaign_id, tag, m.created_at))
+                    new_matches.add_tags(campaign_id, m.created_at, m.platform, match.side, tags)
                     bump((campaign_id, hour, m.platform, match.side),
                          contribution(True, m.is_repost, engagement, counted_sentiment, counted_abuse, impressions,
                                       threshold))

@@ -917,3 +917,53 @@ def tone_slots(db):
     conn.execute(f"CREATE TRIGGER hourly_daily_update AFTER UPDATE ON hourly BEGIN {moved('old', '-')};"
                  f" {moved('new', '')}; END")
     conn.execute(f"CREATE TRIGGER hourly_daily_delete AFTER DELETE ON hourly BEGIN {moved('old', '-')}; END")
+
+
+def _hashtags_moved(row: str, sign: str) -> str:
+    """The statement moving `row`'s (a match's) tags in hashtag_days by one post, up or down."""
+    return (
+        "INSERT INTO hashtag_days (campaign_id, day, tag, platform, side, posts)"
+        f" SELECT {row}.campaign_id, substr({row}.created_at, 1, 10) || 'T00:00:00Z', h.tag, {row}.platform,"
+        f" {row}.side, {sign}1 FROM mention_hashtags h WHERE h.campaign_id = {row}.campaign_id"
+        f" AND h.mention_uid = {row}.mention_uid"
+        " ON CONFLICT (campaign_id, day, tag, platform, side) DO UPDATE SET posts = posts + excluded.posts")
+
+
+@migrations(name="0014_hashtag_days")
+def hashtag_days(db):
+    """Posts per UTC day, hashtag, platform and side of each campaign, so top hashtags over a long
+    window sums days instead of joining every match of it to its tags.
+
+    A post counts under a tag while both its match and its tag row exist, as the plain join
+    counts it. The upsert adds new matches' tags, summed over its batch (store.mentions);
+    triggers move them when a match changes day, platform or side, or goes, and when a tag row
+    goes. A match's tag rows go with it: without the match they describe nothing, and a post
+    matched again later must not find stale tags. Rows of no posts are left as zeros.
+    """
+    conn = db.conn
+    conn.execute(
+        "CREATE TABLE hashtag_days (campaign_id INTEGER NOT NULL, day TEXT NOT NULL, tag TEXT NOT NULL,"
+        " platform TEXT NOT NULL, side TEXT NOT NULL, posts INTEGER NOT NULL DEFAULT 0,"
+        " PRIMARY KEY (campaign_id, day, tag, platform, side)) WITHOUT ROWID")
+    conn.execute(
+        "DELETE FROM mention_hashtags WHERE NOT EXISTS (SELECT 1 FROM mention_matches mm"
+        " WHERE mm.mention_uid = mention_hashtags.mention_uid AND mm.campaign_id = mention_hashtags.campaign_id)")
+    conn.execute(
+        "INSERT INTO hashtag_days (campaign_id, day, tag, platform, side, posts)"
+        " SELECT mm.campaign_id, substr(mm.created_at, 1, 10) || 'T00:00:00Z', h.tag, mm.platform, mm.side, count(*)"
+        " FROM mention_hashtags h CROSS JOIN mention_matches mm ON mm.mention_uid = h.mention_uid"
+        " AND mm.campaign_id = h.campaign_id GROUP BY 1, 2, 3, 4, 5")
+    conn.execute(
+        "CREATE TRIGGER mention_matches_hashtags_delete AFTER DELETE ON mention_matches BEGIN "
+        f"{_hashtags_moved('old', '-')}; DELETE FROM mention_hashtags"
+        " WHERE campaign_id = old.campaign_id AND mention_uid = old.mention_uid; END")
+    conn.execute(
+        "CREATE TRIGGER mention_matches_hashtags_update AFTER UPDATE OF created_at, platform, side ON mention_matches"
+        " WHEN substr(old.created_at, 1, 10) IS NOT substr(new.created_at, 1, 10) OR old.platform IS NOT new.platform"
+        f" OR old.side IS NOT new.side BEGIN {_hashtags_moved('old', '-')}; {_hashtags_moved('new', '')}; END")
+    # Deleted after its match (as the match's own trigger deletes it), a tag row counts nothing.
+    conn.execute(
+        "CREATE TRIGGER mention_hashtags_delete AFTER DELETE ON mention_hashtags BEGIN"
+        " UPDATE hashtag_days SET posts = posts - 1 WHERE (campaign_id, day, tag, platform, side) IN"
+        " (SELECT mm.campaign_id, substr(mm.created_at, 1, 10) || 'T00:00:00Z', old.tag, mm.platform, mm.side"
+        "  FROM mention_matches mm WHERE mm.mention_uid = old.mention_uid AND mm.campaign_id = old.campaign_id); END")
