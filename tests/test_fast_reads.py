@@ -340,6 +340,57 @@ def test_the_posts_stream_gives_the_plain_join_s_pages_and_totals(demo):
     assert compared == 2 * 7 * 14
 
 
+def test_a_search_finds_reposts_stored_before_their_original_and_languages_reported_later(store):
+    """The match's copy of its post's search rowid and language follows the post: a repost stored
+    before the post it repeats, one whose original is named only when seen again, a language
+    reported on a later sighting."""
+    campaign = store.save_campaign(Campaign(slug="late", name="Late", starts_at="2026-03-01",
+                                            trackers=[Tracker("hashtag", "late", "ours")]))
+
+    def post(n: int, text: str, **more) -> Mention:
+        return Mention(platform="bluesky", native_id=str(n), created_at=f"2026-03-02T10:{n:02d}:00Z", text=text,
+                       author_key=f"a{n}", likes=0, reposts=0, replies=0, quotes=0, **more)
+
+    original = post(1, "the harbour wall #late")
+    store.upsert_mentions([post(2, "the harbour wall #late", is_repost=True, reposted_uid=original.uid),
+                           post(3, "a repost named later #late", is_repost=True)])
+    store.upsert_mentions([original, post(4, "a harbour of words #late", lang=None)])
+    store.upsert_mentions([post(3, "a repost named later #late", is_repost=True, reposted_uid=original.uid),
+                           post(4, "a harbour of words #late", lang="cy")])
+    filters = Filters(campaign.id, "2026-03-01T00:00:00Z", "2026-03-03T00:00:00Z")
+    for query in (PostQuery(filters, search="harbour"), PostQuery(filters, search='"harbour wall"', per_page=1),
+                  PostQuery(filters, search="harbour", page=2, per_page=2), PostQuery(filters, lang="cy"),
+                  PostQuery(filters, search="harbour", lang="cy"), PostQuery(filters, search="nothing")):
+        fast, total = store.posts.page(query)
+        plain, plain_total = store.posts.page_scan(query)
+        assert total == plain_total, query
+        pd.testing.assert_frame_equal(fast, plain)
+    assert store.posts.page(PostQuery(filters, search='"harbour wall"'))[1] == 3
+    assert store.posts.page(PostQuery(filters, lang="cy"))[1] == 1
+
+
+def test_a_database_from_before_the_match_search_columns_gets_them_by_the_migration(built, tmp_path):
+    path = tmp_path / "old.db"
+    shutil.copy(built, path)
+    with Store.open(path) as store:
+        expected = store.conn.execute("SELECT mention_uid, campaign_id, lang, text_rowid FROM mention_matches"
+                                      " ORDER BY 1, 2").fetchall()
+        assert any(row[3] is not None for row in expected)
+        conn = store.conn
+        for name in ("mentions_matches_text_insert", "mentions_matches_lang", "mentions_matches_reposted"):
+            conn.execute(f"DROP TRIGGER {name}")
+        conn.execute("DROP INDEX mention_matches_range")
+        conn.execute("CREATE INDEX mention_matches_range ON mention_matches (campaign_id, created_at)")
+        conn.execute("ALTER TABLE mention_matches DROP COLUMN lang")
+        conn.execute("ALTER TABLE mention_matches DROP COLUMN text_rowid")
+        conn.execute("DELETE FROM _sqlite_migrations WHERE name = '0015_match_search'")
+        conn.commit()
+    with Store.open(path) as store:
+        assert store.applied_migrations == ["0015_match_search"]
+        assert store.conn.execute("SELECT mention_uid, campaign_id, lang, text_rowid FROM mention_matches"
+                                  " ORDER BY 1, 2").fetchall() == expected
+
+
 def test_corrections_of_tone_and_side_move_the_roll_ups(demo):
     rows = demo.conn.execute("SELECT mention_uid, campaign_id FROM mention_matches ORDER BY mention_uid LIMIT 90").fetchall()
     for n, (uid, campaign_id) in enumerate(rows):

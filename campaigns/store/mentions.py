@@ -41,6 +41,15 @@ _UPSERT_MENTION = (
     )
     + ", engagement = excluded.engagement"
 )
+# A match takes its post's language and the rowid its words are indexed under (0015_match_search)
+# from the post's row, stored just before it in the same transaction.
+_INSERT_MATCH = (
+    "INSERT INTO mention_matches (mention_uid, campaign_id, side, platform, created_at, author_key, reach_key,"
+    " reach_value, is_repost, engagement, sentiment, abuse, lang, text_rowid)"
+    " SELECT m.uid, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, m.lang, CASE WHEN m.is_repost = 0 THEN m.rowid"
+    "  ELSE (SELECT o.rowid FROM mentions o WHERE o.uid = m.reposted_uid AND o.is_repost = 0) END"
+    " FROM mentions m WHERE m.uid = ?1"
+)
 _HOURLY_COLUMNS = ROLLUP_SUMS
 _UPSERT_HOURLY = (
     f"INSERT INTO hourly (campaign_id, hour, platform, side, {', '.join(_HOURLY_COLUMNS)}) "
@@ -425,11 +434,7 @@ class MentionVerbs:
         try:
             with conn:
                 conn.executemany(_UPSERT_MENTION, mention_rows)
-                conn.executemany(
-                    "INSERT INTO mention_matches (mention_uid, campaign_id, side, platform, created_at, "
-                    "author_key, reach_key, reach_value, is_repost, engagement, sentiment, abuse) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", match_rows,
-                )
+                conn.executemany(_INSERT_MATCH, match_rows)
                 conn.executemany(
                     "UPDATE mention_matches SET engagement = ?, reach_value = coalesce(?, reach_value), "
                     "sentiment = ?, abuse = ? WHERE mention_uid = ? AND campaign_id = ?", match_updates,

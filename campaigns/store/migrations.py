@@ -967,3 +967,41 @@ def hashtag_days(db):
         " UPDATE hashtag_days SET posts = posts - 1 WHERE (campaign_id, day, tag, platform, side) IN"
         " (SELECT mm.campaign_id, substr(mm.created_at, 1, 10) || 'T00:00:00Z', old.tag, mm.platform, mm.side"
         "  FROM mention_matches mm WHERE mm.mention_uid = old.mention_uid AND mm.campaign_id = old.campaign_id); END")
+
+
+# The rowid under which a post's words are in mentions_fts: its own, or for a repost the post it
+# repeats (a repost's text is its original's and is not indexed; a repost of a repost has none).
+_TEXT_ROWID = ("CASE WHEN {m}.is_repost = 0 THEN {m}.rowid"
+               " ELSE (SELECT o.rowid FROM mentions o WHERE o.uid = {m}.reposted_uid AND o.is_repost = 0) END")
+
+
+@migrations(name="0015_match_search")
+def match_search(db):
+    """Each match holds its post's language and the rowid its words are indexed under, in the
+    range index, so the Posts page's language filter and a search read only the window's index
+    entries (a search's hits are then checked against them, not looked up post by post).
+
+    Triggers on mentions keep both as the post's: a language reported later, a repost's
+    original stored after it or named later.
+    """
+    conn = db.conn
+    conn.execute("ALTER TABLE mention_matches ADD COLUMN lang TEXT")
+    conn.execute("ALTER TABLE mention_matches ADD COLUMN text_rowid INTEGER")
+    conn.execute(
+        f"UPDATE mention_matches SET (lang, text_rowid) = (SELECT m.lang, {_TEXT_ROWID.format(m='m')}"
+        " FROM mentions m WHERE m.uid = mention_matches.mention_uid)")
+    conn.execute("DROP INDEX mention_matches_range")
+    conn.execute(
+        "CREATE INDEX mention_matches_range ON mention_matches (campaign_id, created_at, side, platform,"
+        " reach_key, reach_value, author_key, is_repost, engagement, sentiment, abuse, mention_uid, lang, text_rowid)")
+    reposts = "mention_uid IN (SELECT r.uid FROM mentions r WHERE r.reposted_uid = {row}.uid AND r.is_repost = 1)"
+    conn.execute(
+        "CREATE TRIGGER mentions_matches_text_insert AFTER INSERT ON mentions WHEN new.is_repost = 0 BEGIN"
+        f" UPDATE mention_matches SET text_rowid = new.rowid WHERE {reposts.format(row='new')}; END")
+    conn.execute(
+        "CREATE TRIGGER mentions_matches_lang AFTER UPDATE OF lang ON mentions WHEN old.lang IS NOT new.lang BEGIN"
+        " UPDATE mention_matches SET lang = new.lang WHERE mention_uid = new.uid; END")
+    conn.execute(
+        "CREATE TRIGGER mentions_matches_reposted AFTER UPDATE OF reposted_uid ON mentions"
+        " WHEN old.reposted_uid IS NOT new.reposted_uid AND new.is_repost = 1 BEGIN"
+        f" UPDATE mention_matches SET text_rowid = ({_TEXT_ROWID.format(m='new')}) WHERE mention_uid = new.uid; END")

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime
 
+import numpy as np
 import pandas as pd
 
-from campaigns.errors import ValidationError
+from campaigns.errors import StoreError, ValidationError
 from campaigns.metrics import NEGATIVE_AT, POSITIVE_AT
+from campaigns.model import iso_utc
 from campaigns.stream import PostQuery, search_expression
 
-# A window holding more matches than this is not counted further before a search decides
-# which side drives (the search's own posts are then surely fewer).
-SEARCH_DRIVES_UNDER = 1_000_000
+# Every stored instant has this one width (model.iso_utc), so a window's times read as one string
+# are cut into numpy's fixed-width bytes, which order as the strings do.
+_TIME_WIDTH = len(iso_utc(datetime(2026, 1, 1, tzinfo=UTC)))
 STREAM_COLUMNS = ["created_at", "platform", "side", "author_key", "text", "url", "likes", "reposts",
                   "replies", "quotes", "engagement", "sentiment", "abuse", "lang", "is_repost", "uid"]
 
@@ -29,7 +32,7 @@ class Posts:
 
     def _where(self, query: PostQuery) -> tuple[str, list]:
         """The clauses on mention_matches (alias mm) and mentions (alias m) for a query."""
-        where, params = self._match_where(query)
+        where, params = self._match_where(query, lang=False)
         clauses, more = [where], list(params)
         if query.lang:
             clauses.append("m.lang = ?")
@@ -44,9 +47,11 @@ class Posts:
             more += [expression, expression]
         return " AND ".join(clauses), more
 
-    def _match_where(self, query: PostQuery, tracker: bool = True) -> tuple[str, list]:
+    def _match_where(self, query: PostQuery, tracker: bool = True, lang: bool = True) -> tuple[str, list]:
         """The clauses a match alone answers (alias mm), all on the range index but the tracker's
-        (left out when `tracker` is false: the caller reads the tracker's own posts)."""
+        (left out when `tracker` is false: the caller reads the tracker's own posts). The
+        language is the match's copy of its post's (left out when `lang` is false: the plain
+        read takes it from the post)."""
         f = query.filters
         clauses = ["mm.campaign_id = ?", "mm.created_at >= ?", "mm.created_at < ?"]
         params: list = [f.campaign_id, f.start, f.end]
@@ -72,6 +77,9 @@ class Posts:
             clauses.append("mm.mention_uid IN (SELECT mention_uid FROM mention_trackers"
                            " WHERE tracker_id = ? AND created_at >= ? AND created_at < ?)")
             params += [query.tracker_id, f.start, f.end]
+        if query.lang and lang:
+            clauses.append("mm.lang = ?")
+            params.append(query.lang)
         if query.uids:
             clauses.append(f"mm.mention_uid IN ({', '.join('?' * len(query.uids))})")
             params += list(query.uids)
@@ -87,8 +95,8 @@ class Posts:
     def page(self, query: PostQuery) -> tuple[pd.DataFrame, int]:
         """One page of the query's posts, newest first, and how many posts the query holds.
 
-        The total and the page's posts are found on the matches' range index (joined to the posts
-        only for a language or a search); only the page's own posts are read in full.
+        The total and the page's posts are found on the matches' range index, which holds each
+        post's language and search rowid too; only the page's own posts are read in full.
         """
         query.validate()
         total, uids = self._total_and_page(query)
@@ -104,71 +112,66 @@ class Posts:
 
     def _total_and_page(self, query: PostQuery) -> tuple[int, list[str]]:
         """The query's total and the uids of its page, in the page's order."""
-        where, params = self._match_where(query)
-        order = " ORDER BY mm.created_at DESC, mm.mention_uid LIMIT ? OFFSET ?"
         window = [query.per_page, (query.page - 1) * query.per_page]
         expression = self._expression(query)
-        lang, lang_params = (" AND m.lang = ?", [query.lang]) if query.lang else ("", [])
         if not expression and query.tracker_id is not None:
             # A tracker's posts are fewer than the campaign's: walk its own range, newest first,
             # each to its match by primary key (mention_trackers holds each post's time too).
             where, params = self._match_where(query, tracker=False)
             f = query.filters
             source = ("FROM mention_trackers t CROSS JOIN mention_matches mm ON mm.mention_uid = t.mention_uid"
-                      " AND mm.campaign_id = t.campaign_id"
-                      + (" CROSS JOIN mentions m ON m.uid = mm.mention_uid" if lang else ""))
+                      " AND mm.campaign_id = t.campaign_id")
             tracked = "t.tracker_id = ? AND t.created_at >= ? AND t.created_at < ? AND "
             scope = [query.tracker_id, f.start, f.end]
-            total = self.conn.execute(f"SELECT count(*) {source} WHERE {tracked}{where}{lang}",
-                                      [*scope, *params, *lang_params]).fetchone()[0]
+            total = self.conn.execute(f"SELECT count(*) {source} WHERE {tracked}{where}",
+                                      [*scope, *params]).fetchone()[0]
             uids = [row[0] for row in self.conn.execute(
-                f"SELECT t.mention_uid {source} WHERE {tracked}{where}{lang}"
-                " ORDER BY t.created_at DESC, t.mention_uid LIMIT ? OFFSET ?",
-                [*scope, *params, *lang_params, *window])]
+                f"SELECT t.mention_uid {source} WHERE {tracked}{where}"
+                " ORDER BY t.created_at DESC, t.mention_uid LIMIT ? OFFSET ?", [*scope, *params, *window])]
             return total, uids
+        where, params = self._match_where(query)
         if not expression:
-            source = "FROM mention_matches mm" + (" JOIN mentions m ON m.uid = mm.mention_uid" if lang else "")
-            total = self.conn.execute(f"SELECT count(*) {source} WHERE {where}{lang}",
-                                      [*params, *lang_params]).fetchone()[0]
+            total = self.conn.execute(f"SELECT count(*) FROM mention_matches mm WHERE {where}", params).fetchone()[0]
             uids = [row[0] for row in self.conn.execute(
-                f"SELECT mm.mention_uid {source} WHERE {where}{lang}{order}", [*params, *lang_params, *window])]
+                f"SELECT mm.mention_uid FROM mention_matches mm WHERE {where}"
+                " ORDER BY mm.created_at DESC, mm.mention_uid LIMIT ? OFFSET ?", [*params, *window])]
             return total, uids
-        if lang:
-            where += " AND (SELECT lang FROM mentions WHERE uid = mm.mention_uid) = ?"
-            params = [*params, query.lang]
-        # Whichever side is smaller drives: the search's posts (few for a rare word or a hashtag),
-        # each looked up in the campaign's matches, or the window's matches, each looked up in
-        # the search's posts. Counting either stops once it is clearly the larger.
-        window_size = self.conn.execute(
-            f"SELECT count(*) FROM (SELECT 1 FROM mention_matches mm WHERE {where} LIMIT ?)",
-            [*params, SEARCH_DRIVES_UNDER]).fetchone()[0]
-        searched = self.conn.execute(
-            "SELECT count(*) FROM (SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH ? LIMIT ?)",
-            [expression, window_size // 2 + 1]).fetchone()[0]
-        if searched <= window_size // 2:
-            # A repost is found through the post it repeats; its language is its own.
-            hits = sorted(self.conn.execute(
-                "SELECT mm.created_at, mm.mention_uid FROM (SELECT m.uid AS uid FROM mentions_fts f"
-                " CROSS JOIN mentions m ON m.rowid = f.rowid WHERE mentions_fts MATCH ?"
-                " UNION SELECT r.uid FROM mentions_fts f CROSS JOIN mentions o ON o.rowid = f.rowid"
-                " CROSS JOIN mentions r ON r.reposted_uid = o.uid WHERE mentions_fts MATCH ? AND r.is_repost = 1) found"
-                f" CROSS JOIN mention_matches mm ON mm.mention_uid = found.uid WHERE {where}",
-                [expression, expression, *params]).fetchall(), key=lambda hit: hit[1])
-            hits.sort(key=lambda hit: hit[0], reverse=True)
-            return len(hits), [uid for _, uid in hits[window[1]:window[1] + window[0]]]
-        # The search's posts as one set of rowids, built once per statement; a repost is found
-        # through the rowid of the post it repeats.
-        found = ("(SELECT rowid FROM mentions WHERE uid = mm.mention_uid) IN hits OR (mm.is_repost = 1 AND"
-                 " (SELECT o.rowid FROM mentions o WHERE o.uid = (SELECT reposted_uid FROM mentions"
-                 "  WHERE uid = mm.mention_uid)) IN hits)")
-        # One statement, so the search's posts are looked up once for the total and the page.
+        return self._searched(expression, where, params, *window)
+
+    def _searched(self, expression: str, where: str, params: list, per_page: int, offset: int) -> tuple[int, list[str]]:
+        """A search's total and page: the search's hits (rowids in mentions_fts) checked against
+        the rowid each of the window's matches holds its words under, both read whole in one
+        statement each and compared in numpy, so no post is looked up one by one.
+
+        The page is then read from the matches between the times of its first and last hit: the
+        hits newer than the first are counted from the times read with the window.
+        """
+        found = self.conn.execute(
+            "SELECT group_concat(rowid) FROM mentions_fts WHERE mentions_fts MATCH ?", [expression]).fetchone()[0]
+        hits = np.fromstring(found, dtype=np.int64, sep=",") if found else np.zeros(0, dtype=np.int64)
+        count, rowids, times = self.conn.execute(
+            "SELECT count(*), group_concat(coalesce(mm.text_rowid, 0)), group_concat(mm.created_at, '')"
+            f" FROM mention_matches mm WHERE {where}", params).fetchone()
+        if not count or not len(hits):
+            return 0, []
+        rowids = np.fromstring(rowids, dtype=np.int64, sep=",")
+        times = np.frombuffer(times.encode("ascii"), dtype=f"S{_TIME_WIDTH}")
+        if len(rowids) != count or len(times) != count:
+            raise StoreError("a stored time or search rowid is not in its one stored form")
+        hit_times = times[np.isin(rowids, hits)]
+        total = len(hit_times)
+        if offset >= total:
+            return total, []
+        newest_first = np.sort(hit_times)[::-1]
+        first, last = newest_first[offset], newest_first[min(offset + per_page, total) - 1]
+        newer = int((hit_times > first).sum())
         rows = self.conn.execute(
-            "WITH hits(rowid) AS MATERIALIZED (SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH ?),"
-            f" found AS MATERIALIZED (SELECT mm.created_at, mm.mention_uid FROM mention_matches mm WHERE {where}"
-            f" AND ({found})) SELECT (SELECT count(*) FROM found), page.mention_uid FROM (SELECT 1)"
-            " LEFT JOIN (SELECT mention_uid FROM found ORDER BY created_at DESC, mention_uid LIMIT ? OFFSET ?) page",
-            [expression, *params, *window]).fetchall()
-        return rows[0][0], [uid for _, uid in rows if uid is not None]
+            f"SELECT mm.created_at, mm.mention_uid, coalesce(mm.text_rowid, 0) FROM mention_matches mm WHERE {where}"
+            " AND mm.created_at >= ? AND mm.created_at <= ?", [*params, last.decode(), first.decode()]).fetchall()
+        kept = np.isin(np.array([row[2] for row in rows], dtype=np.int64), hits)
+        page = sorted((row for row, keep in zip(rows, kept, strict=True) if keep), key=lambda row: row[1])
+        page.sort(key=lambda row: row[0], reverse=True)
+        return total, [row[1] for row in page[offset - newer:offset - newer + per_page]]
 
     def page_scan(self, query: PostQuery) -> tuple[pd.DataFrame, int]:
         """page as one join of the matches and the posts, counted and sorted whole: the plain read
