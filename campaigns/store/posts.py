@@ -16,6 +16,9 @@ from campaigns.stream import PostQuery, search_expression
 # Every stored instant has this one width (model.iso_utc), so a window's times read as one string
 # are cut into numpy's fixed-width bytes, which order as the strings do.
 _TIME_WIDTH = len(iso_utc(datetime(2026, 1, 1, tzinfo=UTC)))
+# A search's page is found by walking the window newest first while that reads at most this
+# many matches (the page's depth over the share of the window that are hits).
+WALK_AT_MOST = 20_000
 STREAM_COLUMNS = ["created_at", "platform", "side", "author_key", "text", "url", "likes", "reposts",
                   "replies", "quotes", "engagement", "sentiment", "abuse", "lang", "is_repost", "uid"]
 
@@ -139,39 +142,78 @@ class Posts:
         return self._searched(expression, where, params, *window)
 
     def _searched(self, expression: str, where: str, params: list, per_page: int, offset: int) -> tuple[int, list[str]]:
-        """A search's total and page: the search's hits (rowids in mentions_fts) checked against
-        the rowid each of the window's matches holds its words under, both read whole in one
-        statement each and compared in numpy, so no post is looked up one by one.
+        """A search's total and page: the rowid each of the window's matches holds its words under
+        (0015_match_search) checked against the search's hits in mentions_fts, each side read
+        whole in one statement and compared in numpy, so no post is looked up one by one.
 
-        The page is then read from the matches between the times of its first and last hit: the
-        hits newer than the first are counted from the times read with the window.
+        The search reads only the rowids between the window's least and greatest (an FTS5 rowid
+        range: a recent window holds recent rowids). The page is then found walking the window
+        newest first, or, where that walk would be long (a deep page of a rare word), between
+        the times of the page's first and last hit.
         """
+        # A match without a search rowid (a repost of a post not stored) is no search's hit.
+        count, rowids = self.conn.execute(
+            f"SELECT count(mm.text_rowid), group_concat(mm.text_rowid) FROM mention_matches mm WHERE {where}",
+            params).fetchone()
+        if not count:
+            return 0, []
+        rowids = np.fromstring(rowids, dtype=np.int64, sep=",")
+        if len(rowids) != count:
+            raise StoreError("a search rowid of a match is not an integer")
+        least, greatest = int(rowids.min()), int(rowids.max())
         found = self.conn.execute(
-            "SELECT group_concat(rowid) FROM mentions_fts WHERE mentions_fts MATCH ?", [expression]).fetchone()[0]
-        hits = np.fromstring(found, dtype=np.int64, sep=",") if found else np.zeros(0, dtype=np.int64)
+            "SELECT group_concat(rowid) FROM mentions_fts WHERE mentions_fts MATCH ? AND rowid >= ? AND rowid <= ?",
+            [expression, least, greatest]).fetchone()[0]
+        if not found:
+            return 0, []
+        # One flag per rowid up to the window's greatest: a lookup per match, in cache order.
+        flags = np.zeros(greatest + 1, dtype=bool)
+        flags[np.fromstring(found, dtype=np.int64, sep=",")] = True
+
+        def is_hit(values: np.ndarray) -> np.ndarray:
+            # A match stored since the window was read may hold a greater rowid: not a hit.
+            return flags[np.where(values < len(flags), values, 0)]
+
+        total = int(is_hit(rowids).sum())
+        if offset >= total:
+            return total, []
+        wanted = offset + per_page
+        if wanted * count / total <= WALK_AT_MOST:
+            page: list[str] = []
+            seen = 0
+            cursor = self.conn.execute(
+                f"SELECT mm.mention_uid, coalesce(mm.text_rowid, 0) FROM mention_matches mm WHERE {where}"
+                " ORDER BY mm.created_at DESC, mm.mention_uid", params)
+            while seen < wanted and (rows := cursor.fetchmany(max(64, per_page * 2))):
+                for (uid, _), hit in zip(rows, is_hit(np.array([row[1] for row in rows], dtype=np.int64)),
+                                         strict=True):
+                    if hit:
+                        if seen >= offset:
+                            page.append(uid)
+                        seen += 1
+                        if seen >= wanted:
+                            break
+            cursor.close()
+            return total, page
+        # Each match's time beside its search rowid, read in one statement so the two line up.
         count, rowids, times = self.conn.execute(
             "SELECT count(*), group_concat(coalesce(mm.text_rowid, 0)), group_concat(mm.created_at, '')"
             f" FROM mention_matches mm WHERE {where}", params).fetchone()
-        if not count or not len(hits):
-            return 0, []
         rowids = np.fromstring(rowids, dtype=np.int64, sep=",")
         times = np.frombuffer(times.encode("ascii"), dtype=f"S{_TIME_WIDTH}")
         if len(rowids) != count or len(times) != count:
             raise StoreError("a stored time or search rowid is not in its one stored form")
-        hit_times = times[np.isin(rowids, hits)]
-        total = len(hit_times)
-        if offset >= total:
-            return total, []
+        hit_times = times[is_hit(rowids)]
         newest_first = np.sort(hit_times)[::-1]
-        first, last = newest_first[offset], newest_first[min(offset + per_page, total) - 1]
+        first, last = newest_first[offset], newest_first[min(wanted, total) - 1]
         newer = int((hit_times > first).sum())
         rows = self.conn.execute(
             f"SELECT mm.created_at, mm.mention_uid, coalesce(mm.text_rowid, 0) FROM mention_matches mm WHERE {where}"
             " AND mm.created_at >= ? AND mm.created_at <= ?", [*params, last.decode(), first.decode()]).fetchall()
-        kept = np.isin(np.array([row[2] for row in rows], dtype=np.int64), hits)
-        page = sorted((row for row, keep in zip(rows, kept, strict=True) if keep), key=lambda row: row[1])
-        page.sort(key=lambda row: row[0], reverse=True)
-        return total, [row[1] for row in page[offset - newer:offset - newer + per_page]]
+        kept = is_hit(np.array([row[2] for row in rows], dtype=np.int64))
+        page_rows = sorted((row for row, keep in zip(rows, kept, strict=True) if keep), key=lambda row: row[1])
+        page_rows.sort(key=lambda row: row[0], reverse=True)
+        return total, [row[1] for row in page_rows[offset - newer:offset - newer + per_page]]
 
     def page_scan(self, query: PostQuery) -> tuple[pd.DataFrame, int]:
         """page as one join of the matches and the posts, counted and sorted whole: the plain read
