@@ -38,6 +38,9 @@ BATCH = 1000
 # The libraries the shipped scorers must equal, measured alone on the same texts.
 REFERENCE_VADER = "vaderSentiment 3.3.2 alone (the library)"
 REFERENCE_OFFENSIVE = "alt-profanity-check predict_prob alone (the library)"
+ONE_PROCESS = "ingest, one process"
+# The same path with the full-text index's triggers dropped: what keeping the index costs.
+WITHOUT_SEARCH = "ingest, one process, without the search index"
 # Far above any native id the demo generator uses, so ingested posts are all new.
 FIRST_ID = 5_000_000_000_000_000_000
 
@@ -82,9 +85,11 @@ def ingest_file(db: Path, pages: Path, workers: int) -> tuple[float, int]:
     return elapsed, done.totals.matched
 
 
-def prepare(base_db: Path, target: Path) -> None:
+def prepare(base_db: Path, target: Path, search_index: bool = True) -> None:
     """A copy of the demo database whose campaigns listen as real ones: collected posts never
-    match a demo campaign, and the benchmark ingests posts as a collector would."""
+    match a demo campaign, and the benchmark ingests posts as a collector would. Without
+    `search_index`, the triggers that keep the full-text index are dropped from the copy, to
+    measure what keeping it costs."""
     for suffix in ("", "-wal", "-shm"):
         Path(f"{target}{suffix}").unlink(missing_ok=True)
     shutil.copy(base_db, target)
@@ -92,6 +97,8 @@ def prepare(base_db: Path, target: Path) -> None:
         for campaign in store.campaigns():
             campaign.is_demo = False
             store.save_campaign(campaign)
+        if not search_index:
+            store.drop_search_triggers()
 
 
 def raw_insert(rows: list[tuple], db: Path) -> float:
@@ -163,14 +170,19 @@ def run_ingest(base_db: Path, work: Path, count: int, until: datetime, workers: 
 
     target = work / "ingest.db"
     matched = 0
-    for label, n in (("ingest, one process", 1), (f"ingest, scoring over {workers} processes", workers)):
-        log(f"  {label} ...")
-        runs = []
-        for _ in range(repeats):
-            prepare(base_db, target)
+    # The runs with and without the search index alternate, so other work on the machine falls
+    # on both alike.
+    plans = ((ONE_PROCESS, 1, True), (WITHOUT_SEARCH, 1, False),
+             (f"ingest, scoring over {workers} processes", workers, True))
+    runs: dict[str, list] = {label: [] for label, _, _ in plans}
+    for _ in range(repeats):
+        for label, n, search_index in plans:
+            log(f"  {label} ...")
+            prepare(base_db, target, search_index)
             SCORES.clear()  # a rerun of the same texts would otherwise be scored from the cache
-            runs.append(ingest_file(target, pages, n))
-        seconds[label], matched = min(runs)
+            runs[label].append(ingest_file(target, pages, n))
+    for label, found in runs.items():
+        seconds[label], matched = min(found)
     rates = {name: count / value for name, value in seconds.items()}
     return IngestResult(mentions=count, repeats=repeats, mean_chars=sum(map(len, texts)) / len(texts), rates=rates,
                         seconds=seconds, workers=workers, matched=matched)

@@ -43,7 +43,8 @@ def test_quick_run_writes_every_section_of_the_results(tmp_path, capsys):
     assert re.search(r"\| 2,000 \| \d+ MiB \|", text)
     # Every ingest path and both baselines were measured, with a rate and a ratio.
     for path in ("VADER scorer alone", "abuse scorer alone", "raw executemany of the same rows",
-                 "ingest, one process", "ingest, scoring over 2 processes"):
+                 "ingest, one process", "ingest, one process, without the search index",
+                 "ingest, scoring over 2 processes"):
         assert re.search(rf"\| {re.escape(path)}[^|]* \| [\d,]+ \| [\d,.]+ \| [\d.]+x \|", text), path
     assert "2,000 unique posts" in text
     # Nearly every post matches a campaign (a real tweet may hold a campaign's excluded word).
@@ -54,6 +55,7 @@ def test_quick_run_writes_every_section_of_the_results(tmp_path, capsys):
         assert re.search(rf"\| Overview \| kpis \| {window} \| [\d.]+ / [\d.]+ \| [\d.]+ / [\d.]+ \|", text)
         assert re.search(rf"\| Traction \| spikes \| {window} \| [\d.]+ / [\d.]+ \|", text)
     assert "ingest in one process >= 0.7x the scorer's rate" in text
+    assert re.search(r"the search index costs ingest <= 10% \| -?[\d.]+% \(", text)
     assert "every dashboard read p95 < 50 ms at 2,000 mentions" in text
     assert re.search(r"peak memory|Peak memory", text)
     # A second run reuses the databases instead of building them again.

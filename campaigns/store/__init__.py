@@ -143,6 +143,13 @@ class Store(CampaignVerbs, MentionVerbs, RunVerbs, RetentionVerbs, UserVerbs, Au
         """Fold the WAL into the database file (before copying it, or after a bulk load)."""
         self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
+    def drop_search_triggers(self) -> None:
+        """Stop keeping the full-text index (0011_search) on this database: only for measuring
+        what keeping it costs on a scratch copy, as the benchmark does; searches there go stale."""
+        with self.conn:
+            for name in ("mentions_fts_insert", "mentions_fts_update", "mentions_fts_delete"):
+                self.conn.execute(f"DROP TRIGGER IF EXISTS {name}")
+
     def table_exists(self, name: str) -> bool:
         return self.conn.execute(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [name]).fetchone() is not None
