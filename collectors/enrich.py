@@ -99,6 +99,35 @@ def detect_language(text: str) -> str | None:
     return py3langid.classify(text)[0]
 
 
+# Languages of texts seen before in this process (a repost carries its original's text): the
+# model takes about 100 µs a post. Only texts up to LANGUAGE_CACHE_CHARS are kept, so the cache
+# stays within LANGUAGE_CACHE_TEXTS times that.
+LANGUAGE_CACHE_TEXTS = 50_000
+LANGUAGE_CACHE_CHARS = 2_000
+_languages: OrderedDict[str, str | None] = OrderedDict()
+_languages_lock = threading.Lock()
+
+
+def detect_languages(texts: list[str | None]) -> list[str | None]:
+    """detect_language of each text, each distinct text once, from the cache where seen before."""
+    found: dict[str, str | None] = {}
+    with _languages_lock:
+        for text in texts:
+            if text and text in _languages and text not in found:
+                _languages.move_to_end(text)
+                found[text] = _languages[text]
+    for text in texts:
+        if text and text not in found:
+            found[text] = detect_language(text)
+    with _languages_lock:
+        for text, lang in found.items():
+            if len(text) <= LANGUAGE_CACHE_CHARS:
+                _languages[text] = lang
+        while len(_languages) > LANGUAGE_CACHE_TEXTS:
+            _languages.popitem(last=False)
+    return [found[text] if text else None for text in texts]
+
+
 def _score_chunk(texts: list[str]) -> tuple[list[float], list[float]]:
     return score_sentiment(texts), score_abuse(texts)
 
@@ -215,9 +244,9 @@ def _apply_scores(todo: list[Mention], sentiments: list[float], abuses: list[flo
 def _finish(mentions: list[Mention], settings: Settings) -> list[Mention]:
     """Language and pseudonyms, the parts of enrichment that follow scoring."""
     if settings.detect_language:
-        for mention in mentions:
-            if not mention.lang:
-                mention.lang = detect_language(mention.text)
+        unknown = [mention for mention in mentions if not mention.lang]
+        for mention, lang in zip(unknown, detect_languages([m.text for m in unknown]), strict=True):
+            mention.lang = lang
     pseudonymise(mentions, settings)
     return mentions
 

@@ -51,3 +51,19 @@ def test_vader_agrees_with_people_on_real_tweets(realworld):
     covariance = sum((r - mean_r) * (s - mean_s) for r, s in zip(ratings, scores, strict=True))
     pearson = covariance / math.sqrt(sum((r - mean_r) ** 2 for r in ratings) * sum((s - mean_s) ** 2 for s in scores))
     assert pearson >= 0.85, pearson
+
+
+def test_languages_are_detected_once_per_distinct_text_and_cached_as_detected():
+    from collectors import enrich as enrich_module
+
+    texts = ["The council meets on Tuesday to decide the budget.", None, "",
+             "Le conseil se réunit mardi pour voter le budget.",
+             "The council meets on Tuesday to decide the budget.", "short",
+             "El ayuntamiento vota el presupuesto el martes por la tarde."]
+    expected = [enrich_module.detect_language(t) if t else None for t in texts]
+    enrich_module._languages.clear()
+    assert enrich_module.detect_languages(texts) == expected
+    assert expected[0] == "en" and expected[3] == "fr" and expected[5] is None
+    assert texts[0] in enrich_module._languages
+    # Seen before: the cached answer, the same as the model's.
+    assert enrich_module.detect_languages(texts[::-1]) == expected[::-1]
