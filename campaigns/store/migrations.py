@@ -1005,3 +1005,11 @@ def match_search(db):
         "CREATE TRIGGER mentions_matches_reposted AFTER UPDATE OF reposted_uid ON mentions"
         " WHEN old.reposted_uid IS NOT new.reposted_uid AND new.is_repost = 1 BEGIN"
         f" UPDATE mention_matches SET text_rowid = ({_TEXT_ROWID.format(m='new')}) WHERE mention_uid = new.uid; END")
+
+
+@migrations(name="0016_reviewed_matches")
+def reviewed_matches(db):
+    """The matches a person gave a verdict, by campaign: the Safety page measures the scorer on
+    them, and found them by visiting every match of the campaign (0.4 s at 1M mentions). Only
+    reviewed matches are in it, so storing a post costs it nothing."""
+    db.conn.execute("CREATE INDEX mention_matches_reviewed ON mention_matches (campaign_id) WHERE verdict IS NOT NULL")
