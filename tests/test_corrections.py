@@ -156,3 +156,16 @@ def test_the_correct_command(db_path, store, campaign):
     assert result.exit_code == 1 and "is in no campaign" in result.output
     result = runner.invoke(cli, ["--db", str(db_path), "correct", "x:1"])
     assert result.exit_code == 1 and "--tone, --side or --verdict" in result.output
+
+
+def test_the_reviewed_matches_are_the_ones_given_a_verdict(store, campaign):
+    load(store)
+    store.upsert_mentions([post(5, "@su_president you fucking idiot", sentiment=-0.8, abuse=0.98)])
+    assert store.safety.reviews(campaign.id) == []
+    store.correct("x:5", campaign.id, "verdict", "not-abusive", "Sam")
+    store.correct("x:2", campaign.id, "tone", "negative", "Sam")
+    reviews = store.safety.reviews(campaign.id)
+    assert [(score, text) for score, text, *_ in reviews] == [(0.98, "@su_president you fucking idiot")]
+    assert "mention_matches_reviewed" in store.conn.execute(
+        "EXPLAIN QUERY PLAN SELECT mention_uid FROM mention_matches WHERE campaign_id = ? AND verdict IS NOT NULL",
+        [campaign.id]).fetchall()[0][3]
