@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from campaigns import metrics
+from campaigns.errors import StoreError
 from campaigns.metrics import (
     NEGATIVE_AT,
     POSITIVE_AT,
@@ -55,6 +56,9 @@ _MATCH_SUMS = {
     "engagement_known": "count(engagement)",
 }
 assert tuple(_MATCH_SUMS) == ROLLUP_SUMS
+# Every stored instant has this one width (model.iso_utc): a column of them read as one string
+# is cut into numpy's fixed-width bytes, which order as the strings do.
+_TIME_WIDTH = len(iso_utc(to_datetime("2026-01-01T00:00:00Z")))
 
 
 def _whole_hours(start, end) -> tuple:
@@ -652,7 +656,7 @@ class Reads:
     def _cumulative_potential_reach(self, filters: Filters, tz: str, bucket: str, spans_allowed: bool) -> pd.DataFrame:
         long, reaches_an_end = self._window_shape(filters)
         if spans_allowed and long and reaches_an_end and not filters.platforms:
-            first_seen = self._first_seen_from_spans(filters)
+            seen, sizes = self._first_seen_from_spans(filters)
         else:
             where, params = filters.where()
             index = "mention_matches_audiences" if long else "mention_matches_range"
@@ -661,36 +665,49 @@ class Reads:
                 f" WHERE {where} AND reach_key IS NOT NULL AND reach_value IS NOT NULL GROUP BY reach_key",
                 self.conn, params=params,
             )
+            seen = first_seen["first_seen"].to_numpy(dtype=str).astype(bytes)
+            sizes = first_seen["size"].to_numpy(dtype=np.int64)
         spans = _bucket_spans(to_datetime(filters.start), to_datetime(filters.end), tz, bucket)[0]
         if not spans:
             return pd.DataFrame(columns=["bucket", "potential_reach"])
-        ends = np.array([iso_utc(span_end) for _, span_end in spans])
-        # Sorted and searched as plain arrays: tens of thousands of audiences over a long window.
-        seen = first_seen["first_seen"].to_numpy(dtype=str)
+        ends = np.array([iso_utc(span_end).encode("ascii") for _, span_end in spans])
+        # Sorted and searched as plain arrays of bytes: tens of thousands of audiences over a long window.
         order = np.argsort(seen, kind="stable")
-        cumulative = np.cumsum(first_seen["size"].to_numpy(dtype=np.int64)[order])
+        cumulative = np.cumsum(sizes[order])
         positions = np.searchsorted(seen[order], ends, side="left")
         reach = [int(cumulative[p - 1]) if p > 0 else None for p in positions]
         return pd.DataFrame({"bucket": [pd.Timestamp(start).tz_convert(tz) for start, _ in spans],
                              "potential_reach": reach})
 
-    def _first_seen_from_spans(self, filters: Filters) -> pd.DataFrame:
-        """Each audience's first instant and largest size inside the window, from its spans: an
-        audience first seen before the window is looked for from the window's start, one index
-        seek; its largest size is looked up only where it was not seen inside the window."""
+    def _first_seen_from_spans(self, filters: Filters) -> tuple[np.ndarray, np.ndarray]:
+        """Each audience's first instant (bytes) and largest size inside the window, from its
+        spans: an audience first seen before the window is looked for from the window's start,
+        one index seek; its largest size is looked up only where it was not seen inside the window.
+
+        Read as two strings, one of every instant (each of the one stored width) and one of
+        every size, cut up in numpy: a row per audience through Python cost half the read."""
         scope, params = _spans_scope(filters)
         s, e = filters.start, filters.end
         matches = ("FROM mention_matches m INDEXED BY mention_matches_audiences WHERE m.campaign_id = g.campaign_id"
                    " AND m.reach_key = g.key AND m.side = g.side AND m.created_at >= ? AND m.created_at < ?"
                    " AND m.reach_value IS NOT NULL")
-        return pd.read_sql_query(
+        count, seen, sizes = self.conn.execute(
+            "SELECT count(*), group_concat(first_seen, ''), group_concat(coalesce(size, 0)) FROM ("
             "SELECT min(first_seen) AS first_seen, max(size) AS size FROM (SELECT key,"
             f"  CASE WHEN audience_first >= ? THEN audience_first ELSE (SELECT created_at {matches}"
             "   ORDER BY created_at LIMIT 1) END AS first_seen,"
             f"  CASE WHEN max_at >= ? AND max_at < ? THEN max_value ELSE (SELECT max(reach_value) {matches}) END AS size"
             f" FROM spans g WHERE {scope} AND audience_first < ? AND audience_last >= ?)"
-            " WHERE first_seen IS NOT NULL GROUP BY key",
-            self.conn, params=[s, s, e, s, e, s, e, *params, e, s])
+            " WHERE first_seen IS NOT NULL GROUP BY key)", [s, s, e, s, e, s, e, *params, e, s]).fetchone()
+        if not count:
+            return np.array([], dtype="S1"), np.array([], dtype=np.int64)
+        if len(seen) != count * _TIME_WIDTH:
+            raise StoreError("a stored instant is not in its one stored form")
+        seen = np.frombuffer(seen.encode("ascii"), dtype=f"S{_TIME_WIDTH}")
+        sizes = np.fromstring(sizes, dtype=np.int64, sep=",")
+        if len(sizes) != count:
+            raise StoreError("an audience size is not a number")
+        return seen, sizes
 
     def data_bounds(self, campaign_id: int) -> tuple[str | None, str | None]:
         """The first and last roll-up hours that hold mentions of a campaign (None, None when none).
