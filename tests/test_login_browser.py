@@ -88,7 +88,7 @@ def test_a_volunteer_reaches_no_mention_by_any_page_address(accounts, browser_pa
         assert page.get_by_role("button", name="Log in").is_visible(), name
     # A download address answers only with a file a session was given; a made-up one is refused.
     with pytest.raises(urllib.error.HTTPError) as refused:
-        urllib.request.urlopen(f"{url}/media/{'0' * 56}.csv", timeout=10)
+        urllib.request.urlopen(f"{url}/media/{'0' * 32}.csv", timeout=10)
     assert refused.value.code == 404
 
 
