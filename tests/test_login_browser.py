@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 from test_browser import CHROMIUM, browser_page, serve, wait_idle  # noqa: F401 - fixtures
 
 from campaigns.access import MAX_FAILURES
@@ -24,7 +26,8 @@ LISTENING_PAGES = ("overview", "posts", "traction", "sentiment", "sources", "saf
 
 @pytest.fixture
 def accounts(demo_copy, tmp_path):
-    """A coordinator and a volunteer on a private demo copy; yields (url, texts no volunteer may see)."""
+    """A coordinator and a volunteer on a private demo copy; yields (url, texts no volunteer may
+    see, the database)."""
     with Store.open(demo_copy) as store:
         store.add_user("ada", "coordinator", GOOD)
         volunteer = store.plan.volunteers().iloc[0]
@@ -32,60 +35,75 @@ def accounts(demo_copy, tmp_path):
         texts = [row[0] for row in store.conn.execute(
             "SELECT text FROM mentions WHERE text IS NOT NULL AND length(text) > 30 LIMIT 300")]
     for url in serve(demo_copy, tmp_path):
-        yield url, texts
+        yield url, texts, demo_copy
 
 
 def log_in(page, url: str, name: str, password: str) -> None:
     page.goto(url)
     wait_idle(page)
     page.get_by_role("textbox", name="Name").fill(name)
+    try_password(page, password)
+
+
+def try_password(page, password: str) -> None:
     page.get_by_role("textbox", name="Password").fill(password)
     page.get_by_role("button", name="Log in").click()
     wait_idle(page)
 
 
+def attempts(database) -> int:
+    """Login attempts the server recorded: a click counts once it is in the file, whatever the load."""
+    with Store.open(database) as store:
+        return store.conn.execute("SELECT count(*) FROM login_attempts").fetchone()[0]
+
+
+def wait_for_attempts(database, count: int) -> None:
+    deadline = time.monotonic() + 30
+    while attempts(database) < count:
+        assert time.monotonic() < deadline, f"the server recorded {attempts(database)} of {count} attempts"
+        time.sleep(0.2)
+
+
 def test_a_wrong_password_is_refused_then_the_limit_refuses_even_the_right_one(accounts, browser_page):  # noqa: F811
-    url, _ = accounts
+    url, _, database = accounts
     page = browser_page
     log_in(page, url, "ada", "not the password")
-    assert page.get_by_text("Wrong name or password.").is_visible()
-    for _ in range(MAX_FAILURES - 1):
-        page.get_by_role("textbox", name="Password").fill("still not it")
-        page.get_by_role("button", name="Log in").click()
-        wait_idle(page)
-    page.get_by_role("textbox", name="Password").fill(GOOD)
-    page.get_by_role("button", name="Log in").click()
-    wait_idle(page)
-    assert page.get_by_text("Too many failed logins").is_visible()
+    wait_for_attempts(database, 1)
+    expect(page.get_by_text("Wrong name or password.")).to_be_visible()
+    for failed in range(2, MAX_FAILURES + 1):
+        try_password(page, "still not it")
+        wait_for_attempts(database, failed)
+    try_password(page, GOOD)
+    expect(page.get_by_text("Too many failed logins")).to_be_visible()
     assert page.locator('[data-testid="stMetric"]').count() == 0
 
 
 def test_the_right_password_opens_the_dashboard(accounts, browser_page):  # noqa: F811
-    url, _ = accounts
+    url, _, _ = accounts
     log_in(browser_page, url, "ada", GOOD)
     browser_page.wait_for_selector('[data-testid="stMetric"]')
-    assert browser_page.get_by_role("button", name="Log out ada").is_visible()
+    expect(browser_page.get_by_role("button", name="Log out ada")).to_be_visible()
     # The move the volunteer test makes does reach a registered page.
     move_within_session(browser_page, "/posts")
-    assert browser_page.get_by_text("post(s)").first.is_visible()
+    expect(browser_page.get_by_text("post(s)").first).to_be_visible()
 
 
 def test_a_volunteer_reaches_no_mention_by_any_page_address(accounts, browser_page):  # noqa: F811
-    url, texts = accounts
+    url, texts, _ = accounts
     page = browser_page
     log_in(page, url, "vic", GOOD)
-    assert page.get_by_text("Volunteer view").first.is_visible()
+    expect(page.get_by_text("Volunteer view").first).to_be_visible()
     for name in LISTENING_PAGES:
         # Moved to inside the session, as the app's own links move: the page is not registered.
         move_within_session(page, f"/{name}")
         assert_nothing_collected(page, texts, name)
-        assert page.get_by_role("button", name="Log out vic").is_visible(), name
+        expect(page.get_by_role("button", name="Log out vic")).to_be_visible()
     for name in LISTENING_PAGES:
         # Typed into the address bar: a new session, which asks for a login before anything.
         page.goto(f"{url}/{name}")
         wait_idle(page)
         assert_nothing_collected(page, texts, name)
-        assert page.get_by_role("button", name="Log in").is_visible(), name
+        expect(page.get_by_role("button", name="Log in")).to_be_visible()
     # A download address answers only with a file a session was given; a made-up one is refused.
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(f"{url}/media/{'0' * 32}.csv", timeout=10)
