@@ -84,15 +84,18 @@ class Safety:
             params.append(max_score)
         if reviewed is not None:
             extra += " AND mm.verdict IS NOT NULL" if reviewed else " AND mm.verdict IS NULL"
+        # The page's mentions are chosen first and only they are read in full: a window of
+        # thousands of aimed mentions read each post's text for the two hundred shown.
         return pd.read_sql_query(
-            "SELECT max(pm.created_at) AS created_at, group_concat(pm.tracker_id) AS accounts,"
-            " min(pm.via) AS via, m.platform, m.author_key, m.text, m.url, m.abuse AS model_score,"
-            " mm.abuse AS score, mm.verdict, mm.side, mm.sentiment, m.uid"
-            " FROM protected_mentions pm"
+            "WITH page AS (SELECT pm.mention_uid AS uid, max(pm.created_at) AS created_at,"
+            " group_concat(pm.tracker_id) AS accounts, min(pm.via) AS via FROM protected_mentions pm"
             " JOIN mention_matches mm ON mm.mention_uid = pm.mention_uid AND mm.campaign_id = pm.campaign_id"
-            " JOIN mentions m ON m.uid = pm.mention_uid"
-            f" WHERE {where}{extra} GROUP BY pm.mention_uid ORDER BY created_at DESC, m.uid LIMIT ?",
-            self.conn, params=[*params, limit])[AIMED_COLUMNS]
+            f" WHERE {where}{extra} GROUP BY pm.mention_uid ORDER BY created_at DESC, pm.mention_uid LIMIT ?)"
+            " SELECT page.created_at, page.accounts, page.via, m.platform, m.author_key, m.text, m.url,"
+            " m.abuse AS model_score, mm.abuse AS score, mm.verdict, mm.side, mm.sentiment, m.uid"
+            " FROM page CROSS JOIN mention_matches mm ON mm.mention_uid = page.uid AND mm.campaign_id = ?"
+            " CROSS JOIN mentions m ON m.uid = page.uid ORDER BY page.created_at DESC, page.uid",
+            self.conn, params=[*params, limit, campaign_id])[AIMED_COLUMNS]
 
     def aimed_totals(self, campaign_id: int, start: str, end: str, threshold: float) -> pd.DataFrame:
         """Per protected account in [start, end): mentions aimed at it, those offensive, those reviewed."""
