@@ -17,7 +17,7 @@ from campaigns.metrics import net_sentiment, pct_change, share_of_voice
 from campaigns.model import SIDES, STORED_TIME_FORMAT
 from campaigns.privacy import open_links
 from campaigns.settings import Settings
-from dashboard import data
+from dashboard import data, drill
 from dashboard.selection import (
     Selection,
     format_basis,
@@ -26,6 +26,7 @@ from dashboard.selection import (
     format_net,
     format_points,
     format_share,
+    view_params,
 )
 
 REFRESH_EVERY = "60s"
@@ -177,10 +178,26 @@ def with_open_links(frame: pd.DataFrame) -> pd.DataFrame:
     return shown
 
 
-def chart(fig: go.Figure, frame: pd.DataFrame, name: str, key: str) -> None:
-    """A Plotly chart with its data as CSV beneath it."""
-    st.plotly_chart(fig, key=f"chart_{key}", config={"displaylogo": False})
+def chart(fig: go.Figure, frame: pd.DataFrame, name: str, key: str, *, drill_down: bool = False) -> None:
+    """A Plotly chart with its data as CSV beneath it; with `drill_down`, a click on a bar, a
+    point or a spike marker opens the Posts page on exactly the posts behind it."""
+    chosen = st.session_state.get("selection")
+    user = viewer()
+    if not drill_down or chosen is None or chosen.campaign is None or (user is not None and not user.may_open("Posts")):
+        st.plotly_chart(fig, key=f"chart_{key}", config={"displaylogo": False})
+        csv_download(frame, name, key)
+        return
+    event = st.plotly_chart(fig, key=f"chart_{key}", config={"displaylogo": False}, on_select="rerun",
+                            selection_mode="points")
+    st.caption("Click a bar or a point to list the posts behind it.")
     csv_download(frame, name, key)
+    points = event.selection.points if event is not None else []
+    if points:
+        found = drill.target(fig.to_dict(), points[0], chosen, safety.threshold_of(chosen.campaign))
+        if found is not None:
+            # The note is kept with the view it describes, so a later view never shows it.
+            st.session_state["posts_drill"] = found
+            st.switch_page(drill.POSTS_PAGE, query_params={**view_params(chosen), **found.params})
 
 
 def posts_table(frame: pd.DataFrame, name: str, key: str, tz: str = "UTC",
