@@ -274,6 +274,12 @@ def who_input(key: str) -> str:
     return typed.strip()
 
 
+def may_correct(field: str) -> bool:
+    """Whether this viewer may correct this field of a post (campaigns.access.CORRECTIONS)."""
+    user = viewer()
+    return user is None or user.may_correct(field)
+
+
 def post_label(row) -> str:
     text = str(row["text"]) if not str(row["text"]).startswith("[hidden") else "(hidden text)"
     return f"{row['created_at']} · {row['platform']} · {row['author_key']} · {text[:60]}"
@@ -294,23 +300,28 @@ def post_actions(frame: pd.DataFrame, key: str) -> None:
     if chosen is None or chosen.campaign is None or frame.empty:
         return
     reviewer = may_review()
-    with st.expander("Reveal a hidden post, or correct a post" if reviewer else "Correct a post's tone or side"):
+    choices = {"tone": ("(unchanged)", *TONES), "side": ("(unchanged)", *SIDES),
+               "verdict": ("(unchanged)", "abusive", "not abusive")}
+    fields = [(field, options) for field, options in choices.items() if may_correct(field)]
+    if not fields and not reviewer:
+        return
+    allowed = " or ".join(field for field, _ in fields) or "nothing"
+    with st.expander(f"Reveal a hidden post, or correct its {allowed}" if reviewer else f"Correct a post's {allowed}"):
         labels = {row["uid"]: post_label(row) for _, row in hide_offensive(frame, chosen.campaign).iterrows()}
         uid = st.selectbox("Post", list(labels), format_func=labels.get, key=f"post_{key}")
         who = who_input(key)
-        fields = [("tone", ("(unchanged)", *TONES)), ("side", ("(unchanged)", *SIDES))]
-        if reviewer:
-            fields.append(("verdict", ("(unchanged)", "abusive", "not abusive")))
         picked = {field: column.selectbox(field.capitalize(), options, key=f"{field}_{key}")
-                  for column, (field, options) in zip(st.columns(len(fields)), fields, strict=True)}
+                  for column, (field, options) in zip(st.columns(len(fields)) if fields else [], fields, strict=True)}
         left, right = st.columns(2)
         if reviewer and left.button("Reveal (recorded)", key=f"reveal_{key}", disabled=not who):
             reveal(chosen, who, [uid])
             st.rerun()
-        if right.button("Save correction", key=f"correct_{key}", disabled=not who):
+        if fields and right.button("Save correction", key=f"correct_{key}", disabled=not who):
             try:
                 for field, value in picked.items():
                     if value != "(unchanged)":
+                        if not may_correct(field):   # the role is checked again where the write happens
+                            raise GroundswellError(f"your role may not correct a post's {field}")
                         data.write(chosen.db_path, "correct", uid, chosen.campaign.id, field, value, who)
             except GroundswellError as error:
                 st.error(str(error))
