@@ -7,6 +7,7 @@ import json
 import re
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
@@ -166,6 +167,10 @@ def test_sql_agrees_with_a_drilled_window(monkeypatch, demo_db):
             " AND platform = ? AND side = ? AND is_repost = ?",
             [chosen.campaign.id, params["from"], params["to"], params["post_platforms"], params["post_sides"],
              1 if params["kind"] == "repost" else 0]).fetchone()[0]
-        assert to_datetime(params["to"]) - to_datetime(params["from"]) == timedelta(days=1) or \
-            to_datetime(params["to"]) == chosen.end
+    # A day's bar holds its local day, midnight to midnight in the campaign's zone (23 or 25 hours
+    # across a change of the clocks), cut at the range's end.
+    zone = ZoneInfo(chosen.tz)
+    first, last = (to_datetime(params[k]).astimezone(zone) for k in ("from", "to"))
+    assert (first.hour, first.minute) == (0, 0) and first.date() + timedelta(days=1) == last.date()
+    assert (last.hour, last.minute) == (0, 0) or to_datetime(params["to"]) == chosen.end
     assert counted == total == expected
