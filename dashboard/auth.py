@@ -56,6 +56,10 @@ def _login_form(db_path: str) -> None:
         submitted = st.form_submit_button("Log in")
     if not submitted:
         return
+    if not (isinstance(name, str) and isinstance(password, str)):
+        # Only a forged widget state sends something else; it is answered like a wrong password.
+        st.error("Wrong name or password.")
+        return
     blocked = data.write(db_path, "login_blocked_until", name, _address())
     user = data.write(db_path, "log_in", name, password, _address())
     if user is None:
@@ -80,6 +84,9 @@ def _legacy_password_ok(db_path: str) -> bool:
     st.title("Groundswell")
     typed = st.text_input("Password", type="password", key="password")
     st.caption("Accounts with roles replace this shared password: `groundswell user add NAME --role coordinator`.")
+    if typed and not isinstance(typed, str):
+        st.error("Wrong password.")  # only a forged widget state sends a value that is not text
+        return False
     if typed:
         blocked = data.write(db_path, "login_blocked_until", SHARED, _address())
         # A constant-time comparison, so the time taken says nothing about how much matched.

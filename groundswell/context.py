@@ -21,12 +21,14 @@ from campaigns.store import DatabaseError, Store
 APP = Path(__file__).resolve().parent.parent / "dashboard" / "streamlit_app.py"
 # Streamlit's settings for every launch, as flags and as the environment its config reads: no
 # email prompt (it needs a terminal and writes ~/.streamlit/credentials.toml), no usage statistics
-# and no notice about them; dashboard/.streamlit/config.toml says the same for `streamlit run`.
+# and no notice about them, an uncaught error's type only (no trace, no server path);
+# dashboard/.streamlit/config.toml says the same for `streamlit run`.
 STREAMLIT_SETTINGS = {
     "server.headless": "true",
     "server.showEmailPrompt": "false",
     "browser.gatherUsageStats": "false",
     "client.toolbarMode": "minimal",
+    "client.showErrorDetails": "type",
 }
 HEALTH_TIMEOUT = 60.0
 

@@ -41,10 +41,12 @@ def writable_server(demo_copy, tmp_path):
     yield from serve(demo_copy, tmp_path)
 
 
-def serve(database: Path, tmp_path: Path):
+def serve(database: Path, tmp_path: Path, **settings: str):
+    """`streamlit run` on `database` with `settings` added to the environment; yields its URL."""
     port = free_port()
     env = {**os.environ, "GROUNDSWELL_DB": str(database)}
     env.pop("GROUNDSWELL_DASHBOARD_PASSWORD", None)
+    env.update(settings)
     log = (tmp_path / "streamlit.log").open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "streamlit_app.py"),
