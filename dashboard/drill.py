@@ -72,10 +72,13 @@ def target(figure: dict, point: dict, chosen: Selection, threshold: float) -> Dr
     the sidebar's campaign, platforms and sides narrowed by what the point stands for (its
     bucket's [start, end), platform, side, tone, hashtag, author or tone slice); None for a
     point that stands for no posts (a trace without a drill-down)."""
+    if not isinstance(point, dict):
+        return None
     curve = point.get("curve_number")
     index = point.get("point_index", point.get("point_number"))
     traces = figure.get("data") or []
-    if curve is None or index is None or not 0 <= curve < len(traces):
+    # The selection comes from the browser: anything but two indices in range is no click at all.
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (curve, index)) or not 0 <= curve < len(traces):
         return None
     trace = traces[curve]
     meta = trace.get("meta") or {}

@@ -174,3 +174,24 @@ def test_sql_agrees_with_a_drilled_window(monkeypatch, demo_db):
     assert (first.hour, first.minute) == (0, 0) and first.date() + timedelta(days=1) == last.date()
     assert (last.hour, last.minute) == (0, 0) or to_datetime(params["to"]) == chosen.end
     assert counted == total == expected
+
+
+def test_a_forged_or_stray_selection_opens_nothing():
+    from datetime import UTC, datetime
+
+    from campaigns.model import Campaign
+    from dashboard.drill import target
+    from dashboard.selection import Selection
+
+    campaign = Campaign(slug="c", name="C", starts_at="2026-01-01")
+    campaign.id = 1
+    chosen = Selection("x.db", [campaign], campaign, datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 1, 2, tzinfo=UTC))
+    figure = {"data": [{"type": "bar", "y": [3], "meta": {"drill": {"what": "posts", "count": "y"},
+                                                         "points": [{"bucket": "2026-01-01T05:00:00+00:00"}]}}]}
+    assert target(figure, {"curve_number": 0, "point_index": 0}, chosen, 0.2).count == 3
+    for forged in ({"curve_number": "0", "point_index": 0}, {"curve_number": 0, "point_index": 7},
+                   {"curve_number": True, "point_index": 0}, {"curve_number": 5, "point_index": 0}, [], "x"):
+        assert target(figure, forged, chosen, 0.2) is None
+    outside = {"data": [{**figure["data"][0], "meta": {**figure["data"][0]["meta"],
+                                                       "points": [{"bucket": "2025-06-01T00:00:00+00:00"}]}}]}
+    assert target(outside, {"curve_number": 0, "point_index": 0}, chosen, 0.2) is None
