@@ -121,3 +121,14 @@ def target(figure: dict, point: dict, chosen: Selection, threshold: float) -> Dr
         note = f"From the chart “{chart}”: {count:,.0f} {here['what']}, {named}." if count is not None else \
             f"From the chart “{chart}”: {here['what']}, {named}."
     return Drill(params, None if count is None else int(count), note, value)
+
+
+def episode(chosen: Selection, start, end, mentions: int) -> Drill:
+    """The posts of one spike episode (a row of the episodes table): its hours, the sidebar's
+    platforms and sides, as the spike rule counted them."""
+    start = max(pd.Timestamp(start), pd.Timestamp(chosen.start))
+    params = {"from": iso_utc(start.to_pydatetime()), "to": iso_utc(pd.Timestamp(end).to_pydatetime()),
+              "post_platforms": ",".join(chosen.platforms), "post_sides": ",".join(chosen.sides)}
+    note = (f"From the spike episodes: {mentions:,} mentions, {_local(start, chosen.tz)} to "
+            f"{_local(end, chosen.tz)} ({chosen.tz}).")
+    return Drill({k: v for k, v in params.items() if v}, int(mentions), note)

@@ -182,8 +182,7 @@ def chart(fig: go.Figure, frame: pd.DataFrame, name: str, key: str, *, drill_dow
     """A Plotly chart with its data as CSV beneath it; with `drill_down`, a click on a bar, a
     point or a spike marker opens the Posts page on exactly the posts behind it."""
     chosen = st.session_state.get("selection")
-    user = viewer()
-    if not drill_down or chosen is None or chosen.campaign is None or (user is not None and not user.may_open("Posts")):
+    if not drill_down or chosen is None or chosen.campaign is None or not may_drill():
         st.plotly_chart(fig, key=f"chart_{key}", config={"displaylogo": False})
         csv_download(frame, name, key)
         return
@@ -193,11 +192,22 @@ def chart(fig: go.Figure, frame: pd.DataFrame, name: str, key: str, *, drill_dow
     csv_download(frame, name, key)
     points = event.selection.points if event is not None else []
     if points:
-        found = drill.target(fig.to_dict(), points[0], chosen, safety.threshold_of(chosen.campaign))
-        if found is not None:
-            # The note is kept with the view it describes, so a later view never shows it.
-            st.session_state["posts_drill"] = found
-            st.switch_page(drill.POSTS_PAGE, query_params={**view_params(chosen), **found.params})
+        follow(chosen, drill.target(fig.to_dict(), points[0], chosen, safety.threshold_of(chosen.campaign)))
+
+
+def may_drill() -> bool:
+    """Whether this viewer's clicks on charts and tables may open the Posts page."""
+    user = viewer()
+    return user is None or user.may_open("Posts")
+
+
+def follow(chosen: Selection, found) -> None:
+    """Open the Posts page on a drill-down's view (nothing for None: a click on nothing)."""
+    if found is None:
+        return
+    # The note is kept with the view it describes, so a later view never shows it.
+    st.session_state["posts_drill"] = found
+    st.switch_page(drill.POSTS_PAGE, query_params={**view_params(chosen), **found.params})
 
 
 def posts_table(frame: pd.DataFrame, name: str, key: str, tz: str = "UTC",

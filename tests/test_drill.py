@@ -195,3 +195,18 @@ def test_a_forged_or_stray_selection_opens_nothing():
     outside = {"data": [{**figure["data"][0], "meta": {**figure["data"][0]["meta"],
                                                        "points": [{"bucket": "2025-06-01T00:00:00+00:00"}]}}]}
     assert target(outside, {"curve_number": 0, "point_index": 0}, chosen, 0.2) is None
+
+
+def test_a_row_of_the_spike_episodes_table_opens_the_episodes_posts(monkeypatch, demo_db):
+    at = opened(monkeypatch, demo_db, "traction")
+    table = next(e for e in at.dataframe if e.proto.id and "spikes_table" in e.proto.id)
+    rows = table.value
+    assert len(rows) >= 2
+    states = at._tree.get_widget_states()
+    states.widgets.append(WidgetState(id=table.proto.id, string_value=json.dumps(
+        {"selection": {"rows": [1], "columns": [], "cells": []}})))
+    at._run(states)
+    assert not at.exception, [e.message for e in at.exception]
+    assert at.title[0].value == "Posts"
+    assert posts_total(at) == int(rows["mentions"].iloc[1])
+    assert any("From the spike episodes" in i.value for i in at.info)

@@ -7,7 +7,7 @@ import streamlit as st
 
 from campaigns.metrics import share_of_voice, spikes_from
 from campaigns.model import iso_utc, to_datetime
-from dashboard import charts, data, ui
+from dashboard import charts, data, drill, ui
 from dashboard.selection import Selection, format_count
 
 REFRESH = ui.REFRESH_EVERY
@@ -117,7 +117,16 @@ def main() -> None:
     ui.posts_table(data.top_posts(path, filters), f"{name} top posts", "top_posts", tz)
     if len(episodes):
         st.subheader("Spike episodes, largest first")
-        st.dataframe(episodes_table(episodes, tz), hide_index=True)
+        if ui.may_drill():
+            st.caption("Select an episode to list its posts.")
+            picked = st.dataframe(episodes_table(episodes, tz), hide_index=True, key="spikes_table",
+                                  on_select="rerun", selection_mode="single-row")
+            rows = [r for r in picked.selection.rows if isinstance(r, int) and 0 <= r < len(episodes)]
+            if rows:
+                row = episodes.iloc[rows[0]]
+                ui.follow(chosen, drill.episode(chosen, row["start"], row["end"], int(row["mentions"])))
+        else:
+            st.dataframe(episodes_table(episodes, tz), hide_index=True)
         ui.csv_download(episodes, f"{name} spikes", "spikes")
 
 
