@@ -210,3 +210,34 @@ def test_a_row_of_the_spike_episodes_table_opens_the_episodes_posts(monkeypatch,
     assert at.title[0].value == "Posts"
     assert posts_total(at) == int(rows["mentions"].iloc[1])
     assert any("From the spike episodes" in i.value for i in at.info)
+
+
+def test_every_hashtag_amplifier_and_tone_slice_counts_the_same_posts_in_the_stream(demo_db):
+    """Each bar of the hashtag, amplifier and tone-distribution charts against the stream's total
+    for the filters a click on it sets, over the whole demo range."""
+    from campaigns.metrics import Filters
+    from campaigns.model import SIDES
+    from campaigns.stream import TONES, PostQuery
+
+    with Store.open(demo_db, readonly=True) as store:
+        for campaign in store.campaigns():
+            first, last = store.reads.post_bounds(campaign.id)
+            if first is None:
+                continue
+            window = Filters(campaign.id, "2000-01-01T00:00:00Z", "2100-01-01T00:00:00Z", sides=("ours", "opposing"))
+            tags = store.reads.top_hashtags(window, limit=50)
+            assert len(tags)
+            for row in tags.itertuples():
+                for side in ("ours", "opposing"):
+                    one_side = Filters(campaign.id, window.start, window.end, sides=(side,))
+                    assert store.posts.page(PostQuery(one_side, tag=row.tag))[1] == getattr(row, side), row.tag
+            for row in store.reads.top_amplifiers(window, limit=30).itertuples():
+                narrowed = Filters(campaign.id, window.start, window.end, (row.platform,), window.sides)
+                assert store.posts.page(PostQuery(narrowed, author=row.author_key, own_audience=True))[1] == row.posts
+                assert sum(getattr(row, f"{side}_posts") for side in SIDES) == row.posts
+            histogram = store.reads.sentiment_histogram(window)
+            for slot, row in enumerate(histogram.itertuples()):
+                for tone in TONES:
+                    assert store.posts.page(PostQuery(window, tone=tone, tone_slot=slot))[1] == getattr(row, tone)
+            kpis = store.reads.kpis(window)
+            assert store.posts.page(PostQuery(window, tone="positive,negative"))[1] == kpis.positive + kpis.negative
