@@ -15,9 +15,6 @@ from campaigns.model import iso_utc
 from dashboard.selection import Selection
 
 POSTS_PAGE = "app_pages/posts.py"
-# The Posts page's own view keys a drill-down sets (dashboard/app_pages/posts.py reads them).
-DRILL_KEYS = ("from", "to", "post_platforms", "post_sides", "kind", "tone", "tone_slot", "tag", "author",
-              "own_audience", "min_offensive")
 
 
 @dataclass(frozen=True)

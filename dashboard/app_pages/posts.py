@@ -18,7 +18,7 @@ from dashboard.selection import Selection
 
 # The view lives in the page's URL, so a link sent to a colleague opens the same posts (the
 # sidebar's campaign, range, platforms and side sit beside these: selection.VIEW_KEYS). A chart's
-# drill-down sets its own window and platforms and sides (dashboard.drill.DRILL_KEYS).
+# drill-down (dashboard.drill) sets its own window, platforms and sides, and what the click stood for.
 URL_KEYS = ("q", "tracker", "tone", "min_offensive", "lang", "kind", "page", "from", "to", "post_platforms",
             "post_sides", "tag", "author", "own_audience", "tone_slot")
 COLUMNS = {
