@@ -11,7 +11,7 @@ import streamlit as st
 from campaigns import access, clock
 from campaigns.access import User
 from campaigns.model import to_datetime
-from dashboard import data
+from dashboard import data, media_gate
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1", "")
 # Everyone is a coordinator when nobody has an account and the dashboard listens on localhost.
@@ -29,7 +29,23 @@ def _address() -> str:
 
 
 def current_user(db_path: str) -> User | None:
-    """The user this session acts as, or None after drawing the login form (the page stops)."""
+    """The user this session acts as, or None after drawing the login form (the page stops).
+
+    A session that has a user lets its browser fetch the downloads it is given until the login
+    ends (`media_gate`)."""
+    user = _gate(db_path)
+    if user is not None:
+        since = st.session_state["user"][1] if "user" in st.session_state else clock.now_iso()
+        media_gate.admit(_browser(), to_datetime(since) + timedelta(hours=access.SESSION_HOURS))
+    return user
+
+
+def _browser() -> str | None:
+    """Streamlit's cookie for this browser (none under AppTest, which has no browser)."""
+    return st.context.cookies.get(media_gate.BROWSER_COOKIE)
+
+
+def _gate(db_path: str) -> User | None:
     has_users = data.call(db_path, "has_users")
     if not has_users:
         if listens_beyond_localhost():
@@ -103,4 +119,5 @@ def _legacy_password_ok(db_path: str) -> bool:
 def log_out_button(user: User) -> None:
     if user.id and st.sidebar.button(f"Log out {user.name}", key="logout"):
         del st.session_state["user"]
+        media_gate.release(_browser())
         st.rerun()

@@ -18,7 +18,7 @@ from campaigns.exports import visible_controls
 from campaigns.settings import Settings, resolve_db_path
 from campaigns.store import DatabaseError, Store
 
-APP = Path(__file__).resolve().parent.parent / "dashboard" / "streamlit_app.py"
+APP = Path(__file__).resolve().parent.parent / "dashboard" / "server.py"  # the app behind the download gate
 # Streamlit's settings for every launch, as flags and as the environment its config reads: no
 # email prompt (it needs a terminal and writes ~/.streamlit/credentials.toml), no usage statistics
 # and no notice about them, an uncaught error's type only (no trace, no server path);

@@ -104,7 +104,7 @@ def serve(db: Path, port: int, log: Path) -> subprocess.Popen:
     env = {**os.environ, "GROUNDSWELL_DB": str(db)}
     env.pop("GROUNDSWELL_DASHBOARD_PASSWORD", None)
     process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "streamlit_app.py"),
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "server.py"),
          "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
          "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
         env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,

@@ -49,7 +49,7 @@ def serve(database: Path, tmp_path: Path, **settings: str):
     env.update(settings)
     log = (tmp_path / "streamlit.log").open("w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "streamlit_app.py"),
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "server.py"),
          "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
          "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
         cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT,

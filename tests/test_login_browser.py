@@ -104,10 +104,42 @@ def test_a_volunteer_reaches_no_mention_by_any_page_address(accounts, browser_pa
         wait_idle(page)
         assert_nothing_collected(page, texts, name)
         expect(page.get_by_role("button", name="Log in")).to_be_visible()
-    # A download address answers only with a file a session was given; a made-up one is refused.
-    with pytest.raises(urllib.error.HTTPError) as refused:
-        urllib.request.urlopen(f"{url}/media/{'0' * 32}.csv", timeout=10)
-    assert refused.value.code == 404
+
+
+def test_a_download_is_answered_only_to_the_browser_of_a_logged_in_session(accounts, browser_page):  # noqa: F811
+    url, _, _ = accounts
+    page = browser_page
+    log_in(page, url, "ada", GOOD)
+    move_within_session(page, "/posts")
+    with page.expect_download() as downloading:
+        page.get_by_role("button", name="Download these posts as CSV").click()
+    download = downloading.value
+    assert Path(download.path()).read_text(encoding="utf-8").count("\n") > 1
+    address = download.url
+    assert "/media/" in address
+    cookie = {c["name"]: c["value"] for c in page.context.cookies()}["_streamlit_xsrf"]
+    assert fetch(address, cookie) == 200  # the logged-in browser, asking again
+    assert fetch(address, None) == 403  # no browser at all
+    # Another browser that opened the dashboard, and so has Streamlit's cookie, but did not log in.
+    stranger = page.context.browser.new_context()
+    stranger_page = stranger.new_page()
+    stranger_page.goto(url)
+    wait_idle(stranger_page)
+    theirs = {c["name"]: c["value"] for c in stranger.cookies()}["_streamlit_xsrf"]
+    assert theirs != cookie and fetch(address, theirs) == 403
+    stranger.close()
+    page.get_by_role("button", name="Log out ada").click()
+    wait_idle(page)
+    assert fetch(address, cookie) == 403  # logged out: the browser's downloads close with it
+
+
+def fetch(address: str, cookie: str | None) -> int:
+    request = urllib.request.Request(address, headers={"Cookie": f"_streamlit_xsrf={cookie}"} if cookie else {})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            return answer.status
+    except urllib.error.HTTPError as refused:
+        return refused.code
 
 
 def move_within_session(page, path: str) -> None:
