@@ -11,14 +11,23 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from campaigns.errors import ValidationError
 
 # coordinator: everything, users included; organiser: listening, planner, reports;
-# safety: the Safety desk and its reveals; volunteer: their own assignments and the public text
+# safety: the Safety desk, its reveals and verdicts, and the posts stream to review from; volunteer: their own assignments and the public text
 # of calls to action and events, never collected mentions or another volunteer's details.
 ROLES = ("coordinator", "organiser", "safety", "volunteer")
 SECTIONS = {
     "coordinator": None,   # every section
     "organiser": ("Listen", "Posts", "Plan", "Volunteer", "Reports", "Sources"),
-    "safety": ("Safety",),
+    "safety": ("Safety", "Posts"),
     "volunteer": ("Volunteer",),
+}
+# What each role may correct on a post (campaigns.corrections.FIELDS): organisers what a post says
+# and whose it is (its tone, its side); the offensive-language verdict is a review, the safety
+# desk's; a coordinator may do both.
+CORRECTIONS = {
+    "coordinator": ("tone", "side", "verdict"),
+    "organiser": ("tone", "side"),
+    "safety": ("verdict",),
+    "volunteer": (),
 }
 # A name is what people type at the login box: letters, digits, dot, dash, underscore, @.
 NAME_RE = re.compile(r"^[A-Za-z0-9._@-]{2,64}$")
@@ -42,6 +51,9 @@ class User:
     def may_open(self, section: str) -> bool:
         allowed = SECTIONS[self.role]
         return allowed is None or section in allowed
+
+    def may_correct(self, field: str) -> bool:
+        return field in CORRECTIONS[self.role]
 
     @property
     def sees_mentions(self) -> bool:

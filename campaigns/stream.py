@@ -20,7 +20,8 @@ class PostQuery:
 
     filters: Filters
     tracker_id: int | None = None
-    tone: str | None = None                 # positive / neutral / negative, by the tone cut-offs
+    tone: str | None = None                 # positive / neutral / negative, by the tone cut-offs, or
+                                            # several joined by commas ("positive,negative": what a net tone rests on)
     min_offensive: float | None = None      # offensive-language score at least this
     lang: str | None = None
     kind: str | None = None                 # original / repost
@@ -28,10 +29,21 @@ class PostQuery:
     page: int = 1
     per_page: int = PER_PAGE
     uids: tuple[str, ...] = field(default=())   # exactly these posts (a drill-down's own list)
+    tag: str | None = None                  # carrying this hashtag (lower case, no #), as the hashtag chart counts
+    author: str | None = None               # by this author (author_key)
+    own_audience: bool = False              # only posts whose known audience is their author's own (the amplifiers')
+    tone_slot: int | None = None            # scored in this slice of the tone histogram (store.mentions.TONE_SLOTS)
+
+    @property
+    def tones(self) -> tuple[str, ...]:
+        """The tone classes asked for; () for any tone, scored or not."""
+        return tuple(self.tone.split(",")) if self.tone else ()
 
     def validate(self) -> PostQuery:
-        if self.tone is not None and self.tone not in TONES:
-            raise ValidationError(f"unknown tone '{self.tone}' (one of: {', '.join(TONES)})")
+        if self.tone is not None and not set(self.tones) <= set(TONES):
+            raise ValidationError(f"unknown tone '{self.tone}' (one of: {', '.join(TONES)}, or several joined by commas)")
+        if self.tone_slot is not None and self.tone_slot < 0:
+            raise ValidationError("a tone slice is numbered from 0")
         if self.kind is not None and self.kind not in KINDS:
             raise ValidationError(f"unknown kind '{self.kind}' (one of: {', '.join(KINDS)})")
         if self.min_offensive is not None and not 0 <= self.min_offensive <= 1:
@@ -52,7 +64,7 @@ class PostQuery:
         shown = [("campaign_id", str(f.campaign_id)), ("from (UTC)", f.start), ("to (UTC, exclusive)", f.end),
                  ("platforms", ", ".join(f.platforms) or "all"), ("sides", ", ".join(f.sides) or "all")]
         extra = {k: v for k, v in asdict(self).items()
-                 if k not in ("filters", "page", "per_page", "uids") and v not in (None, "")}
+                 if k not in ("filters", "page", "per_page", "uids") and v not in (None, "", False)}
         shown += [(name.replace("_", " "), str(value)) for name, value in extra.items()]
         if self.uids:
             shown.append(("posts", f"{len(self.uids)} chosen"))

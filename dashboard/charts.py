@@ -42,6 +42,18 @@ PLOT_PX = 520
 LABEL_ROW_HEIGHT = 0.075
 
 
+def drill(what: str, count: str | None, points: list[dict], **fixed) -> dict:
+    """A trace's `meta` for a drill-down (dashboard.drill reads it): what its points are, where a
+    point's count of posts is drawn ("x", "y", "customdata", or None when the figure is not a count
+    of posts), what every point shares (platform, side, tone, ...) and each point's own part
+    (its bucket, as the bucket label's UTC instant; its hashtag, author or tone slice)."""
+    return {"drill": {"what": what, "count": count, **fixed}, "points": points}
+
+
+def _bucket_points(values) -> list[dict]:
+    return [{"bucket": pd.Timestamp(value).tz_convert("UTC").isoformat()} for value in values]
+
+
 def _text(values) -> pd.Series:
     """Escape text for Plotly, which reads a subset of HTML in labels: names and tags stay literal."""
     return pd.Series(values).astype(str).map(html.escape)
@@ -149,7 +161,7 @@ def _time_hover(fig: go.Figure, bucket: str) -> None:
 
 
 def _ratio_line(fig: go.Figure, x, values: pd.Series, basis: pd.Series, name: str, colour: str,
-                scale: float = 1.0, **where) -> None:
+                scale: float = 1.0, meta: dict | None = None, **where) -> None:
     """A ratio drawn as a line where it rests on TREND_POINT_MIN posts or more, as hollow dots off
     the line where it rests on fewer, and not at all where it rests on none (a gap)."""
     values = pd.to_numeric(pd.Series(values), errors="coerce").reset_index(drop=True) * scale
@@ -158,12 +170,12 @@ def _ratio_line(fig: go.Figure, x, values: pd.Series, basis: pd.Series, name: st
     solid = values.where(basis >= TREND_POINT_MIN)
     thin = values.where((basis > 0) & (basis < TREND_POINT_MIN))
     fig.add_scatter(x=x, y=solid, mode="lines+markers", name=name, line={"color": colour, "width": 3},
-                    connectgaps=False, customdata=basis, legendgroup=name,
+                    connectgaps=False, customdata=basis, legendgroup=name, meta=meta,
                     hovertemplate="%{y:.2f} (rests on %{customdata} posts)", **where)
     if thin.notna().any():
         fig.add_scatter(x=x, y=thin, mode="markers", name=f"{name}, under {TREND_POINT_MIN} posts",
                         marker={"color": colour, "symbol": "circle-open", "size": 8}, customdata=basis,
-                        legendgroup=name, hovertemplate="%{y:.2f} (only %{customdata} posts)", **where)
+                        legendgroup=name, meta=meta, hovertemplate="%{y:.2f} (only %{customdata} posts)", **where)
 
 
 def mentions_over_time(frame: pd.DataFrame, tz: str, bucket: str = "day") -> go.Figure:
@@ -174,10 +186,13 @@ def mentions_over_time(frame: pd.DataFrame, tz: str, bucket: str = "day") -> go.
     for index, (platform, rows) in enumerate(frame.groupby("platform", sort=True)):
         span = _bar_span(rows["bucket"], tz, bucket, frame["bucket"])
         colour = _colour(PLATFORM_COLOURS, platform, index)
+        points = _bucket_points(rows["bucket"])
         fig.add_bar(y=rows["originals"], name=f"{platform} original", marker_color=colour,
-                    legendgroup=platform, **span)
+                    legendgroup=platform, meta=drill(f"{platform} original posts", "y", points, platform=platform,
+                                                     kind="original"), **span)
         fig.add_bar(y=rows["reposts"], name=f"{platform} reposts", marker_color=colour,
-                    marker_pattern_shape="/", marker_opacity=0.55, legendgroup=platform, **span)
+                    marker_pattern_shape="/", marker_opacity=0.55, legendgroup=platform,
+                    meta=drill(f"{platform} reposts", "y", points, platform=platform, kind="repost"), **span)
     fig.update_layout(barmode="stack")
     _time_hover(fig, bucket)
     return _finish(fig, f"Mentions per {BUCKET_WORDS[bucket]} by platform, original and reposts",
@@ -191,7 +206,9 @@ def engagement_over_time(frame: pd.DataFrame, tz: str, bucket: str = "day") -> g
         _empty(fig)
     for index, (platform, rows) in enumerate(frame.groupby("platform", sort=True)):
         fig.add_scatter(x=_positions(rows["bucket"], tz, bucket), y=rows["engagement"], mode="lines+markers",
-                        name=platform, line={"color": _colour(PLATFORM_COLOURS, platform, index)})
+                        name=platform, line={"color": _colour(PLATFORM_COLOURS, platform, index)},
+                        meta=drill(f"engagement of {platform} original posts", None, _bucket_points(rows["bucket"]),
+                                   platform=platform, kind="original", measure="engagement"))
     _time_hover(fig, bucket)
     return _finish(fig, f"Engagement per {BUCKET_WORDS[bucket]} by platform",
                    "engagements (likes + reposts + replies + quotes)", time_axis(tz))
@@ -203,9 +220,11 @@ def reach_over_time(frame: pd.DataFrame, tz: str, goal: int | None = None) -> go
     if frame.empty or frame["potential_reach"].isna().all():
         _empty(fig)
     else:
-        fig.add_scatter(x=local_time(frame["bucket"], tz), y=frame["potential_reach"], mode="lines",
-                        name="potential reach", line={"color": OKABE_ITO[0], "width": 3},
-                        fill="tozeroy", fillcolor="rgba(0,114,178,0.12)")
+        fig.add_scatter(x=local_time(frame["bucket"], tz), y=frame["potential_reach"], mode="lines+markers",
+                        name="potential reach", line={"color": OKABE_ITO[0], "width": 3}, marker={"size": 4},
+                        fill="tozeroy", fillcolor="rgba(0,114,178,0.12)",
+                        meta=drill("posts from the start of the range", None, _bucket_points(frame["bucket"]),
+                                   cumulative=True, measure="potential reach"))
     if goal and not is_empty(fig):
         fig.add_hline(y=goal, line={"color": OKABE_ITO[1], "dash": "dash"},
                       annotation_text=f"goal {goal:,}", annotation_position="top left")
@@ -235,13 +254,16 @@ def share_of_voice_over_time(frame: pd.DataFrame, tz: str, bucket: str = "day") 
         _empty(fig)
     else:
         span = _bar_span(frame["bucket"], tz, bucket)
+        points = _bucket_points(frame["bucket"])
         fig.add_bar(y=frame["ours"], name="ours (posts)", marker_color=SIDE_COLOURS["ours"], opacity=0.35,
-                    secondary_y=True, **span)
+                    secondary_y=True, meta=drill("our side's posts", "y", points, sides=["ours"]), **span)
         fig.add_bar(y=frame["opposing"], name="opposing (posts)", marker_color=SIDE_COLOURS["opposing"],
-                    opacity=0.35, secondary_y=True, **span)
+                    opacity=0.35, secondary_y=True,
+                    meta=drill("the opposing side's posts", "y", points, sides=["opposing"]), **span)
         _ratio_line(fig, _positions(frame["bucket"], tz, bucket), frame["share_of_voice"],
                     frame["ours"] + frame["opposing"], "share of voice (%)", "#000000", scale=100,
-                    secondary_y=False)
+                    meta=drill("posts of both sides", "customdata", points, sides=["ours", "opposing"],
+                               measure="share of voice"), secondary_y=False)
         fig.update_yaxes(range=[0, 100], secondary_y=False)
         fig.update_yaxes(title_text="mentions (posts)", secondary_y=True, showgrid=False, tickformat=",.0f",
                          rangemode="tozero")
@@ -261,12 +283,14 @@ def hashtags_bar(frame: pd.DataFrame, subtitle: str | None = None) -> go.Figure:
         ordered = frame.iloc[::-1]
         names = _text("#" + ordered["tag"])
         sides = [side for side in SIDE_COLOURS if side in ordered and ordered[side].sum() > 0]
+        tags = [{"tag": tag} for tag in ordered["tag"]]
         if not sides:  # a frame without sides: one bar per tag
             fig.add_bar(x=ordered["posts"], y=names, orientation="h", marker_color=GREY, name="posts",
-                        showlegend=False)
+                        showlegend=False, meta=drill("posts carrying the hashtag", "x", tags))
         for side in sides:
             fig.add_bar(x=ordered[side], y=names, orientation="h", marker_color=SIDE_COLOURS[side], name=side,
-                        hovertemplate="%{y}: %{x} " + side + " posts<extra></extra>")
+                        hovertemplate="%{y}: %{x} " + side + " posts<extra></extra>",
+                        meta=drill(f"{side} posts carrying the hashtag", "x", tags, sides=[side]))
         tracked = ordered["tracked"] if "tracked" in ordered else pd.Series(False, index=ordered.index)
         fig.update_yaxes(categoryorder="array", categoryarray=list(names), tickvals=list(names),
                          ticktext=[f"{n} ✓" if t else n for n, t in zip(names, tracked, strict=True)])
@@ -286,9 +310,15 @@ def amplifiers_bar(frame: pd.DataFrame, subtitle: str | None = None) -> go.Figur
         ordered["name"] = _text(ordered["author_key"] + " (" + ordered["platform"] + ")").to_numpy()
         ordered["side"] = ordered["side"] if "side" in ordered else "unknown"
         for side, rows in ordered.groupby("side", sort=False):
+            posts = rows["posts"] if "posts" in rows else pd.Series(pd.NA, index=rows.index)
             fig.add_bar(x=rows["reach_brought"], y=rows["name"], orientation="h", name=side,
-                        marker_color=SIDE_COLOURS.get(side, GREY),
-                        hovertemplate="%{y}: %{x:,} followers, posting on the " + side + " side<extra></extra>")
+                        marker_color=SIDE_COLOURS.get(side, GREY), customdata=posts,
+                        hovertemplate="%{y}: %{x:,} followers, %{customdata} posts, mostly on the " + side
+                                      + " side<extra></extra>",
+                        meta=drill("the author's posts", "customdata" if "posts" in rows else None,
+                                   [{"author": a, "platform": p} for a, p in zip(rows["author_key"], rows["platform"],
+                                                                                 strict=True)],
+                                   own_audience=True, measure="followers brought"))
         fig.update_yaxes(categoryorder="array", categoryarray=list(ordered["name"]))
     fig.update_layout(showlegend=True)
     return _finish(fig, "Top amplifiers by followers brought, by side",
@@ -307,11 +337,16 @@ def net_sentiment_over_time(frame: pd.DataFrame, tz: str, bucket: str = "day") -
         for side, rows in sorted(groups, key=lambda group: order.get(group[0], len(order))):
             label = "net tone" if side is None else f"net tone, {side}"
             colour = OKABE_ITO[0] if side is None else SIDE_COLOURS.get(side, GREY)
+            points = _bucket_points(rows["bucket"])
+            sides = {} if side is None else {"sides": [side]}
             fig.add_bar(y=rows["pos"] + rows["neg"] + rows["neu"], name=f"scored posts{'' if side is None else ', ' + side}",
                         marker_color=colour if side is not None else GREY, opacity=0.25, secondary_y=True,
+                        meta=drill("scored posts", "y", points, tone="positive,neutral,negative", **sides),
                         **_bar_span(rows["bucket"], tz, bucket, frame["bucket"]))
             _ratio_line(fig, _positions(rows["bucket"], tz, bucket), rows["net_sentiment"], rows["pos"] + rows["neg"],
-                        label, colour, secondary_y=False)
+                        label, colour, meta=drill("positive and negative posts", "customdata", points,
+                                                  tone="positive,negative", measure="net tone", **sides),
+                        secondary_y=False)
         fig.add_hline(y=0, line={"color": GREY, "width": 1})
         fig.update_layout(barmode="stack")
         fig.update_yaxes(range=[-1, 1], secondary_y=False)
@@ -333,7 +368,9 @@ def sentiment_distribution(frame: pd.DataFrame, subtitle: str | None = None) -> 
         for label in ("negative", "neutral", "positive"):
             fig.add_bar(x=middles, y=frame[label], width=(frame["high"] - frame["low"]) * 0.95,
                         marker_color=SENTIMENT_COLOURS[label], name=label, customdata=frame[["low", "high"]],
-                        hovertemplate="%{customdata[0]} to %{customdata[1]}: %{y} " + label + " posts")
+                        hovertemplate="%{customdata[0]} to %{customdata[1]}: %{y} " + label + " posts",
+                        meta=drill(f"{label} posts scored in the slice", "y",
+                                   [{"tone_slot": slot} for slot in range(len(frame))], tone=label))
     fig.update_layout(barmode="stack")
     fig.update_xaxes(range=[-1, 1])
     return _finish(fig, "Tone distribution of scored posts",
@@ -350,7 +387,10 @@ def sentiment_by_group(frame: pd.DataFrame, group: str, subtitle: str | None = N
         for column, label in (("pos", "positive"), ("neu", "neutral"), ("neg", "negative")):
             fig.add_bar(y=frame[group], x=(frame[column] / totals * 100).astype(float), orientation="h",
                         name=label, marker_color=SENTIMENT_COLOURS[label], customdata=frame[column],
-                        hovertemplate="%{y}: %{x:.1f}% (%{customdata} posts)")
+                        hovertemplate="%{y}: %{x:.1f}% (%{customdata} posts)",
+                        meta=drill(f"{label} posts", "customdata",
+                                   [{"sides" if group == "side" else "platform": [value] if group == "side" else value}
+                                    for value in frame[group]], tone=label))
     fig.update_layout(barmode="stack")
     fig.update_xaxes(range=[0, 100])
     return _finish(fig, f"Tone by {group}", group, "share of scored posts (%)", subtitle)
@@ -366,7 +406,9 @@ def abuse_share_over_time(frame: pd.DataFrame, tz: str, bucket: str = "day") -> 
         fig.add_scatter(x=_positions(frame["bucket"], tz, bucket), y=share, mode="lines+markers",
                         name="offensive-language share", line={"color": OKABE_ITO[5], "width": 2},
                         connectgaps=False, customdata=frame["abusive"],
-                        hovertemplate="%{y:.1f}% (%{customdata} posts)")
+                        hovertemplate="%{y:.1f}% (%{customdata} posts)",
+                        meta=drill("posts scored offensive", "customdata", _bucket_points(frame["bucket"]),
+                                   offensive=True, measure="offensive-language share"))
         _time_hover(fig, bucket)
     fig.update_yaxes(rangemode="tozero")
     return _finish(fig, f"Offensive-language share of mentions per {BUCKET_WORDS[bucket]}",
@@ -391,10 +433,10 @@ def spike_markers(episodes: pd.DataFrame) -> pd.DataFrame:
     if episodes.empty:
         return pd.DataFrame({"at": pd.Series(dtype="datetime64[ns, UTC]"), "label": pd.Series(dtype=str),
                              "kind": pd.Series(dtype=str)})
-    rows = [{"at": pd.Timestamp(row.start), "kind": "spike",
+    rows = [{"at": pd.Timestamp(row.start), "kind": "spike", "end": pd.Timestamp(row.end), "mentions": row.mentions,
              "label": f"spike: peak {row.peak} mentions/hour" + (f" over {row.hours} hours" if row.hours > 1 else "")}
             for row in episodes.itertuples()]
-    return pd.DataFrame(rows, columns=["at", "label", "kind"]).sort_values("at", ignore_index=True)
+    return pd.DataFrame(rows, columns=["at", "label", "kind", "end", "mentions"]).sort_values("at", ignore_index=True)
 
 
 def baseline_note(fig: go.Figure, spikes_from: pd.Timestamp | None, start: datetime, end: datetime,
@@ -448,6 +490,25 @@ def marker_span(fig: go.Figure, times: pd.Series) -> tuple[pd.Timestamp, pd.Time
     return first, max(last, first + pd.Timedelta(hours=1))
 
 
+def _episode_points(fig: go.Figure, markers: pd.DataFrame, times: pd.Series) -> None:
+    """A clickable point at the foot of each marker that spans an episode (columns end, mentions:
+    a spike), so a click on it opens the episode's posts; lines and labels cannot be clicked."""
+    if "end" not in markers or "mentions" not in markers:
+        return
+    spans = markers["end"].notna().to_numpy()
+    if not spans.any():
+        return
+    rows = markers[spans]
+    fig.add_scatter(x=times[spans], y=[0] * len(rows), mode="markers", name="spike episodes",
+                    marker={"symbol": "triangle-up", "size": 12, "color": MARKER_STYLES["spike"][0]},
+                    customdata=rows["mentions"].astype(int).to_numpy(), cliponaxis=False, showlegend=False,
+                    hovertemplate="spike episode: %{customdata} mentions<extra></extra>",
+                    meta=drill("posts of the spike episode", "customdata",
+                               [{"from": pd.Timestamp(a).tz_convert("UTC").isoformat(),
+                                 "to": pd.Timestamp(b).tz_convert("UTC").isoformat()}
+                                for a, b in zip(rows["at"], rows["end"], strict=True)]))
+
+
 def add_markers(fig: go.Figure, markers: pd.DataFrame, tz: str = "UTC", label_chars: int = 32) -> go.Figure:
     """Draw a labelled vertical line at each marker (columns at as UTC time, label, kind).
 
@@ -462,6 +523,7 @@ def add_markers(fig: go.Figure, markers: pd.DataFrame, tz: str = "UTC", label_ch
     texts = [str(label) for label in markers["label"]]
     shorts = [text if len(text) <= label_chars else text[:label_chars - 1] + "…" for text in texts]
     rows = label_rows(times, shorts, marker_span(fig, times))
+    _episode_points(fig, markers, times)
     shapes, annotations = [], []
     for moment, kind, text, short, (row, anchor) in zip(times, markers["kind"], texts, shorts, rows, strict=True):
         colour, dash = MARKER_STYLES.get(kind, (GREY, "dot"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -14,6 +15,11 @@ from campaigns.model import Campaign, iso_utc, to_datetime
 
 PRESETS = ("Last 24 hours", "Last 7 days", "Last 30 days", "Last 90 days", "Campaign to date", "Custom dates")
 DEFAULT_PRESET = "Last 7 days"
+# How each preset reads in a page's URL (?range=7d); custom dates add ?dates=2026-11-01..2026-11-07.
+PRESET_SLUGS = {"Last 24 hours": "24h", "Last 7 days": "7d", "Last 30 days": "30d", "Last 90 days": "90d",
+                "Campaign to date": "campaign", "Custom dates": "dates"}
+# The sidebar's view in every page's URL, so a link opens the same view on any page.
+VIEW_KEYS = ("campaign", "range", "dates", "platforms", "side")
 # Our side first: headlines count it unless another side is chosen; "all" mixes them, on purpose only.
 SIDE_CHOICES = {"ours": ("ours",), "opposing": ("opposing",), "monitor": ("monitor",), "protect": ("protect",),
                 "all": ()}
@@ -69,6 +75,8 @@ class Selection:
     platforms: tuple[str, ...] = ()
     side: str = DEFAULT_SIDE
     now: datetime = field(default_factory=clock.now)
+    custom: tuple[date, date] | None = None     # the local dates of "Custom dates", first and last
+
 
     @property
     def sides(self) -> tuple[str, ...]:
@@ -152,3 +160,52 @@ def format_points(now: float | None, before: float | None, base: float | None = 
     if base is not None and base < CHANGE_BASE_MIN:
         text += f" (from {base:,.0f} posts)"
     return text
+
+
+def view_params(chosen: Selection) -> dict[str, str]:
+    """The sidebar's view as URL query values (VIEW_KEYS); a value left at nothing is left out."""
+    if chosen.campaign is None:
+        return {}
+    values = {"campaign": chosen.campaign.slug, "range": PRESET_SLUGS.get(chosen.preset, ""),
+              "dates": f"{chosen.custom[0]:%Y-%m-%d}..{chosen.custom[1]:%Y-%m-%d}"
+              if chosen.preset == "Custom dates" and chosen.custom else "",
+              "platforms": ",".join(chosen.platforms), "side": chosen.side}
+    return {key: value for key, value in values.items() if value}
+
+
+def view_from_params(params: Mapping[str, str], campaigns: set[str], platforms: tuple[str, ...]) -> tuple[dict, list[str]]:
+    """The sidebar's values (by widget key) that a link's query asks for, and the names of the
+    values it could not read (left out, so the sidebar keeps its own)."""
+    chosen: dict = {}
+    refused: list[str] = []
+    presets = {slug: preset for preset, slug in PRESET_SLUGS.items()}
+    for key in VIEW_KEYS:
+        value = params.get(key)
+        if value in (None, ""):
+            continue
+        if key == "campaign" and value in campaigns:
+            chosen["campaign"] = value
+        elif key == "range" and value in presets:
+            chosen["range_preset"] = presets[value]
+        elif key == "dates" and (days := _dates(value)) is not None:
+            chosen["range_custom"] = days
+        elif key == "platforms" and set(value.split(",")) <= set(platforms):
+            chosen["platforms"] = list(dict.fromkeys(value.split(",")))
+        elif key == "side" and value in SIDE_CHOICES:
+            chosen["side"] = value
+        else:
+            refused.append(key)
+    if "range_custom" in chosen and "range_preset" not in chosen:
+        chosen["range_preset"] = "Custom dates"
+    if chosen.get("range_preset") != "Custom dates":
+        chosen.pop("range_custom", None)
+    return chosen, refused
+
+
+def _dates(text: str) -> tuple[date, date] | None:
+    first, _, last = text.partition("..")
+    try:
+        days = date.fromisoformat(first), date.fromisoformat(last or first)
+    except ValueError:
+        return None
+    return days if days[0] <= days[1] else None

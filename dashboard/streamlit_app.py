@@ -18,7 +18,10 @@ from dashboard.selection import (
     DEFAULT_SIDE,
     PRESETS,
     SIDE_CHOICES,
+    VIEW_KEYS,
     Selection,
+    view_from_params,
+    view_params,
     window,
 )
 
@@ -79,9 +82,7 @@ def sidebar(db_path: str) -> Selection:
             st.caption(f"Database: {db_path}")
             return Selection(db_path, [], None, now - timedelta(days=7), now)
         by_slug = {c.slug: c for c in campaigns}
-        # A link from an alert message (`?campaign=slug`) opens on that campaign.
-        if "campaign" not in st.session_state and st.query_params.get("campaign") in by_slug:
-            st.session_state["campaign"] = st.query_params.get("campaign")
+        view_from_url(set(by_slug))
         if st.session_state.get("campaign") not in by_slug:
             st.session_state["campaign"] = campaigns[0].slug
         slug = st.selectbox("Campaign", list(by_slug), key="campaign",
@@ -109,10 +110,39 @@ def sidebar(db_path: str) -> Selection:
                         help="Which posts the tiles and charts count: our side by default; opposing, monitored "
                              "terms, protected accounts, or all of them. Share of voice always counts both sides.")
         chosen = Selection(db_path, campaigns, campaign, start, end, tz=tz, preset=preset,
-                           platforms=tuple(platforms), side=side, now=now)
+                           platforms=tuple(platforms), side=side, now=now, custom=custom)
+        view_to_url(chosen)
         st.caption(f"Times in {tz}, the campaign's time zone.\n\n{chosen.label()}")
         st.caption(f"Database: {db_path}")
     return chosen
+
+
+def view_from_url(campaigns: set[str]) -> None:
+    """On a session's first run, the sidebar takes the view its link asks for (campaign, range,
+    custom dates, platforms, side: a link sent to a colleague, or an alert's `?campaign=slug`);
+    later runs keep what the sidebar holds. st.switch_page (a chart's drill-down) drops every
+    widget's value, the sidebar's too: the view it passes in the URL is then read again."""
+    if st.session_state.get("view_from_url") and "campaign" in st.session_state:
+        return
+    st.session_state["view_from_url"] = True
+    values, refused = view_from_params(st.query_params, campaigns, PLATFORMS)
+    for key, value in values.items():
+        st.session_state[key] = value
+    if refused:
+        st.warning(f"The link's {', '.join(refused)} could not be read; the sidebar's own "
+                   f"{'value is' if len(refused) == 1 else 'values are'} used instead.")
+
+
+def view_to_url(chosen: Selection) -> None:
+    """The sidebar's view written to the page's URL on every run of every page, so the address
+    bar always holds a link to what is on the screen."""
+    wanted = view_params(chosen)
+    for key in VIEW_KEYS:
+        if key not in wanted:
+            if key in st.query_params:
+                del st.query_params[key]
+        elif st.query_params.get(key) != wanted[key]:
+            st.query_params[key] = wanted[key]
 
 
 def show_range(first: date, last: date) -> None:

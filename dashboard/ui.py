@@ -17,7 +17,7 @@ from campaigns.metrics import net_sentiment, pct_change, share_of_voice
 from campaigns.model import SIDES, STORED_TIME_FORMAT
 from campaigns.privacy import open_links
 from campaigns.settings import Settings
-from dashboard import data
+from dashboard import data, drill
 from dashboard.selection import (
     Selection,
     format_basis,
@@ -26,6 +26,7 @@ from dashboard.selection import (
     format_net,
     format_points,
     format_share,
+    view_params,
 )
 
 REFRESH_EVERY = "60s"
@@ -177,10 +178,36 @@ def with_open_links(frame: pd.DataFrame) -> pd.DataFrame:
     return shown
 
 
-def chart(fig: go.Figure, frame: pd.DataFrame, name: str, key: str) -> None:
-    """A Plotly chart with its data as CSV beneath it."""
-    st.plotly_chart(fig, key=f"chart_{key}", config={"displaylogo": False})
+def chart(fig: go.Figure, frame: pd.DataFrame, name: str, key: str, *, drill_down: bool = False) -> None:
+    """A Plotly chart with its data as CSV beneath it; with `drill_down`, a click on a bar, a
+    point or a spike marker opens the Posts page on exactly the posts behind it."""
+    chosen = st.session_state.get("selection")
+    if not drill_down or chosen is None or chosen.campaign is None or not may_drill():
+        st.plotly_chart(fig, key=f"chart_{key}", config={"displaylogo": False})
+        csv_download(frame, name, key)
+        return
+    event = st.plotly_chart(fig, key=f"chart_{key}", config={"displaylogo": False}, on_select="rerun",
+                            selection_mode="points")
+    st.caption("Click a bar or a point to list the posts behind it.")
     csv_download(frame, name, key)
+    points = event.selection.points if event is not None else []
+    if points:
+        follow(chosen, drill.target(fig.to_dict(), points[0], chosen, safety.threshold_of(chosen.campaign)))
+
+
+def may_drill() -> bool:
+    """Whether this viewer's clicks on charts and tables may open the Posts page."""
+    user = viewer()
+    return user is None or user.may_open("Posts")
+
+
+def follow(chosen: Selection, found) -> None:
+    """Open the Posts page on a drill-down's view (nothing for None: a click on nothing)."""
+    if found is None:
+        return
+    # The note is kept with the view it describes, so a later view never shows it.
+    st.session_state["posts_drill"] = found
+    st.switch_page(drill.POSTS_PAGE, query_params={**view_params(chosen), **found.params})
 
 
 def posts_table(frame: pd.DataFrame, name: str, key: str, tz: str = "UTC",
@@ -257,6 +284,12 @@ def who_input(key: str) -> str:
     return typed.strip()
 
 
+def may_correct(field: str) -> bool:
+    """Whether this viewer may correct this field of a post (campaigns.access.CORRECTIONS)."""
+    user = viewer()
+    return user is None or user.may_correct(field)
+
+
 def post_label(row) -> str:
     text = str(row["text"]) if not str(row["text"]).startswith("[hidden") else "(hidden text)"
     return f"{row['created_at']} · {row['platform']} · {row['author_key']} · {text[:60]}"
@@ -277,23 +310,28 @@ def post_actions(frame: pd.DataFrame, key: str) -> None:
     if chosen is None or chosen.campaign is None or frame.empty:
         return
     reviewer = may_review()
-    with st.expander("Reveal a hidden post, or correct a post" if reviewer else "Correct a post's tone or side"):
+    choices = {"tone": ("(unchanged)", *TONES), "side": ("(unchanged)", *SIDES),
+               "verdict": ("(unchanged)", "abusive", "not abusive")}
+    fields = [(field, options) for field, options in choices.items() if may_correct(field)]
+    if not fields and not reviewer:
+        return
+    allowed = " or ".join(field for field, _ in fields) or "nothing"
+    with st.expander(f"Reveal a hidden post, or correct its {allowed}" if reviewer else f"Correct a post's {allowed}"):
         labels = {row["uid"]: post_label(row) for _, row in hide_offensive(frame, chosen.campaign).iterrows()}
         uid = st.selectbox("Post", list(labels), format_func=labels.get, key=f"post_{key}")
         who = who_input(key)
-        fields = [("tone", ("(unchanged)", *TONES)), ("side", ("(unchanged)", *SIDES))]
-        if reviewer:
-            fields.append(("verdict", ("(unchanged)", "abusive", "not abusive")))
         picked = {field: column.selectbox(field.capitalize(), options, key=f"{field}_{key}")
-                  for column, (field, options) in zip(st.columns(len(fields)), fields, strict=True)}
+                  for column, (field, options) in zip(st.columns(len(fields)) if fields else [], fields, strict=True)}
         left, right = st.columns(2)
         if reviewer and left.button("Reveal (recorded)", key=f"reveal_{key}", disabled=not who):
             reveal(chosen, who, [uid])
             st.rerun()
-        if right.button("Save correction", key=f"correct_{key}", disabled=not who):
+        if fields and right.button("Save correction", key=f"correct_{key}", disabled=not who):
             try:
                 for field, value in picked.items():
                     if value != "(unchanged)":
+                        if not may_correct(field):   # the role is checked again where the write happens
+                            raise GroundswellError(f"your role may not correct a post's {field}")
                         data.write(chosen.db_path, "correct", uid, chosen.campaign.id, field, value, who)
             except GroundswellError as error:
                 st.error(str(error))

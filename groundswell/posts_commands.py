@@ -26,13 +26,15 @@ from groundswell.context import Context, pass_context, table
 @click.option("--min-offensive", type=click.FloatRange(0, 1), help="Offensive-language score at least this.")
 @click.option("--lang", help="Language code, e.g. en.")
 @click.option("--kind", type=click.Choice(KINDS))
+@click.option("--tag", help="Carrying this hashtag (with or without #), as the hashtag chart counts.")
+@click.option("--author", help="By this author (their handle, or pseudonym where authors are pseudonymised).")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "jsonl"]), default="table", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file [default: print].")
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 100_000),
               help="At most this many posts, newest first.")
 @pass_context
-def posts(obj: Context, slug, since, until, platforms, sides, search, tone, min_offensive, lang, kind, fmt, out,
-          limit):
+def posts(obj: Context, slug, since, until, platforms, sides, search, tone, min_offensive, lang, kind, tag, author,
+          fmt, out, limit):
     """List a campaign's posts, newest first, filtered and searched; or export them as CSV or JSON Lines.
 
     Exports say at the top which filters made them, and no cell can start a spreadsheet
@@ -46,6 +48,7 @@ def posts(obj: Context, slug, since, until, platforms, sides, search, tone, min_
     start = to_datetime(parse_when(since, tz), tz) if since else end - timedelta(days=7)
     query = PostQuery(Filters(campaign.id, iso_utc(start), iso_utc(end), tuple(platforms), tuple(sides)),
                       tone=tone, min_offensive=min_offensive, lang=lang, kind=kind, search=search,
+                      tag=tag.lower().lstrip("#") if tag else None, author=author,
                       per_page=min(limit, 1000)).validate()
     if fmt == "table":
         frame, total = obj.store.posts.page(query)

@@ -230,7 +230,10 @@ def test_spike_markers_mark_each_episode_at_its_start():
                                                    "2026-01-09T09:00Z"], utc=True), "mentions": [30, 55, 20, 12]})
     episodes = metrics.spike_episodes(spikes)
     markers = charts.spike_markers(episodes)
-    assert list(markers.columns) == ["at", "label", "kind"]
+    assert list(markers.columns) == ["at", "label", "kind", "end", "mentions"]
+    # Each episode's end and mentions, so its marker opens exactly its posts.
+    assert list(markers["end"]) == [pd.Timestamp("2026-01-05T17:00Z"), pd.Timestamp("2026-01-09T10:00Z")]
+    assert list(markers["mentions"]) == [105, 12]
     assert list(markers["label"]) == ["spike: peak 55 mentions/hour over 3 hours", "spike: peak 12 mentions/hour"]
     assert list(markers["at"]) == [pd.Timestamp("2026-01-05T14:00Z"), pd.Timestamp("2026-01-09T09:00Z")]
     assert set(markers["kind"]) == {"spike"}

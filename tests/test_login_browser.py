@@ -110,7 +110,9 @@ def test_a_download_is_answered_only_to_the_browser_of_a_logged_in_session(accou
     url, _, _ = accounts
     page = browser_page
     log_in(page, url, "ada", GOOD)
+    page.wait_for_selector('[data-testid="stMetric"]')  # the first page has drawn and written its URL
     move_within_session(page, "/posts")
+    expect(page.get_by_text("post(s)").first).to_be_visible()
     with page.expect_download() as downloading:
         page.get_by_role("button", name="Download these posts as CSV").click()
     download = downloading.value

@@ -149,6 +149,9 @@ def test_the_command_line_searches_and_exports(db_path, tmp_path):
                                  "--search", "second"])
     assert listed.exit_code == 0, listed.output
     assert "1 post(s)" in listed.output and "second post" in listed.output
+    tagged = runner.invoke(cli, ["--db", str(db_path), "posts", "--campaign", "c", "--since", "2026-01-01",
+                                 "--tag", "#C", "--author", "a1"])
+    assert tagged.exit_code == 0 and "1 post(s)" in tagged.output and "second post" in tagged.output, tagged.output
     out = tmp_path / "posts.jsonl"
     exported = runner.invoke(cli, ["--db", str(db_path), "posts", "--campaign", "c", "--since", "2026-01-01",
                                    "--format", "jsonl", "--out", str(out)])

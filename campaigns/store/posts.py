@@ -11,6 +11,7 @@ import pandas as pd
 from campaigns.errors import StoreError, ValidationError
 from campaigns.metrics import NEGATIVE_AT, POSITIVE_AT
 from campaigns.model import iso_utc
+from campaigns.store.mentions import TONE_SLOT_WIDTH, TONE_SLOTS
 from campaigns.stream import PostQuery, search_expression
 
 # Every stored instant has this one width (model.iso_utc), so a window's times read as one string
@@ -64,12 +65,17 @@ class Posts:
         if f.sides:
             clauses.append(f"mm.side IN ({', '.join('?' * len(f.sides))})")
             params += list(f.sides)
-        if query.tone == "positive":
-            clauses.append(f"mm.sentiment >= {POSITIVE_AT}")
-        elif query.tone == "negative":
-            clauses.append(f"mm.sentiment <= {NEGATIVE_AT}")
-        elif query.tone == "neutral":
-            clauses.append(f"mm.sentiment > {NEGATIVE_AT} AND mm.sentiment < {POSITIVE_AT}")
+        if query.tones:
+            classes = {"positive": f"mm.sentiment >= {POSITIVE_AT}", "negative": f"mm.sentiment <= {NEGATIVE_AT}",
+                       "neutral": f"(mm.sentiment > {NEGATIVE_AT} AND mm.sentiment < {POSITIVE_AT})"}
+            clauses.append("(" + " OR ".join(classes[tone] for tone in dict.fromkeys(query.tones)) + ")")
+        if query.tone_slot is not None:
+            if query.tone_slot >= TONE_SLOTS:
+                raise ValidationError(f"a tone slice is from 0 to {TONE_SLOTS - 1}")
+            # The histogram's own cut (reads.sentiment_histogram, the tone roll-up), so a slice's
+            # bar and its posts are the same posts.
+            clauses.append(f"min(CAST((mm.sentiment + 1.0) / {TONE_SLOT_WIDTH!r} AS INTEGER), {TONE_SLOTS - 1}) = ?")
+            params.append(query.tone_slot)
         if query.min_offensive is not None:
             clauses.append("mm.abuse >= ?")
             params.append(query.min_offensive)
@@ -83,6 +89,17 @@ class Posts:
         if query.lang and lang:
             clauses.append("mm.lang = ?")
             params.append(query.lang)
+        if query.tag is not None:
+            # As the hashtag chart counts: the campaign's own tags of the post (one row per tag).
+            clauses.append("EXISTS (SELECT 1 FROM mention_hashtags h WHERE h.campaign_id = mm.campaign_id"
+                           " AND h.mention_uid = mm.mention_uid AND h.tag = ?)")
+            params.append(query.tag.lower().lstrip("#"))
+        if query.author is not None:
+            clauses.append("mm.author_key = ?")
+            params.append(query.author)
+        if query.own_audience:
+            # The amplifiers' posts: an audience of known size that is the author's own.
+            clauses.append("mm.reach_key = mm.author_key AND mm.reach_value IS NOT NULL")
         if query.uids:
             clauses.append(f"mm.mention_uid IN ({', '.join('?' * len(query.uids))})")
             params += list(query.uids)

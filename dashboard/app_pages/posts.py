@@ -11,13 +11,16 @@ import streamlit as st
 from campaigns.errors import GroundswellError
 from campaigns.exports import to_csv, to_jsonl
 from campaigns.metrics import Filters, sentiment_class
-from campaigns.model import PLATFORMS, SIDES, parse_when, term_of
+from campaigns.model import PLATFORMS, SIDES, iso_utc, parse_when, term_of, to_datetime
 from campaigns.stream import KINDS, TONES, PostQuery
 from dashboard import data, ui
 from dashboard.selection import Selection
 
-# The view lives in the page's URL, so a link sent to a colleague opens the same posts.
-URL_KEYS = ("q", "tracker", "tone", "min_offensive", "lang", "kind", "page", "from", "to", "platform", "side")
+# The view lives in the page's URL, so a link sent to a colleague opens the same posts (the
+# sidebar's campaign, range, platforms and side sit beside these: selection.VIEW_KEYS). A chart's
+# drill-down (dashboard.drill) sets its own window, platforms and sides, and what the click stood for.
+URL_KEYS = ("q", "tracker", "tone", "min_offensive", "lang", "kind", "page", "from", "to", "post_platforms",
+            "post_sides", "tag", "author", "own_audience", "tone_slot")
 COLUMNS = {
     "posted": st.column_config.TextColumn("posted"),
     "text": st.column_config.TextColumn("text", width="large"),
@@ -59,10 +62,13 @@ def _instant(text: str) -> bool:
 # What each value in a link must look like; anything else in a link (typed, or forged) is left out.
 URL_CHECKS = {
     "tracker": str.isdigit, "page": lambda v: v.isdigit() and int(v) >= 1,
-    "min_offensive": lambda v: _number(v, 0, 1), "tone": lambda v: v in TONES, "kind": lambda v: v in KINDS,
-    "from": _instant, "to": _instant, "platform": lambda v: set(v.split(",")) <= set(PLATFORMS),
-    "side": lambda v: set(v.split(",")) <= set(SIDES),
+    "min_offensive": lambda v: _number(v, 0, 1), "tone": lambda v: set(v.split(",")) <= set(TONES),
+    "kind": lambda v: v in KINDS, "from": _instant, "to": _instant,
+    "post_platforms": lambda v: set(v.split(",")) <= set(PLATFORMS), "post_sides": lambda v: set(v.split(",")) <= set(SIDES),
+    "own_audience": lambda v: v == "1", "tone_slot": str.isdigit,
 }
+# What a chart's drill-down narrows that the form below does not show.
+DRILL_ONLY = ("from", "to", "post_platforms", "post_sides", "tag", "author", "own_audience", "tone_slot")
 
 
 def from_url(chosen: Selection) -> dict:
@@ -92,14 +98,21 @@ def build_query(chosen: Selection, wanted: dict) -> PostQuery:
     """The page's PostQuery: the sidebar's window and filters unless the URL names its own."""
     base = chosen.filters()
     filters = Filters(
-        base.campaign_id, wanted.get("from") or base.start, wanted.get("to") or base.end,
-        tuple(wanted["platform"].split(",")) if wanted.get("platform") else base.platforms,
-        tuple(wanted["side"].split(",")) if wanted.get("side") else base.sides)
+        base.campaign_id, _stored(wanted.get("from")) or base.start, _stored(wanted.get("to")) or base.end,
+        tuple(wanted["post_platforms"].split(",")) if wanted.get("post_platforms") else base.platforms,
+        tuple(wanted["post_sides"].split(",")) if wanted.get("post_sides") else base.sides)
     return PostQuery(
         filters, tracker_id=int(wanted["tracker"]) if wanted.get("tracker") else None, tone=wanted.get("tone"),
         min_offensive=float(wanted["min_offensive"]) if wanted.get("min_offensive") else None,
         lang=wanted.get("lang"), kind=wanted.get("kind"), search=wanted.get("q", ""),
-        page=int(wanted.get("page", 1))).validate()
+        page=int(wanted.get("page", 1)), tag=wanted.get("tag"), author=wanted.get("author"),
+        own_audience=wanted.get("own_audience") == "1",
+        tone_slot=int(wanted["tone_slot"]) if wanted.get("tone_slot") else None).validate()
+
+
+def _stored(text: str | None) -> str | None:
+    """A link's instant in the stored form the matches are compared with ("2026-11-05" is its UTC midnight)."""
+    return iso_utc(to_datetime(parse_when(text))) if text else None
 
 
 def filter_form(chosen: Selection, wanted: dict) -> dict:
@@ -112,9 +125,10 @@ def filter_form(chosen: Selection, wanted: dict) -> dict:
         tracker = top[1].selectbox("Tracker", ["", *trackers], format_func=lambda k: trackers.get(k, "any tracker"),
                                    index=["", *trackers].index(wanted.get("tracker", "")) if wanted.get("tracker", "") in trackers else 0,
                                    key="posts_tracker")
-        tone = top[2].selectbox("Tone", ["", *TONES], index=(["", *TONES].index(wanted.get("tone", ""))
-                                                            if wanted.get("tone", "") in TONES else 0),
-                                format_func=lambda v: v or "any", key="posts_tone")
+        # A drill-down may ask for several tones at once (what a net tone rests on): offered as it is.
+        tones = ["", *TONES] + ([wanted["tone"]] if wanted.get("tone") and wanted["tone"] not in TONES else [])
+        tone = top[2].selectbox("Tone", tones, index=tones.index(wanted.get("tone", "")),
+                                format_func=lambda v: (v or "any").replace(",", " or "), key="posts_tone")
         kind = top[3].selectbox("Kind", ["", *KINDS], index=(["", *KINDS].index(wanted.get("kind", ""))
                                                             if wanted.get("kind", "") in KINDS else 0),
                                 format_func=lambda v: v or "any", key="posts_kind")
@@ -124,8 +138,10 @@ def filter_form(chosen: Selection, wanted: dict) -> dict:
         lang = bottom[1].text_input("Language", value=wanted.get("lang", ""), key="posts_lang", placeholder="e.g. en")
         bottom[2].form_submit_button("Show posts", type="primary")
     chosen_values = dict(wanted)
+    # An unmoved slider keeps the link's own value (a campaign's threshold may be finer than its steps).
+    unmoved = wanted.get("min_offensive") and abs(float(wanted["min_offensive"]) - minimum) < 1e-9
     chosen_values.update(q=search.strip(), tracker=tracker, tone=tone, kind=kind, lang=lang.strip(),
-                         min_offensive=f"{minimum:.2f}" if minimum > 0 else "")
+                         min_offensive=wanted["min_offensive"] if unmoved else f"{minimum:.2f}" if minimum > 0 else "")
     if any(chosen_values.get(k, "") != wanted.get(k, "") for k in ("q", "tracker", "tone", "kind", "lang",
                                                                    "min_offensive")):
         chosen_values["page"] = ""
@@ -142,11 +158,10 @@ def stream(chosen: Selection) -> None:
         st.error(str(error))
         return
     pages = max(1, -(-total // query.per_page))
-    if wanted.get("from") or wanted.get("to"):
-        st.caption(f"From a chart: posts from {query.filters.start} to {query.filters.end} (UTC). "
-                   "Clear the link's filters with the button below to use the sidebar's range.")
-        if st.button("Use the sidebar's range", key="posts_clear_window"):
-            to_url({k: v for k, v in wanted.items() if k not in ("from", "to", "platform", "side", "page")})
+    if any(wanted.get(key) for key in DRILL_ONLY):
+        drill_note(chosen, query, wanted, total)
+        if st.button("Back to the sidebar's range and filters", key="posts_clear_window"):
+            to_url({k: v for k, v in wanted.items() if k not in (*DRILL_ONLY, "page")})
             st.rerun()
     st.markdown(f"**{total:,} post(s)** · page {query.page} of {pages} · newest first · "
                 f"times in {chosen.tz}")
@@ -164,6 +179,29 @@ def stream(chosen: Selection) -> None:
         to_url({**wanted, "page": query.page + 1})
         st.rerun()
     exports(chosen, query)
+
+
+def drill_note(chosen: Selection, query: PostQuery, wanted: dict, total: int) -> None:
+    """What the link narrows beyond the form, in words; after a chart's click, what the chart
+    showed, so its count can be held against the total here."""
+    f = query.filters
+    zone = ZoneInfo(chosen.tz)
+    window = f"{to_datetime(f.start).astimezone(zone):%d %b %Y %H:%M} to {to_datetime(f.end).astimezone(zone):%d %b %Y %H:%M}"
+    parts = [f"posts from {window} ({chosen.tz})", "platforms: " + (", ".join(f.platforms) or "all"),
+             "sides: " + (", ".join(f.sides) or "all")]
+    if query.tag:
+        parts.append(f"carrying #{query.tag}")
+    if query.author:
+        parts.append(f"by {query.author}" + (" (with their own audience, as the amplifiers count)"
+                                             if query.own_audience else ""))
+    if query.tone_slot is not None:
+        parts.append(f"tone slice {query.tone_slot + 1} of the distribution")
+    st.caption(ui.literal("This view: " + " · ".join(parts) + "."))
+    clicked = st.session_state.get("posts_drill")
+    if clicked is not None and all(wanted.get(k, "") == v for k, v in clicked.params.items()) and \
+            not any(wanted.get(k) for k in DRILL_ONLY if k not in clicked.params):
+        st.info(ui.literal(clicked.note) + (f" **{total:,}** post(s) here." if clicked.count is None else
+                                            f" Here: **{total:,}** post(s)."), icon=":material/bar_chart:")
 
 
 def exports(chosen: Selection, query: PostQuery) -> None:

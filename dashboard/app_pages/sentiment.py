@@ -78,7 +78,7 @@ def main() -> None:
     ui.chart(charts.show_window(charts.net_sentiment_over_time(per_side, tz, bucket), chosen.start, chosen.end, tz,
                                 bucket),
              per_side[["bucket", "side", "net_sentiment", "pos", "neg", "neu", "scored"]], f"{name} net tone by side",
-             "net")
+             "net", drill_down=True)
     st.caption("One line per side: our side's tone and the opposing side's are never averaged together.")
 
     overall = data.series(path, filters, tz, bucket, ())
@@ -87,19 +87,19 @@ def main() -> None:
     with left:
         histogram = data.sentiment_histogram(path, filters)
         ui.chart(charts.sentiment_distribution(histogram, chosen.label()), histogram,
-                 f"{name} tone distribution", "distribution")
+                 f"{name} tone distribution", "distribution", drill_down=True)
     with right:
         ui.chart(charts.show_window(charts.abuse_share_over_time(overall, tz, bucket), chosen.start, chosen.end, tz,
                                     bucket),
-                 overall[["bucket", "mentions", "abusive"]], f"{name} offensive-language share", "abuse")
+                 overall[["bucket", "mentions", "abusive"]], f"{name} offensive-language share", "abuse", drill_down=True)
 
     left, right = st.columns(2)
     with left:
         platforms = by_group(chosen, "platform")
         ui.chart(charts.sentiment_by_group(platforms, "platform", chosen.label()), platforms,
-                 f"{name} tone by platform", "by_platform")
+                 f"{name} tone by platform", "by_platform", drill_down=True)
     with right:
-        ui.chart(charts.sentiment_by_group(sides, "side", chosen.label()), sides, f"{name} tone by side", "by_side")
+        ui.chart(charts.sentiment_by_group(sides, "side", chosen.label()), sides, f"{name} tone by side", "by_side", drill_down=True)
         st.caption("By side counts every side whatever side is chosen in the sidebar.")
 
     st.subheader(f"Most negative posts, {chosen.side_words}")

@@ -7,7 +7,7 @@ import streamlit as st
 
 from campaigns.metrics import share_of_voice, spikes_from
 from campaigns.model import iso_utc, to_datetime
-from dashboard import charts, data, ui
+from dashboard import charts, data, drill, ui
 from dashboard.selection import Selection, format_count
 
 REFRESH = ui.REFRESH_EVERY
@@ -80,7 +80,7 @@ def main() -> None:
     charts.baseline_note(figure, spikes_from(data.first_hour(path, filters)), chosen.start, chosen.end, tz)
     charts.add_markers(figure, pd.concat([charts.spike_markers(episodes), planned], ignore_index=True), tz)
     columns = ["bucket", "platform", "mentions", "originals", "reposts", "engagement"]
-    ui.chart(figure, by_platform[columns], f"{name} mentions by platform", "mentions")
+    ui.chart(figure, by_platform[columns], f"{name} mentions by platform", "mentions", drill_down=True)
     if len(episodes):
         st.caption(f"{len(episodes)} spike episode(s) marked: consecutive hours above the mean + 3 sd of the "
                    "previous week, with at least 10 mentions.")
@@ -89,10 +89,10 @@ def main() -> None:
     with left:
         reach = data.cumulative_potential_reach(path, filters, tz, "hour" if bucket == "hour" else "day")
         ui.chart(charts.add_markers(framed(charts.reach_over_time(reach, tz, chosen.campaign.goal_reach)), planned, tz),
-                 reach, f"{name} potential reach cumulative", "reach")
+                 reach, f"{name} potential reach cumulative", "reach", drill_down=True)
     with right:
         ui.chart(charts.add_markers(framed(charts.engagement_over_time(by_platform, tz, bucket)), planned, tz),
-                 by_platform[["bucket", "platform", "engagement"]], f"{name} engagement", "engagement")
+                 by_platform[["bucket", "platform", "engagement"]], f"{name} engagement", "engagement", drill_down=True)
 
     by_side = data.series(path, chosen.filters(sides=()), tz, bucket, ("side",))
     voice = by_side.pivot_table(index="bucket", columns="side", values="mentions", aggfunc="sum", fill_value=0)
@@ -100,24 +100,33 @@ def main() -> None:
     voice = charts.on_grid(voice, chosen.buckets()) if len(voice) else voice
     voice["share_of_voice"] = [share_of_voice(o, p) for o, p in zip(voice["ours"], voice["opposing"], strict=True)]
     ui.chart(charts.add_markers(framed(charts.share_of_voice_over_time(voice, tz, bucket)), planned, tz), voice,
-             f"{name} share of voice", "voice")
+             f"{name} share of voice", "voice", drill_down=True)
     st.caption("Share of voice counts both sides whatever side is chosen in the sidebar.")
 
     left, right = st.columns(2)
     tracked = tuple(t.value.lower() for t in chosen.campaign.trackers if t.kind == "hashtag")
     with left:
         tags = data.top_hashtags(path, filters, tracked)
-        ui.chart(charts.hashtags_bar(tags, chosen.label()), tags, f"{name} hashtags", "hashtags")
+        ui.chart(charts.hashtags_bar(tags, chosen.label()), tags, f"{name} hashtags", "hashtags", drill_down=True)
     with right:
         amplifiers = data.top_amplifiers(path, filters)
-        ui.chart(charts.amplifiers_bar(amplifiers, chosen.label()), amplifiers, f"{name} amplifiers", "amplifiers")
+        ui.chart(charts.amplifiers_bar(amplifiers, chosen.label()), amplifiers, f"{name} amplifiers", "amplifiers", drill_down=True)
 
     st.subheader("Top posts by engagement")
     st.caption("Original posts only; a repost's engagement belongs to its original.")
     ui.posts_table(data.top_posts(path, filters), f"{name} top posts", "top_posts", tz)
     if len(episodes):
         st.subheader("Spike episodes, largest first")
-        st.dataframe(episodes_table(episodes, tz), hide_index=True)
+        if ui.may_drill():
+            st.caption("Select an episode to list its posts.")
+            picked = st.dataframe(episodes_table(episodes, tz), hide_index=True, key="spikes_table",
+                                  on_select="rerun", selection_mode="single-row")
+            rows = [r for r in picked.selection.rows if isinstance(r, int) and 0 <= r < len(episodes)]
+            if rows:
+                row = episodes.iloc[rows[0]]
+                ui.follow(chosen, drill.episode(chosen, row["start"], row["end"], int(row["mentions"])))
+        else:
+            st.dataframe(episodes_table(episodes, tz), hide_index=True)
         ui.csv_download(episodes, f"{name} spikes", "spikes")
 
 
