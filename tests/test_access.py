@@ -100,8 +100,9 @@ def test_the_gate_asks_for_a_login_once_an_account_exists(demo_copy):
     assert attempts == [("sam", 0), ("sam", 1)]
 
 
-def logged_in(db, name, password=GOOD) -> AppTest:
-    at = AppTest.from_file(ENTRY, default_timeout=30).run()
+def logged_in(name, password=GOOD) -> AppTest:
+    """A fresh session of the dashboard, logged in through its form."""
+    at = AppTest.from_file(ENTRY, default_timeout=60).run()
     at.text_input(key="login_name").set_value(name)
     at.text_input(key="login_password").set_value(password)
     at.button[0].click().run()
@@ -116,7 +117,7 @@ def test_a_volunteer_reaches_their_own_assignments_and_no_collected_post(demo_co
         store.add_user("vol", "volunteer", GOOD, volunteer_id=int(mine["id"]))
         others = [str(name) for name in volunteers["display_name"][1:]]
         texts = [r[0] for r in store.conn.execute("SELECT text FROM mentions WHERE text IS NOT NULL LIMIT 200")]
-    at = logged_in(demo_copy, "vol")
+    at = logged_in("vol")
     shown = " ".join(str(e.value) for kind in ("markdown", "text", "caption", "code", "info", "title")
                      for e in getattr(at, kind))
     assert "Volunteer view" in shown and not at.metric and not at.get("plotly_chart")
@@ -132,7 +133,7 @@ def test_a_volunteer_reaches_their_own_assignments_and_no_collected_post(demo_co
 def test_an_organiser_gets_the_listening_pages_and_not_the_users(demo_copy):
     with Store.open(demo_copy) as store:
         store.add_user("org", "organiser", GOOD)
-    at = logged_in(demo_copy, "org")
+    at = logged_in("org")
     assert at.metric
     at.switch_page("app_pages/posts.py").run()
     assert any("post(s)" in m.value for m in at.markdown)

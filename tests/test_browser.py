@@ -105,20 +105,24 @@ def choose(page, sidebar, label: str, option: str) -> None:
     wait_idle(page)
 
 
+def open_traction_to_date(page) -> None:
+    """From any page: the demo's libraries campaign to date (a range that holds all its seeded
+    data), on the Traction page."""
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    choose(page, sidebar, "Campaign", "Save Our Libraries day of action (demo data)")
+    choose(page, sidebar, "Time range", "Campaign to date")
+    page.get_by_role("link", name="Traction").click()
+    wait_idle(page)
+    page.get_by_role("heading", name="Traction").wait_for()
+
+
 def test_dashboard_loads_a_campaign_draws_a_chart_and_downloads_csv(server, browser_page):
     page = browser_page
     page.goto(server)
     wait_idle(page)
     assert page.get_by_text("Demo data: these posts were generated").is_visible()
 
-    # Choose a campaign and a time range that holds the seeded data.
-    sidebar = page.locator('[data-testid="stSidebar"]')
-    choose(page, sidebar, "Campaign", "Save Our Libraries day of action (demo data)")
-    choose(page, sidebar, "Time range", "Campaign to date")
-
-    page.get_by_role("link", name="Traction").click()
-    wait_idle(page)
-    page.get_by_role("heading", name="Traction").wait_for()
+    open_traction_to_date(page)
     assert page.get_by_text("Save Our Libraries day of action ·").is_visible()
     chart = page.locator('[data-testid="stPlotlyChart"]').first
     chart.locator(".main-svg").first.wait_for()

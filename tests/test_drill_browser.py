@@ -5,19 +5,14 @@ from __future__ import annotations
 import re
 
 # The browser harness's fixtures, and its marks: browser, skipped without Debian's chromium.
-from test_browser import browser_page, choose, pytestmark, server, wait_idle  # noqa: F401
+from test_browser import browser_page, open_traction_to_date, pytestmark, server, wait_idle  # noqa: F401
 
 
 def test_clicking_a_bar_lands_on_posts_with_the_bars_count(server, browser_page):  # noqa: F811
     page = browser_page
     page.goto(server)
     wait_idle(page)
-    sidebar = page.locator('[data-testid="stSidebar"]')
-    choose(page, sidebar, "Campaign", "Save Our Libraries day of action (demo data)")
-    choose(page, sidebar, "Time range", "Campaign to date")
-    page.get_by_role("link", name="Traction").click()
-    wait_idle(page)
-    page.get_by_role("heading", name="Traction").wait_for()
+    open_traction_to_date(page)
 
     chart = page.locator(".js-plotly-plot").first
     chart.scroll_into_view_if_needed()

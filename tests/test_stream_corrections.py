@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
+from test_access import logged_in
 
 from campaigns.metrics import Filters
 from campaigns.store import Store
@@ -18,15 +19,6 @@ def posts_page(at: AppTest) -> AppTest:
     at.selectbox(key="range_preset").set_value("Campaign to date").run()
     at.switch_page("app_pages/posts.py").run()
     assert not at.exception, [e.message for e in at.exception]
-    return at
-
-
-def logged_in(name: str) -> AppTest:
-    at = AppTest.from_file(ENTRY, default_timeout=60).run()
-    at.text_input(key="login_name").set_value(name)
-    at.text_input(key="login_password").set_value(PASSWORD)
-    at.button[0].click().run()
-    assert not at.exception, at.exception
     return at
 
 
@@ -71,12 +63,12 @@ def test_an_organiser_corrects_tone_and_side_but_not_a_verdict_and_a_safety_lead
     with Store.open(demo_copy) as store:
         store.add_user("org", "organiser", PASSWORD)
         store.add_user("lee", "safety", PASSWORD)
-    at = posts_page(logged_in("org"))
+    at = posts_page(logged_in("org", PASSWORD))
     keys = {w.key for w in at.selectbox}
     assert {"tone_posts", "side_posts"} <= keys and "verdict_posts" not in keys
     assert not [b for b in at.button if b.key == "reveal_posts"]
 
-    at = posts_page(logged_in("lee"))
+    at = posts_page(logged_in("lee", PASSWORD))
     keys = {w.key for w in at.selectbox}
     assert "verdict_posts" in keys and not {"tone_posts", "side_posts"} & keys
     chosen = at.session_state["selection"]
