@@ -77,7 +77,6 @@ class Selection:
     now: datetime = field(default_factory=clock.now)
     custom: tuple[date, date] | None = None     # the local dates of "Custom dates", first and last
 
-
     @property
     def sides(self) -> tuple[str, ...]:
         return SIDE_CHOICES[self.side]
