@@ -34,10 +34,15 @@ from campaigns.metrics import (
 )
 from campaigns.model import SIDES, iso_utc, to_datetime
 from campaigns.store.mentions import TONE_SLOT_COLUMNS, TONE_SLOTS
+from campaigns.store.migrations import CANDIDATE_INDEXES
 
 POST_COLUMNS = ["created_at", "platform", "side", "author_key", "text", "url", "engagement",
                 "sentiment", "abuse", "uid"]
 SPANS_PER_STATEMENT = 1000
+# How many of a campaign's candidates for top or extreme posts a read walks before leaving the
+# window to its plain read: at most about 2.5 ms at 1M mentions. A window holding fewer than one
+# in a thousand of the campaign's candidates is small, and so is its plain read.
+CANDIDATE_WALK = 10_000
 # The roll-up's sums counted from the matches themselves, for the part-hours at a span's edges;
 # impressions are only on the post's own row, one primary-key lookup each.
 _MATCH_SUMS = {
@@ -449,25 +454,69 @@ class Reads:
         return frame.reset_index(drop=True)[POST_COLUMNS]
 
     def top_posts(self, filters: Filters, limit: int = 10) -> pd.DataFrame:
-        """The original posts with the most engagement in the window, with their links."""
+        """The original posts with the most engagement in the window (ties: the newest, then by
+        uid), with their links: from the campaign's most engaged posts (_candidates), or from the
+        window's matches where too few of those are in it."""
+        sides = self._candidates(filters, "mention_matches_engaged", limit)
+        return self._posts(filters.campaign_id, self._top_post_sides(filters, limit) if sides is None else sides)
+
+    def top_posts_scan(self, filters: Filters, limit: int = 10) -> pd.DataFrame:
+        """top_posts sorted from every original of the window, as before the candidates: the
+        benchmark and the tests hold the two equal."""
+        return self._posts(filters.campaign_id, self._top_post_sides(filters, limit))
+
+    def _top_post_sides(self, filters: Filters, limit: int) -> dict[str, str]:
         where, params = filters.where()
-        sides = dict(self.conn.execute(
+        return dict(self.conn.execute(
             f"SELECT mention_uid, side FROM mention_matches WHERE {where} AND is_repost = 0"
-            " ORDER BY engagement DESC, created_at DESC LIMIT ?", [*params, limit],
+            f" ORDER BY {CANDIDATE_INDEXES['mention_matches_engaged'][1]} LIMIT ?", [*params, limit],
         ).fetchall())
-        return self._posts(filters.campaign_id, sides)
 
     def extreme_posts(self, filters: Filters, most: str = "negative", limit: int = 10) -> pd.DataFrame:
-        """The most positive or most negative scored original posts in the window (ties: most engaged)."""
+        """The most positive or most negative scored original posts in the window (ties: the most
+        engaged, the newest, then by uid): from the campaign's posts of a strong tone that way
+        (_candidates), or from the window's matches where too few of those are in it."""
+        index = self._extreme_index(most)
+        sides = self._candidates(filters, index, limit)
+        return self._posts(filters.campaign_id, self._extreme_sides(filters, index, limit) if sides is None else sides)
+
+    def extreme_posts_scan(self, filters: Filters, most: str = "negative", limit: int = 10) -> pd.DataFrame:
+        """extreme_posts sorted from every scored original of the window, as before the
+        candidates: the benchmark and the tests hold the two equal."""
+        return self._posts(filters.campaign_id, self._extreme_sides(filters, self._extreme_index(most), limit))
+
+    @staticmethod
+    def _extreme_index(most: str) -> str:
         if most not in ("positive", "negative"):
             raise ValueError("most is 'positive' or 'negative'")
+        return f"mention_matches_{most}"
+
+    def _extreme_sides(self, filters: Filters, index: str, limit: int) -> dict[str, str]:
         where, params = filters.where()
-        order = "sentiment DESC" if most == "positive" else "sentiment ASC"
-        sides = dict(self.conn.execute(
+        return dict(self.conn.execute(
             f"SELECT mention_uid, side FROM mention_matches WHERE {where} AND is_repost = 0 AND sentiment IS NOT NULL"
-            f" ORDER BY {order}, engagement DESC LIMIT ?", [*params, limit],
+            f" ORDER BY {CANDIDATE_INDEXES[index][1]} LIMIT ?", [*params, limit],
         ).fetchall())
-        return self._posts(filters.campaign_id, sides)
+
+    def _candidates(self, filters: Filters, index: str, limit: int) -> dict[str, str] | None:
+        """The window's first `limit` originals in the order of a candidate index (uid -> side),
+        walking the campaign's candidates from the top; None when fewer than `limit` of the first
+        CANDIDATE_WALK are in the window.
+
+        A post outside the index (a milder tone, less engagement) sorts after every post in it,
+        so `limit` candidates in the window are the window's first `limit`, ties and all, in the
+        order the plain read gives. With fewer, the window's list may reach outside the index.
+        The walk is a co-routine read in index order and filtered by the window, which stops at
+        the `limit`-th post inside it: no sort.
+        """
+        condition, order = CANDIDATE_INDEXES[index]
+        where, params = filters.where()
+        rows = self.conn.execute(
+            "SELECT mention_uid, side FROM (SELECT campaign_id, created_at, side, platform, mention_uid"
+            f" FROM mention_matches INDEXED BY {index} WHERE campaign_id = ? AND {condition}"
+            f" ORDER BY {order} LIMIT ?) WHERE {where} LIMIT ?",
+            [filters.campaign_id, CANDIDATE_WALK, *params, limit]).fetchall()
+        return dict(rows) if len(rows) == limit else None
 
     def top_amplifiers(self, filters: Filters, limit: int = 15) -> pd.DataFrame:
         """The authors who brought the largest audience of their own in the window, with their posts
