@@ -14,6 +14,7 @@ from datetime import datetime
 
 import pandas as pd
 import plotly.graph_objects as go
+import plotly.io as pio
 from plotly.subplots import make_subplots
 
 from campaigns.metrics import TREND_POINT_MIN, buckets
@@ -40,6 +41,10 @@ EMPTY_TEXT = "No data in this range for these filters"
 LABEL_CHAR_PX = 6.5
 PLOT_PX = 520
 LABEL_ROW_HEIGHT = 0.075
+# Every chart's template, validated once. Named in update_layout, Plotly deep-copies and
+# validates the whole template into each figure: about 10 ms a chart, a third of the Sentiment
+# page's first visit at 1M mentions.
+TEMPLATE = pio.templates["plotly_white"]
 
 
 def drill(what: str, count: str | None, points: list[dict], **fixed) -> dict:
@@ -73,10 +78,23 @@ def _title(text: str, subtitle: str | None) -> str:
     return f"{text}<br><sup>{subtitle}</sup>" if subtitle else text
 
 
+def with_template(fig: go.Figure) -> go.Figure:
+    """The figure on TEMPLATE, given as Plotly gives every new figure its default template: the
+    validated object, not validated again (the figure's JSON is the same as when it is named)."""
+    layout = fig.layout
+    validate = layout._validate
+    layout._validate = False
+    try:
+        layout.template = TEMPLATE
+    finally:
+        layout._validate = validate
+    return fig
+
+
 def _finish(fig: go.Figure, title: str, y_title: str, x_title: str, subtitle: str | None = None) -> go.Figure:
-    fig.update_layout(
+    with_template(fig).update_layout(
         title={"text": _title(title, subtitle), "x": 0, "xanchor": "left"},
-        template="plotly_white", colorway=OKABE_ITO, margin={"l": 60, "r": 20, "t": 100, "b": 50},
+        colorway=OKABE_ITO, margin={"l": 60, "r": 20, "t": 100, "b": 50},
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "right", "x": 1},
         hovermode="x unified" if x_title.startswith("Time") else "closest",
         # Only the primary axes: a secondary axis keeps the title its builder gave it.

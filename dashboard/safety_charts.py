@@ -7,7 +7,7 @@ import html
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard.charts import OKABE_ITO, local_time
+from dashboard.charts import OKABE_ITO, local_time, with_template
 
 SUPPORTIVE = OKABE_ITO[0]
 OFFENSIVE = OKABE_ITO[5]
@@ -33,11 +33,11 @@ def support_against_abuse(frame: pd.DataFrame, accounts: dict[int, str], tz: str
                         line={"color": SUPPORTIVE, "dash": dash}, legendgroup=name)
         fig.add_scatter(x=x, y=rows["offensive"].tolist(), mode="lines+markers", name=f"{name} offensive",
                         line={"color": OFFENSIVE, "dash": dash}, marker={"symbol": "x"}, legendgroup=name)
-    fig.update_layout(
+    with_template(fig).update_layout(
         title={"text": "Support against abuse, per protected account<br><sup>mentions aimed at each account per "
                        "day: supportive (our side or positive tone, not offensive) against offensive</sup>",
                "x": 0, "xanchor": "left"},
-        template="plotly_white", margin={"l": 60, "r": 20, "t": 100, "b": 50},
+        margin={"l": 60, "r": 20, "t": 100, "b": 50},
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "right", "x": 1},
         yaxis_title_text="Mentions per day", xaxis_title_text=f"Day ({tz})", hovermode="x unified")
     return fig
