@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 
 import pandas as pd
@@ -246,6 +247,21 @@ def test_an_empty_chart_is_a_message_without_axes():
     assert [a.text for a in fig.layout.annotations] == [charts.EMPTY_TEXT]
     markers = pd.DataFrame({"at": pd.to_datetime(["2026-07-01T09:00Z"], utc=True), "label": ["x"], "kind": ["action"]})
     assert not charts.add_markers(fig, markers, LONDON).layout.shapes
+
+
+def test_every_chart_is_drawn_on_plotly_white_as_when_it_is_named_and_charts_share_nothing():
+    import plotly.io as pio
+
+    white = pio.templates["plotly_white"].to_plotly_json()
+    first = charts.mentions_over_time(_platform_series(), LONDON, "day")
+    second = charts.mentions_over_time(_platform_series().iloc[:0], LONDON, "day")
+    named = charts.mentions_over_time(_platform_series(), LONDON, "day").update_layout(template="plotly_white")
+    assert json.loads(first.to_json()) == json.loads(named.to_json())
+    assert first.layout.template.to_plotly_json() == white
+    # A change to one figure's template stays in that figure.
+    first.update_layout(template_layout_paper_bgcolor="black")
+    assert second.layout.template.to_plotly_json() == white
+    assert charts.TEMPLATE.to_plotly_json() == white == pio.templates["plotly_white"].to_plotly_json()
 
 
 def test_palette_is_okabe_ito():

@@ -78,8 +78,18 @@ def assert_fast_reads_are_plain(store: Store, limits=(15, 3)) -> int:
             for tz, bucket in (("Europe/London", "day"), ("UTC", "hour")):
                 pd.testing.assert_frame_equal(store.reads.cumulative_potential_reach(filters, tz, bucket),
                                               store.reads.cumulative_potential_reach_scan(filters, tz, bucket))
+            assert_listed_posts_are_plain(store, filters)
             compared += 1
     return compared
+
+
+def assert_listed_posts_are_plain(store: Store, filters: Filters, limits=(10, 3)) -> None:
+    """Top, most negative and most positive posts equal their plain reads, in order."""
+    for limit in limits:
+        pd.testing.assert_frame_equal(store.reads.top_posts(filters, limit), store.reads.top_posts_scan(filters, limit))
+        for most in ("negative", "positive"):
+            pd.testing.assert_frame_equal(store.reads.extreme_posts(filters, most, limit),
+                                          store.reads.extreme_posts_scan(filters, most, limit))
 
 
 def recount(store: Store) -> tuple[dict, dict]:
@@ -419,3 +429,98 @@ def test_sums_over_whole_days_come_from_the_daily_roll_up_and_equal_the_hours(de
         for tz in ("UTC", "Europe/London", "Asia/Kolkata"):
             series = demo.reads.series(filters, tz, "day", ("side",))
             assert series["mentions"].sum() == kpis.mentions
+
+
+@pytest.fixture
+def tied(store):
+    """A campaign whose posts tie on tone, engagement and time, on and beside the candidate
+    indexes' bounds (a tone of exactly 0.5 either way, 100 engagement, unknown engagement, no
+    score), with reposts that never count, over three days."""
+    campaign = store.save_campaign(Campaign(slug="ties", name="Ties", starts_at="2026-03-01",
+                                            trackers=[Tracker("hashtag", "t", "ours"), Tracker("hashtag", "o", "opposing")]))
+    tones = [-1.0, -0.9, -0.5, -0.5000000000000001, -0.49999999999999994, -0.2, 0.0, None, 0.3, 0.49999999999999994,
+             0.5, 0.9, 1.0]
+    engagements = [None, 0, 7, 99, 100, 101, 250, 250]
+    mentions = []
+    for n in range(420):
+        engagement = engagements[n % len(engagements)]
+        counts = ({"likes": None, "reposts": None, "replies": None, "quotes": None} if engagement is None
+                  else {"likes": engagement, "reposts": 0, "replies": 0, "quotes": 0})
+        # Five posts share each instant; the first two days are busy, the third has a handful.
+        at = f"2026-03-0{1 + n // 200}T{(n // 5) % 24:02d}:{(n // 120) % 60:02d}:00Z"
+        mentions.append(Mention(
+            platform=("x", "bluesky")[n % 2], native_id=f"{n:04d}", created_at=at,
+            text=f"tied {n} {'#t' if n % 3 else '#o'}", author_key=f"author{n % 11}", author_followers=100,
+            sentiment=tones[n % len(tones)], is_repost=n % 17 == 0, **counts))
+    store.upsert_mentions(mentions)
+    return campaign
+
+
+def tied_windows(campaign) -> list[Filters]:
+    found = []
+    for start, end in (("2026-03-01T00:00:00Z", "2026-03-04T00:00:00Z"), ("2026-03-01T05:00:00Z", "2026-03-02T05:00:00Z"),
+                       ("2026-03-03T00:00:00Z", "2026-03-04T00:00:00Z"), ("2026-03-01T03:00:00Z", "2026-03-01T03:05:00Z"),
+                       ("2026-03-05T00:00:00Z", "2026-03-06T00:00:00Z")):
+        for platforms, sides in (((), ()), ((), ("opposing",)), (("bluesky",), ("ours",))):
+            found.append(Filters(campaign.id, start, end, platforms, sides))
+    return found
+
+
+@pytest.mark.parametrize("walk", [10_000, 40, 0])
+def test_listed_posts_walked_from_their_candidates_are_the_plain_read_s_ties_and_all(store, tied, walk, monkeypatch):
+    """Both ways happen: the walk answers where the window holds enough candidates among the
+    first `walk`, the window's own matches elsewhere; the lists are the plain read's either way."""
+    monkeypatch.setattr("campaigns.store.reads.CANDIDATE_WALK", walk)
+    answered = {True: 0, False: 0}
+    for filters in tied_windows(tied):
+        for limit in (1, 5, 10, 40):
+            assert_listed_posts_are_plain(store, filters, limits=(limit,))
+            for index in ("mention_matches_engaged", "mention_matches_negative", "mention_matches_positive"):
+                answered[store.reads._candidates(filters, index, limit) is not None] += 1
+    if walk:
+        assert answered[True] and answered[False]
+    else:
+        assert not answered[True]
+
+
+def test_tied_posts_come_most_engaged_then_newest_then_by_uid(store, tied):
+    filters = Filters(tied.id, "2026-03-01T00:00:00Z", "2026-03-04T00:00:00Z")
+    rows = store.conn.execute(
+        "SELECT mention_uid, sentiment, engagement, created_at FROM mention_matches WHERE campaign_id = ?"
+        " AND is_repost = 0", [tied.id]).fetchall()
+    def most(sign):
+        return sorted((r for r in rows if r[1] is not None),
+                      key=lambda r: (sign * r[1], -(r[2] if r[2] is not None else -1), tuple(-ord(c) for c in r[3]), r[0]))
+    expected_top = sorted(rows, key=lambda r: (-(r[2] if r[2] is not None else -1), tuple(-ord(c) for c in r[3]), r[0]))
+    assert list(store.reads.top_posts(filters, 25)["uid"]) == [r[0] for r in expected_top[:25]]
+    assert list(store.reads.extreme_posts(filters, "negative", 25)["uid"]) == [r[0] for r in most(1)[:25]]
+    assert list(store.reads.extreme_posts(filters, "positive", 25)["uid"]) == [r[0] for r in most(-1)[:25]]
+    assert store.reads._candidates(filters, "mention_matches_negative", 25) is not None
+
+
+def test_a_tone_corrected_or_engagement_counted_again_moves_a_post_in_and_out_of_the_candidates(store, tied):
+    filters = Filters(tied.id, "2026-03-01T00:00:00Z", "2026-03-04T00:00:00Z")
+    quiet = store.conn.execute("SELECT mention_uid FROM mention_matches WHERE campaign_id = ? AND is_repost = 0"
+                               " AND sentiment = 0.0 ORDER BY mention_uid LIMIT 1", [tied.id]).fetchone()[0]
+    store.correct(quiet, tied.id, "tone", "negative", who="reviewer")
+    store.correct(quiet, tied.id, "tone", "positive", who="reviewer")
+    with store.conn:
+        store.conn.execute("UPDATE mention_matches SET engagement = 10000 WHERE mention_uid = ?", [quiet])
+    assert store.reads.top_posts(filters, 1)["uid"].tolist() == [quiet]
+    for limit in (1, 10):
+        assert_listed_posts_are_plain(store, filters, limits=(limit,))
+
+
+def test_a_database_from_before_the_candidate_indexes_gets_them_by_the_migration(built, tmp_path):
+    path = tmp_path / "old.db"
+    shutil.copy(built, path)
+    with Store.open(path) as store:
+        for name in ("mention_matches_negative", "mention_matches_positive", "mention_matches_engaged"):
+            store.conn.execute(f"DROP INDEX {name}")
+        store.conn.execute("DELETE FROM _sqlite_migrations WHERE name = '0018_post_candidates'")
+        store.conn.commit()
+    with Store.open(path) as store:
+        assert store.applied_migrations == ["0018_post_candidates"]
+        campaign = store.campaigns()[0]
+        for filters in windows(store, campaign.id)[:8]:
+            assert_listed_posts_are_plain(store, filters)
