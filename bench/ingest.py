@@ -22,6 +22,7 @@ from pathlib import Path
 from bench.texts import unique_texts, write_jsonl, x_pages
 from campaigns.model import Mention
 from campaigns.settings import Settings
+from campaigns.store import BULK_BATCH as BATCH
 from campaigns.store import MENTION_COLUMNS, Store
 from collectors import offensive, tone, x
 from collectors.enrich import (
@@ -34,12 +35,11 @@ from collectors.enrich import (
 )
 from collectors.importers import import_file
 
-BATCH = 1000
 # The libraries the shipped scorers must equal, measured alone on the same texts.
 REFERENCE_VADER = "vaderSentiment 3.3.2 alone (the library)"
 REFERENCE_OFFENSIVE = "alt-profanity-check predict_prob alone (the library)"
 ONE_PROCESS = "ingest, one process"
-# The same path with the full-text index's triggers dropped: what keeping the index costs.
+# The same path with the full-text index dropped: what keeping the index costs.
 WITHOUT_SEARCH = "ingest, one process, without the search index"
 # Far above any native id the demo generator uses, so ingested posts are all new.
 FIRST_ID = 5_000_000_000_000_000_000
@@ -88,8 +88,8 @@ def ingest_file(db: Path, pages: Path, workers: int) -> tuple[float, int]:
 def prepare(base_db: Path, target: Path, search_index: bool = True) -> None:
     """A copy of the demo database whose campaigns listen as real ones: collected posts never
     match a demo campaign, and the benchmark ingests posts as a collector would. Without
-    `search_index`, the triggers that keep the full-text index are dropped from the copy, to
-    measure what keeping it costs."""
+    `search_index`, the full-text index is dropped from the copy, to measure what keeping it
+    costs."""
     for suffix in ("", "-wal", "-shm"):
         Path(f"{target}{suffix}").unlink(missing_ok=True)
     shutil.copy(base_db, target)
@@ -98,7 +98,7 @@ def prepare(base_db: Path, target: Path, search_index: bool = True) -> None:
             campaign.is_demo = False
             store.save_campaign(campaign)
         if not search_index:
-            store.drop_search_triggers()
+            store.drop_search_index()
 
 
 def raw_insert(rows: list[tuple], db: Path) -> float:

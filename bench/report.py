@@ -14,6 +14,7 @@ from bench.build import ROOT, BuiltDatabase
 from bench.ingest import ONE_PROCESS, REFERENCE_VADER, WITHOUT_SEARCH, IngestResult
 from bench.paths import PathTiming
 from bench.queries import NO_PAGE, QueryTiming
+from campaigns.store import BULK_BATCH
 
 QUERY_P95_MS = 50.0
 POSTS_P95_MS = 100.0     # the Posts page's search and filters
@@ -236,7 +237,7 @@ def _ingest_section(ingest: IngestResult) -> list[str]:
             f"{ingest.mentions:,} unique posts (mean {ingest.mean_chars:.0f} characters, each carrying a tracked "
             f"hashtag; {ingest.matched:,} campaign matches) as X API v2 pages in a JSON Lines file, imported "
             "as `groundswell import --format x` does (read, mapped, enriched with VADER sentiment and the "
-            "abuse model, matched, stored and rolled up in batches of 1,000) into a copy of the smallest "
+            f"abuse model, matched, stored and rolled up in batches of {BULK_BATCH:,}, one transaction each) into a copy of the smallest "
             "database. The baselines run in the same process on the same "
             f"texts and rows. Each figure is the best of {ingest.repeats} run(s): the machine is shared, and "
             "other work only ever slows a run.", "",

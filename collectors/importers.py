@@ -18,7 +18,7 @@ from campaigns.errors import ImportFormatError, ValidationError
 from campaigns.model import PLATFORMS, Mention, parse_instant
 from campaigns.privacy import quarantine_rows
 from campaigns.settings import Settings
-from campaigns.store import Store, UpsertResult
+from campaigns.store import BULK_BATCH, Store, UpsertResult
 from collectors import bluesky, mastodon, reddit, x
 from collectors.base import unfit
 from collectors.enrich import enrich_stream
@@ -622,7 +622,7 @@ def import_file(
     *,
     settings: Settings,
     campaign_ids: list[int] | None = None,
-    batch_size: int = 1000,
+    batch_size: int = BULK_BATCH,
     on_batch: Callable[[UpsertResult], None] | None = None,
     workers: int | None = None,
 ) -> ImportResult:

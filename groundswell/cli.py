@@ -14,7 +14,7 @@ from campaigns.campaign_file import EXAMPLE, dump_campaigns, load_campaigns
 from campaigns.errors import UnknownCampaign, ValidationError
 from campaigns.model import Campaign, Tracker, classify_term, parse_timezone, parse_when, term_of
 from campaigns.settings import load_dotenv_file
-from campaigns.store import Store
+from campaigns.store import BULK_BATCH, Store
 from groundswell.alert_commands import COMMANDS as ALERT_COMMANDS
 from groundswell.collect_commands import collect, schedule, up
 from groundswell.context import Context, GroundswellGroup, pass_context, run_dashboard, table
@@ -299,7 +299,7 @@ def _hint_rematch(store: Store, slugs: list[str]) -> None:
               help="x/twarc (X API v2 pages), reddit (listings), mastodon (statuses), bluesky (postViews), "
                    "4cat (NDJSON or CSV export), csv (the plain CSV in the README).")
 @click.option("--campaign", "slug", help="Match only against this campaign's trackers.")
-@click.option("--batch-size", default=1000, show_default=True, help="Posts per transaction (at least 1).")
+@click.option("--batch-size", default=BULK_BATCH, show_default=True, help="Posts per transaction (at least 1).")
 @pass_context
 def import_command(obj: Context, file, fmt, slug, batch_size):
     """Load posts saved by other tools; a rerun updates counts and duplicates nothing.

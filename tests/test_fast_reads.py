@@ -391,16 +391,17 @@ def test_a_database_from_before_the_match_search_columns_gets_them_by_the_migrat
                                       " ORDER BY 1, 2").fetchall()
         assert any(row[3] is not None for row in expected)
         conn = store.conn
+        # 0017_index_by_batch dropped the first of 0015's triggers again; it runs after 0015.
         for name in ("mentions_matches_text_insert", "mentions_matches_lang", "mentions_matches_reposted"):
-            conn.execute(f"DROP TRIGGER {name}")
+            conn.execute(f"DROP TRIGGER IF EXISTS {name}")
         conn.execute("DROP INDEX mention_matches_range")
         conn.execute("CREATE INDEX mention_matches_range ON mention_matches (campaign_id, created_at)")
         conn.execute("ALTER TABLE mention_matches DROP COLUMN lang")
         conn.execute("ALTER TABLE mention_matches DROP COLUMN text_rowid")
-        conn.execute("DELETE FROM _sqlite_migrations WHERE name = '0015_match_search'")
+        conn.execute("DELETE FROM _sqlite_migrations WHERE name IN ('0015_match_search', '0017_index_by_batch')")
         conn.commit()
     with Store.open(path) as store:
-        assert store.applied_migrations == ["0015_match_search"]
+        assert store.applied_migrations == ["0015_match_search", "0017_index_by_batch"]
         assert store.conn.execute("SELECT mention_uid, campaign_id, lang, text_rowid FROM mention_matches"
                                   " ORDER BY 1, 2").fetchall() == expected
 

@@ -20,7 +20,13 @@ from campaigns.store.alerts import Alerts
 from campaigns.store.audit import AuditVerbs
 from campaigns.store.campaigns import CampaignVerbs
 from campaigns.store.corrections import CorrectionVerbs
-from campaigns.store.mentions import MENTION_COLUMNS, MentionVerbs, UpsertResult, hour_of
+from campaigns.store.mentions import (
+    BULK_BATCH,
+    MENTION_COLUMNS,
+    MentionVerbs,
+    UpsertResult,
+    hour_of,
+)
 from campaigns.store.migrations import migrations
 from campaigns.store.plan import Plan
 from campaigns.store.posts import Posts
@@ -37,7 +43,7 @@ DatabaseError = sqlite3.Error
 # The page cache of a writable connection (the CLI, the scheduler, an import), in KiB.
 WRITER_CACHE_KIB = 65_536
 
-__all__ = ["DatabaseError", "ForgetResult", "PurgeResult", "DEFAULT_DB", "MENTION_COLUMNS", "Store", "StoreError", "UpsertResult", "hour_of", "now_iso",
+__all__ = ["BULK_BATCH", "DatabaseError", "ForgetResult", "PurgeResult", "DEFAULT_DB", "MENTION_COLUMNS", "Store", "StoreError", "UpsertResult", "hour_of", "now_iso",
            "resolve_db_path"]
 
 
@@ -59,6 +65,7 @@ class Store(CampaignVerbs, MentionVerbs, RunVerbs, RetentionVerbs, UserVerbs, Au
         self._protected = None
         self.applied_migrations: list[str] = []
         self._forgotten: set[str] | None = None
+        self._search_index: bool | None = None   # whether the file has its full-text index
         self.plan = Plan(self)
         self.reads = Reads(self)
         self.posts = Posts(self)
@@ -150,12 +157,15 @@ class Store(CampaignVerbs, MentionVerbs, RunVerbs, RetentionVerbs, UserVerbs, Au
         """Fold the WAL into the database file (before copying it, or after a bulk load)."""
         self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
-    def drop_search_triggers(self) -> None:
-        """Stop keeping the full-text index (0011_search) on this database: only for measuring
-        what keeping it costs on a scratch copy, as the benchmark does; searches there go stale."""
+    def drop_search_index(self) -> None:
+        """Drop the full-text index (0011_search) and what keeps it: only for measuring what
+        keeping it costs on a scratch copy, as the benchmark does; the Posts page's search
+        fails there."""
         with self.conn:
             for name in ("mentions_fts_insert", "mentions_fts_update", "mentions_fts_delete"):
                 self.conn.execute(f"DROP TRIGGER IF EXISTS {name}")
+            self.conn.execute("DROP TABLE IF EXISTS mentions_fts")
+        self._search_index = False
 
     def table_exists(self, name: str) -> bool:
         return self.conn.execute(

@@ -17,6 +17,10 @@ from campaigns.privacy import is_forgotten, keep_readable
 from campaigns.safety import ProtectedAccounts
 from campaigns.targeting import aimed_at, author_of, context_score
 
+# Posts a bulk load (an import) writes in one transaction. A transaction writes each index page
+# it touched once, at commit, and a batch of posts touches pages across a dozen indexes: at 5,000
+# a post costs the commit about a fifth of what it does at 1,000 (bench/ingest.py).
+BULK_BATCH = 5000
 MENTION_COLUMNS = (
     "uid", "platform", "native_id", "url", "created_at", "collected_at", "author_key",
     "author_followers", "audience_key", "audience_size", "text", "lang", "is_repost",
@@ -49,6 +53,21 @@ _INSERT_MATCH = (
     " SELECT m.uid, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, m.lang, CASE WHEN m.is_repost = 0 THEN m.rowid"
     "  ELSE (SELECT o.rowid FROM mentions o WHERE o.uid = m.reposted_uid AND o.is_repost = 0) END"
     " FROM mentions m WHERE m.uid = ?1"
+)
+# What a batch stored new, found by rowid: a new row's rowid is above every rowid there was when
+# the batch's write transaction began (0017_index_by_batch). Original posts with words of their own
+# go into the full-text index (a repost is found through its original), and the matches of
+# reposts stored before their original take the original's rowid to be searched by (the new
+# originals first: CROSS JOIN keeps SQLite from walking every repost stored).
+_INDEX_NEW_TEXTS = (
+    "INSERT INTO mentions_fts (rowid, text) SELECT rowid, text FROM mentions"
+    " WHERE rowid > ? AND text IS NOT NULL AND is_repost = 0"
+)
+_POINT_REPOSTS_AT_NEW_ORIGINALS = (
+    "UPDATE mention_matches SET text_rowid = (SELECT o.rowid FROM mentions r JOIN mentions o ON o.uid = r.reposted_uid"
+    " WHERE r.uid = mention_matches.mention_uid)"
+    " WHERE mention_uid IN (SELECT r.uid FROM mentions o CROSS JOIN mentions r ON r.reposted_uid = o.uid"
+    " AND r.is_repost = 1 WHERE o.rowid > ? AND o.is_repost = 0)"
 )
 _HOURLY_COLUMNS = ROLLUP_SUMS
 _UPSERT_HOURLY = (
@@ -433,6 +452,9 @@ class MentionVerbs:
                                           campaign_id))
         try:
             with conn:
+                # The write lock from the start, so no other writer's rows fall above `before`.
+                conn.execute("BEGIN IMMEDIATE")
+                (before,) = conn.execute("SELECT coalesce(max(rowid), 0) FROM mentions").fetchone()
                 conn.executemany(_UPSERT_MENTION, mention_rows)
                 conn.executemany(_INSERT_MATCH, match_rows)
                 conn.executemany(
@@ -453,6 +475,12 @@ class MentionVerbs:
                 )
                 upsert_hourly(conn, [(*key, *values) for key, values in hourly.items()])
                 new_matches.write(conn)
+                conn.execute(_POINT_REPOSTS_AT_NEW_ORIGINALS, [before])
+                if self._search_index is None:
+                    self._search_index = self.table_exists("mentions_fts")
+                if self._search_index:
+                    # Last, so the index's pending words are written once, at commit.
+                    conn.execute(_INDEX_NEW_TEXTS, [before])
                 if cursor is not None:
                     self._save_cursor(*cursor)
         except sqlite3.OperationalError as error:
