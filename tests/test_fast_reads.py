@@ -525,3 +525,27 @@ def test_a_database_from_before_the_candidate_indexes_gets_them_by_the_migration
         campaign = store.campaigns()[0]
         for filters in windows(store, campaign.id)[:8]:
             assert_listed_posts_are_plain(store, filters)
+
+
+@pytest.mark.parametrize("odd_name", ["plain", "unit\x1fseparator"])
+def test_cumulative_reach_takes_an_audience_on_both_sides_once_at_its_largest(store, odd_name):
+    """An audience seen on both sides has a span per side: counted once, from the side it was
+    seen on first, at the larger of its sizes; a name holding the separator the spans are read
+    with is grouped by SQLite instead, to the same answer."""
+    campaign = store.save_campaign(Campaign(slug="both", name="Both", starts_at="2026-03-01",
+                                            trackers=[Tracker("hashtag", "ours", "ours"),
+                                                      Tracker("hashtag", "theirs", "opposing")]))
+    posts = [("alice", "#theirs", "2026-03-02T10:00:00Z", 500), ("alice", "#ours", "2026-03-04T10:00:00Z", 900),
+             ("bob", "#ours", "2026-03-03T09:00:00Z", 40), (odd_name, "#theirs", "2026-03-01T08:00:00Z", 70),
+             (odd_name, "#ours", "2026-03-05T08:00:00Z", 60), ("carol", "#theirs", "2026-03-02T12:00:00Z", 5)]
+    store.upsert_mentions([Mention(platform="x", native_id=str(n), created_at=at, text=f"post {n} {tag}",
+                                   author_key=author, author_followers=followers, likes=0, reposts=0, replies=0,
+                                   quotes=0) for n, (author, tag, at, followers) in enumerate(posts)])
+    for start in ("2026-03-01T00:00:00Z", "2026-03-02T11:00:00Z"):
+        for sides in ((), ("ours",), ("ours", "opposing")):
+            filters = Filters(campaign.id, start, "2026-03-06T00:00:00Z", (), sides)
+            for tz, bucket in (("UTC", "day"), ("Europe/London", "hour")):
+                pd.testing.assert_frame_equal(store.reads.cumulative_potential_reach(filters, tz, bucket),
+                                              store.reads.cumulative_potential_reach_scan(filters, tz, bucket))
+    whole = store.reads.cumulative_potential_reach(Filters(campaign.id, "2026-03-01T00:00:00Z", "2026-03-06T00:00:00Z"))
+    assert whole["potential_reach"].tolist() == [70, 70 + 900 + 5, 975 + 40, 1015, 1015]

@@ -733,23 +733,56 @@ class Reads:
         spans: an audience first seen before the window is looked for from the window's start,
         one index seek; its largest size is looked up only where it was not seen inside the window.
 
-        Read as two strings, one of every instant (each of the one stored width) and one of
-        every size, cut up in numpy: a row per audience through Python cost half the read."""
+        Read as strings, one of every instant (each of the one stored width), one of every size
+        and one of every key, cut up in numpy: a row per audience through Python cost half the
+        read. An audience on several sides has a span per side, next to each other in key order;
+        they are taken together here, since SQLite's GROUP BY over the spans cost more than the
+        rest of the read (10 to 13 ms of 28 at 1M mentions over 90 days)."""
         scope, params = _spans_scope(filters)
         s, e = filters.start, filters.end
         matches = ("FROM mention_matches m INDEXED BY mention_matches_audiences WHERE m.campaign_id = g.campaign_id"
                    " AND m.reach_key = g.key AND m.side = g.side AND m.created_at >= ? AND m.created_at < ?"
                    " AND m.reach_value IS NOT NULL")
-        count, seen, sizes = self.conn.execute(
-            "SELECT count(*), group_concat(first_seen, ''), group_concat(coalesce(size, 0)) FROM ("
-            "SELECT min(first_seen) AS first_seen, max(size) AS size FROM (SELECT key,"
+        spans = (
+            "SELECT key,"
             f"  CASE WHEN audience_first >= ? THEN audience_first ELSE (SELECT created_at {matches}"
             "   ORDER BY created_at LIMIT 1) END AS first_seen,"
             f"  CASE WHEN max_at >= ? AND max_at < ? THEN max_value ELSE (SELECT max(reach_value) {matches}) END AS size"
-            f" FROM spans g WHERE {scope} AND audience_first < ? AND audience_last >= ?)"
-            " WHERE first_seen IS NOT NULL GROUP BY key)", [s, s, e, s, e, s, e, *params, e, s]).fetchone()
+            f" FROM spans g WHERE {scope} AND audience_first < ? AND audience_last >= ?")
+        span_params = [s, s, e, s, e, s, e, *params, e, s]
+        one_side = len(filters.sides) == 1
+        count, seen, sizes, keys = self.conn.execute(
+            "SELECT count(*), group_concat(first_seen, ''), group_concat(coalesce(size, 0)),"
+            f" {'NULL' if one_side else 'group_concat(key, char(31))'} FROM ({spans}) WHERE first_seen IS NOT NULL",
+            span_params).fetchone()
         if not count:
             return np.array([], dtype="S1"), np.array([], dtype=np.int64)
+        seen, sizes = self._seen_and_sizes(count, seen, sizes)
+        if one_side:
+            return seen, sizes
+        keys = keys.split("\x1f")
+        if len(keys) != count or any(a > b for a, b in zip(keys, keys[1:], strict=False)):
+            # A key holding the separator, or rows not in key order: SQLite groups them.
+            count, seen, sizes = self.conn.execute(
+                "SELECT count(*), group_concat(first_seen, ''), group_concat(coalesce(size, 0)) FROM ("
+                f"SELECT min(first_seen) AS first_seen, max(size) AS size FROM ({spans})"
+                " WHERE first_seen IS NOT NULL GROUP BY key)", span_params).fetchone()
+            return self._seen_and_sizes(count, seen, sizes)
+        repeats = [i for i in range(1, count) if keys[i] == keys[i - 1]]
+        if not repeats:
+            return seen, sizes
+        seen, first = seen.copy(), 0
+        for i in repeats:   # onto the key's first span
+            if keys[first] != keys[i]:
+                first = i - 1
+            seen[first] = min(seen[first], seen[i])
+            sizes[first] = max(sizes[first], sizes[i])
+        keep = np.ones(count, dtype=bool)
+        keep[repeats] = False
+        return seen[keep], sizes[keep]
+
+    @staticmethod
+    def _seen_and_sizes(count: int, seen: str, sizes: str) -> tuple[np.ndarray, np.ndarray]:
         if len(seen) != count * _TIME_WIDTH:
             raise StoreError("a stored instant is not in its one stored form")
         seen = np.frombuffer(seen.encode("ascii"), dtype=f"S{_TIME_WIDTH}")
