@@ -40,9 +40,10 @@ POST_COLUMNS = ["created_at", "platform", "side", "author_key", "text", "url", "
                 "sentiment", "abuse", "uid"]
 SPANS_PER_STATEMENT = 1000
 # How many of a campaign's candidates for top or extreme posts a read walks before leaving the
-# window to its plain read: at most about 2.5 ms at 1M mentions. A window holding fewer than one
-# in a thousand of the campaign's candidates is small, and so is its plain read.
-CANDIDATE_WALK = 10_000
+# window to its plain read, which then costs this walk more (about 1 ms at 1M mentions; 10,000
+# cost 5 to 10 ms). A window and filter holding under one in 200 of the campaign's candidates
+# is usually small, and so is its plain read.
+CANDIDATE_WALK = 2_000
 # The roll-up's sums counted from the matches themselves, for the part-hours at a span's edges;
 # impressions are only on the post's own row, one primary-key lookup each.
 _MATCH_SUMS = {
