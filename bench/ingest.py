@@ -15,11 +15,11 @@ import json
 import os
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from bench.texts import unique_texts, write_jsonl, x_pages
+from bench.texts import real_pages, unique_texts, write_jsonl, x_pages
 from campaigns.model import Mention
 from campaigns.settings import Settings
 from campaigns.store import BULK_BATCH as BATCH
@@ -28,12 +28,13 @@ from collectors import offensive, tone, x
 from collectors.enrich import (
     SCORES,
     detect_language,
+    enrich,
     enrich_stream,
     score_abuse,
     score_sentiment,
     score_texts,
 )
-from collectors.importers import import_file
+from collectors.importers import READERS, ImportReport, import_file
 
 # The libraries the shipped scorers must equal, measured alone on the same texts.
 REFERENCE_VADER = "vaderSentiment 3.3.2 alone (the library)"
@@ -41,6 +42,9 @@ REFERENCE_OFFENSIVE = "alt-profanity-check predict_prob alone (the library)"
 ONE_PROCESS = "ingest, one process"
 # The same path with the full-text index dropped: what keeping the index costs.
 WITHOUT_SEARCH = "ingest, one process, without the search index"
+# The real twarc pages repeated, and the library alone on the texts their import scores.
+REAL_ONE_PROCESS = "ingest, one process, real twarc pages repeated"
+REAL_REFERENCE_VADER = "vaderSentiment 3.3.2 alone on the real pages' texts"
 # Far above any native id the demo generator uses, so ingested posts are all new.
 FIRST_ID = 5_000_000_000_000_000_000
 
@@ -54,6 +58,10 @@ class IngestResult:
     seconds: dict[str, float]
     workers: int
     matched: int
+    stages: dict[str, float] = field(default_factory=dict)   # CPU µs per post of each stage
+    real: dict[str, float] = field(default_factory=dict)     # mentions/s on the real pages repeated
+    real_posts: int = 0
+    real_distinct: int = 0
 
 
 def campaign_tags(store: Store) -> list[str]:
@@ -132,6 +140,43 @@ def mention_rows(pages_path: Path, sentiments: list[float], abuses: list[float])
     return rows
 
 
+def stage_costs(base_db: Path, target: Path, pages: Path, repeats: int) -> dict[str, float]:
+    """CPU µs per post of each stage of the import, each the best of `repeats`: reading and mapping
+    the pages, scoring them (enrich), and matching, storing and rolling them up (upsert_mentions,
+    whose SQL alone is measured by SQLite's own clock: the statements' time, commit included)."""
+    best: dict[str, float] = {}
+    for _ in range(repeats):
+        prepare(base_db, target)
+        SCORES.clear()
+        spent = {"read and map": 0.0, "score (tone, offensive language)": 0.0,
+                 "match, store and roll up": 0.0}
+        posts = 0
+        with Store.open(target) as store:
+            settings = Settings(db_path=target)
+            reader = READERS["x"](pages, ImportReport(pages))
+            pending: list[Mention] = []
+            while True:
+                started = time.process_time()
+                mentions = next(reader, None)
+                spent["read and map"] += time.process_time() - started
+                if mentions is not None:
+                    pending.extend(mentions)
+                if pending and (mentions is None or len(pending) >= BATCH):
+                    started = time.process_time()
+                    enrich(pending, settings, workers=1)
+                    spent["score (tone, offensive language)"] += time.process_time() - started
+                    started = time.process_time()
+                    store.upsert_mentions(pending)
+                    spent["match, store and roll up"] += time.process_time() - started
+                    posts += len(pending)
+                    pending = []
+                if mentions is None:
+                    break
+        for stage, seconds in spent.items():
+            best[stage] = min(best.get(stage, float("inf")), seconds / posts * 1e6)
+    return best
+
+
 def run_ingest(base_db: Path, work: Path, count: int, until: datetime, workers: int,
                repeats: int = 1, log=print) -> IngestResult:
     """Measure every ingest figure on `count` unique texts, ingested into copies of `base_db`;
@@ -184,8 +229,27 @@ def run_ingest(base_db: Path, work: Path, count: int, until: datetime, workers: 
     for label, found in runs.items():
         seconds[label], matched = min(found)
     rates = {name: count / value for name, value in seconds.items()}
+    log("  stages ...")
+    stages = stage_costs(base_db, target, pages, repeats)
+
+    # The real pages repeated: retweets carry their originals' texts, so most texts were scored
+    # before; the library alone scores every one.
+    real, real_posts, real_distinct = {}, 0, 0
+    if copies := real_pages(count):
+        real_path = write_jsonl(copies, work / "ingest-real-pages.jsonl")
+        real_texts = [m.text or "" for page in copies for m in x.map_page(page)]
+        real_posts, real_distinct = len(real_texts), len(set(real_texts))
+        real[REAL_REFERENCE_VADER] = real_posts / best(lambda: reference_vader(real_texts))[0]
+        found = []
+        for _ in range(repeats):
+            log(f"  {REAL_ONE_PROCESS} ...")
+            prepare(base_db, target)
+            SCORES.clear()
+            found.append(ingest_file(target, real_path, 1)[0])
+        real[REAL_ONE_PROCESS] = real_posts / min(found)
     return IngestResult(mentions=count, repeats=repeats, mean_chars=sum(map(len, texts)) / len(texts), rates=rates,
-                        seconds=seconds, workers=workers, matched=matched)
+                        seconds=seconds, workers=workers, matched=matched, stages=stages, real=real,
+                        real_posts=real_posts, real_distinct=real_distinct)
 
 
 def default_workers() -> int:

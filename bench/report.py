@@ -11,7 +11,14 @@ from importlib import metadata
 from pathlib import Path
 
 from bench.build import ROOT, BuiltDatabase
-from bench.ingest import ONE_PROCESS, REFERENCE_VADER, WITHOUT_SEARCH, IngestResult
+from bench.ingest import (
+    ONE_PROCESS,
+    REAL_ONE_PROCESS,
+    REAL_REFERENCE_VADER,
+    REFERENCE_VADER,
+    WITHOUT_SEARCH,
+    IngestResult,
+)
 from bench.paths import PathTiming
 from bench.queries import NO_PAGE, QueryTiming
 from campaigns.store import BULK_BATCH
@@ -22,7 +29,7 @@ POSTS = "Posts"
 PAGE_S = 0.5
 MEMORY_GROWTH = 1.5
 INGEST_VS_SCORER = 0.7
-INGEST_SPEEDUP = 1.5
+INGEST_REAL_VS_SCORER = 1.5   # on the real pages repeated, whose texts repeat
 SEARCH_INDEX_LOSS = 0.10  # of the one-process ingest rate, to keeping the full-text index
 # The target is set against the sentiment library itself, not the product's own faster scorer.
 SCORER = REFERENCE_VADER
@@ -81,11 +88,12 @@ def targets(databases: list[BuiltDatabase], ingest: IngestResult | None,
             rows.append((f"the search index costs ingest <= {SEARCH_INDEX_LOSS:.0%}",
                          f"{1 - one / bare:.1%} ({one:,.0f}/s with it, {bare:,.0f}/s without)",
                          _mark(1 - one / bare <= SEARCH_INDEX_LOSS)))
-        many = [name for name in ingest.rates if name.startswith("ingest, scoring over")]
-        if many:
-            rate = ingest.rates[many[0]]
-            rows.append((f"ingest with scoring over {ingest.workers} processes >= {INGEST_SPEEDUP}x one process",
-                         f"{rate / one:.2f}x ({rate:,.0f}/s)", _mark(rate >= INGEST_SPEEDUP * one)))
+        if ingest.real:
+            real, reference = ingest.real[REAL_ONE_PROCESS], ingest.real[REAL_REFERENCE_VADER]
+            rows.append((f"ingest of the real twarc pages repeated, one process, >= {INGEST_REAL_VS_SCORER}x "
+                         "the scorer's rate on their texts",
+                         f"{real / reference:.2f}x ({real:,.0f}/s vs {reference:,.0f}/s)",
+                         _mark(real >= INGEST_REAL_VS_SCORER * reference)))
     largest = max(d.mentions for d in databases)
     timed = [q for q in queries.get(largest, []) if q.p95_ms is not None and q.page not in (NO_PAGE, POSTS)]
     if timed:
@@ -244,6 +252,21 @@ def _ingest_section(ingest: IngestResult) -> list[str]:
             "| path | mentions/s | µs per mention | vs the VADER scorer |", "|---|---:|---:|---:|"]
     for name, rate in ingest.rates.items():
         out.append(f"| {name} | {rate:,.0f} | {1e6 / rate:,.1f} | {rate / scorer:.2f}x |")
+    if ingest.stages:
+        out += ["", "Where a post's time goes in one process: CPU µs per post of each stage, each the best of "
+                f"{ingest.repeats} run(s) (CPU time, so other work on the machine moves it less than the clock).", "",
+                "| stage | CPU µs per post |", "|---|---:|"]
+        out += [f"| {stage} | {micros:.1f} |" for stage, micros in ingest.stages.items()]
+        out.append(f"| all | {sum(ingest.stages.values()):.1f} |")
+    if ingest.real:
+        reference = ingest.real[REAL_REFERENCE_VADER]
+        out += ["", f"The real twarc pages (`../shared/realworld/twarc-csv`) copied to {ingest.real_posts:,} posts "
+                f"(tweets and the tweets they retweet or quote), each copy's tweet ids new: {ingest.real_distinct:,} "
+                "distinct texts, so most are scored from the cache, as a real collection's retweets are. The "
+                "library scores every text.", "",
+                "| path | mentions/s | µs per mention | vs the library on these texts |", "|---|---:|---:|---:|"]
+        out += [f"| {name} | {rate:,.0f} | {1e6 / rate:,.1f} | {rate / reference:.2f}x |"
+                for name, rate in ingest.real.items()]
     return out
 
 

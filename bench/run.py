@@ -52,19 +52,23 @@ def measure_peer(db: Path, days: int) -> dict:
 def ingest_notes(ingest) -> list[str]:
     """What one mention costs on the way in, from this run's own figures."""
     per = {name: 1e6 / rate for name, rate in ingest.rates.items()}
-    vader, abuse = per[SCORER], per["abuse scorer alone (score_abuse)"]
-    rest = per[ONE] - vader - abuse
-    notes = [
-        f"One mention costs {per[ONE]:.0f} µs in one process: VADER {vader:.0f} µs, the abuse model "
-        f"{abuse:.0f} µs, and {rest:.0f} µs for reading, mapping, matching, storing and rolling up "
-        f"(a bare insert of its mentions row alone is {per['raw executemany of the same rows']:.0f} µs; "
-        "the store also writes its campaign match, tracker and hashtag rows, their indexes and the "
-        "hourly roll-up). Reaching 0.8x the scorer's rate would leave 25% of VADER's time "
-        f"({vader / 4:.0f} µs) for everything else, about what the abuse model alone takes: in one process "
-        "ingest is bounded by the two scorers plus the store's writes to five tables and their indexes. "
-        "With workers, scoring runs ahead in other processes while this one stores, and the storing "
-        "process becomes the bound.",
-    ]
+    notes = []
+    if ingest.stages:
+        cpu = sum(ingest.stages.values())
+        stages = ", ".join(f"{stage} {micros:.0f} µs" for stage, micros in ingest.stages.items())
+        notes.append(
+            f"One mention costs {per[ONE]:.0f} µs in one process by the clock, {cpu:.0f} µs of CPU: {stages}. "
+            f"vaderSentiment alone takes {per[SCORER]:.0f} µs a post, so 0.7x its rate leaves "
+            f"{per[SCORER] / 0.7:.0f} µs for the whole import; the store's writes (a bare insert of the "
+            f"mentions rows alone is {per['raw executemany of the same rows']:.0f} µs) and matching are most "
+            "of what is left over the scorers.")
+    many = [name for name in ingest.rates if name.startswith("ingest, scoring over")]
+    if many and ingest.stages:
+        share = ingest.stages["score (tone, offensive language)"] / sum(ingest.stages.values())
+        notes.append(
+            f"Scoring over {ingest.workers} processes gives {ingest.rates[many[0]] / ingest.rates[ONE]:.2f}x one "
+            f"process: scoring is {share:.0%} of a post's CPU time, so moving it to other processes can save at "
+            "most that; the process that matches and stores is the bound.")
     return notes
 
 

@@ -104,3 +104,41 @@ def write_jsonl(pages: list[dict], path: Path) -> Path:
         for page in pages:
             handle.write(json.dumps(page) + "\n")
     return path
+
+
+REALWORLD_PAGES = REALWORLD_TWEETS.parents[1] / "twarc-csv"
+
+
+def _shifted(tweet: dict, offset: int) -> dict:
+    """A tweet of a copy of a real page: its own id and the ids of the tweets it points at moved
+    by `offset`, so a retweet in the copy still points at its original in the copy."""
+    tweet = dict(tweet)
+    for key in ("id", "conversation_id"):
+        if key in tweet:
+            tweet[key] = str(int(tweet[key]) + offset)
+    if "referenced_tweets" in tweet:
+        tweet["referenced_tweets"] = [{**ref, "id": str(int(ref["id"]) + offset)} for ref in tweet["referenced_tweets"]]
+    if "edit_history_tweet_ids" in tweet:
+        tweet["edit_history_tweet_ids"] = [str(int(i) + offset) for i in tweet["edit_history_tweet_ids"]]
+    return tweet
+
+
+def real_pages(count: int, folder: Path = REALWORLD_PAGES) -> list[dict]:
+    """The real twarc2 pages of ../shared/realworld/twarc-csv, copied until they hold at least
+    `count` tweets, each copy's tweet ids moved past the last's: new posts to the store, whose
+    retweets share their originals' texts as real collections do. [] when the files are absent."""
+    pages = [json.loads(line) for name in ("brexit.jsonl", "kpop.jsonl") if (folder / name).is_file()
+             for line in (folder / name).read_text(encoding="utf-8").splitlines() if line.strip()]
+    per_copy = sum(len(page.get("data", [])) for page in pages)
+    if not per_copy:
+        return []
+    copies = []
+    for copy in range(-(-count // per_copy)):
+        offset = (copy + 1) * 10**17
+        for page in pages:
+            includes = dict(page.get("includes", {}))
+            if "tweets" in includes:
+                includes["tweets"] = [_shifted(t, offset) for t in includes["tweets"]]
+            copies.append({**page, "data": [_shifted(t, offset) for t in page["data"]], "includes": includes})
+    return copies
+

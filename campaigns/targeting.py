@@ -439,6 +439,12 @@ def aimed_at(text: str, mentioned: list[str], is_repost: bool, author: str | Non
     found: dict[int, str] = {}
     if not (replied_trackers or mentioned or "@" in (text or "") or "/" in (text or "")):
         return found  # most posts: no reply to an account, no @, no link
+    if not replied_trackers and not any(normalise_account(n) in handles for n in mentioned):
+        # Every name read below is a lower-cased piece of the text, so a protected handle the
+        # lower-cased text does not contain cannot be found in it (most posts with an @ or a link).
+        lowered = (text or "").lower()
+        if not any(handle in lowered for handle in handles):
+            return found
     own = set(handles.get(author or "", ()))
 
     def add(tracker_ids, via):

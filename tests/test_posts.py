@@ -131,6 +131,36 @@ def test_search_follows_purge_and_forget(store):
         assert store.posts.page(PostQuery(window, search="this"))[1] == 1
 
 
+def test_every_post_is_indexed_once_whichever_writer_stores_it_and_however_often(db_path):
+    """Each batch indexes the posts it stored new (0017_index_by_batch): two writers taking
+    turns on one file, a batch stored again and a post seen again with other counts leave each
+    post's words in the index exactly once, and its new text replaces the old."""
+    one, two = Store.open(db_path), Store.open(db_path)
+    campaign = one.save_campaign(Campaign(slug="c", name="C", starts_at="2026-01-01",
+                                          trackers=[Tracker("hashtag", "c", "ours")]))
+
+    def batch(first: int, likes: int = 0) -> list[Mention]:
+        return [Mention(platform="mastodon", native_id=str(n), created_at="2026-03-01T10:00:00Z",
+                        text=f"word{n} shared #c", author_key=f"a{n}", likes=likes) for n in range(first, first + 3)]
+
+    for writer, first in ((one, 0), (two, 3), (one, 6), (two, 0), (one, 3)):
+        writer.upsert_mentions(batch(first))
+    two.upsert_mentions(batch(6, likes=5))
+    one.upsert_mentions([Mention(platform="mastodon", native_id="8", created_at="2026-03-01T10:00:00Z",
+                                 text="word8 edited #c", author_key="a8")])
+    conn = one.conn
+    conn.execute("CREATE VIRTUAL TABLE temp.terms USING fts5vocab(main, mentions_fts, row)")
+    counts = dict(conn.execute("SELECT term, cnt FROM temp.terms").fetchall())
+    assert {term: counts[term] for term in (f"word{n}" for n in range(9))} == {f"word{n}": 1 for n in range(9)}
+    assert counts["shared"] == 8 and counts["edited"] == 1
+    window = Filters(campaign.id, "2026-01-01T00:00:00Z", "2027-01-01T00:00:00Z")
+    assert one.posts.page(PostQuery(window, search="shared"))[1] == 8
+    assert one.posts.page(PostQuery(window, search="word8 edited"))[1] == 1
+    conn.execute("INSERT INTO mentions_fts (mentions_fts) VALUES ('integrity-check')")
+    one.close()
+    two.close()
+
+
 def test_exports_never_start_a_formula_and_say_what_they_hold(store):
     campaign = seeded(store, '=HYPERLINK("http://evil.example","click") #c', "+1 agreed #c", "@everyone look #c")
     query = PostQuery(Filters(campaign.id, "2026-01-01T00:00:00Z", "2027-01-01T00:00:00Z"), search="#c")

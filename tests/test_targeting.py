@@ -22,6 +22,10 @@ HANDLES = {"cllr_khan": [1], "su_president": [2]}
     ("https://bsky.app/profile/su_president/post/3k2 lol", {2: "quote"}),
     ("RT @cllr_khan: thanks to everyone who came", {}),
     ("nothing to do with them", {}),
+    # Handles are compared lower-cased, however the post writes them.
+    ("@Cllr_Khan. you should resign", {1: "mention"}),
+    ("see X.com/CLLR_KHAN/status/9 and @SU_President", {1: "quote", 2: "mention"}),
+    ("@cllr_kha is someone else", {}),
 ])
 def test_which_protected_accounts_a_post_is_aimed_at(text, via):
     assert aimed_at(text, [], text.startswith("RT "), "someone", HANDLES, set()) == via

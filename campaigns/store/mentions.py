@@ -453,7 +453,8 @@ class MentionVerbs:
         try:
             with conn:
                 # The write lock from the start, so no other writer's rows fall above `before`.
-                conn.execute("BEGIN IMMEDIATE")
+                if not conn.in_transaction:
+                    conn.execute("BEGIN IMMEDIATE")
                 (before,) = conn.execute("SELECT coalesce(max(rowid), 0) FROM mentions").fetchone()
                 conn.executemany(_UPSERT_MENTION, mention_rows)
                 conn.executemany(_INSERT_MATCH, match_rows)
