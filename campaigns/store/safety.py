@@ -133,8 +133,9 @@ class Safety:
                 self.conn, params=[*span_params, threshold, POSITIVE_AT, threshold, *params]))
         frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
             columns=["i", "tracker_id", "supportive", "offensive", "mentions"])
-        labels = [pd.Timestamp(iso_utc(a)).tz_convert(tz).floor("D", ambiguous=False, nonexistent="shift_forward")
-                  for a, _ in spans]
+        # Floored as one index rather than one Timestamp a day (a few ms of the read over 90 days).
+        labels = list(pd.to_datetime([iso_utc(a) for a, _ in spans], utc=True).tz_convert(tz).floor(
+            "D", ambiguous=False, nonexistent="shift_forward"))
         frame.insert(0, "day", [labels[i] for i in frame["i"]] if len(frame) else pd.Series(
             dtype=pd.DatetimeTZDtype("us", tz)))
         return frame.drop(columns=["i"])
