@@ -290,11 +290,14 @@ def _queries_section(queries: dict[int, list[QueryTiming]]) -> list[str]:
 
 
 def _pages_section(pages: dict[int, dict]) -> list[str]:
+    repeats = max((p.get("repeats", 1) for p in pages.values()), default=1)
     out = ["", "## Pages", "",
-            "Server-side time of each page under `streamlit.testing.v1.AppTest`, one fresh process per "
+            "Server-side time of each page under `streamlit.testing.v1.AppTest`, in a fresh process per "
             "database: the sidebar set to `antisocial` and custom dates covering the last 7, then 90 days "
             "of the data, then each page visited in turn (first visit: its own queries not yet cached; "
-            "again: a rerun). Peak memory is that process's maximum resident set size.", ""]
+            f"again: a rerun). Each time is the fastest of {repeats} such process(es), since a visit is one "
+            "sample and other work on the machine only slows it; peak memory is the largest of their "
+            "maximum resident set sizes.", ""]
     selection = {pages[s].get("selection") for s in pages} - {"", None}
     if selection:
         out += ["Note: " + "; ".join(sorted(selection)) + ".", ""]

@@ -39,9 +39,21 @@ def _fresh_process(module: str, *args: str, timeout: int = 3600) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def measure_pages(db: Path) -> dict:
-    """Page times and peak memory from a fresh process, so memory belongs to this database alone."""
-    return _fresh_process("bench.pages", str(db))
+def measure_pages(db: Path, repeats: int = 1) -> dict:
+    """Page times and peak memory, each run in a fresh process so memory belongs to this database
+    alone; of `repeats` runs each page keeps its fastest first and second visit (a first visit is
+    one sample, and other work on the machine only ever slows it) and memory its largest peak."""
+    runs = [_fresh_process("bench.pages", str(db)) for _ in range(repeats)]
+    best = runs[0]
+    for run in runs[1:]:
+        for kept, page in zip(best["pages"], run["pages"], strict=True):
+            kept["first_s"] = min(kept["first_s"], page["first_s"])
+            kept["again_s"] = min(kept["again_s"], page["again_s"])
+            kept["errors"] = kept["errors"] or page["errors"]
+        best["startup_s"] = min(best.get("startup_s", 0.0), run.get("startup_s", 0.0))
+        best["max_rss_mb"] = max(best["max_rss_mb"], run["max_rss_mb"])
+    best["repeats"] = repeats
+    return best
 
 
 def measure_peer(db: Path, days: int) -> dict:
@@ -159,7 +171,7 @@ def _run(args, plan: dict, command: str) -> int:
             pages[d.mentions] = {"pages": [], "missing": "skipped (--no-pages)", "max_rss_mb": 0.0}
         else:
             print(f"pages at {d.mentions:,}", flush=True)
-            pages[d.mentions] = measure_pages(d.path)
+            pages[d.mentions] = measure_pages(d.path, plan["repeats"])
             for p in pages[d.mentions]["pages"]:
                 print(f"  {p['page']:<28} {p['window']:>8} {p['first_s']:.2f} s first, {p['again_s']:.2f} s again",
                       flush=True)
