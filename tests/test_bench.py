@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 from bench import run
-from bench.texts import unique_texts, x_pages
+from bench.texts import REALWORLD_PAGES, unique_texts, x_pages
 from collectors import x
 
 
@@ -32,7 +32,7 @@ def test_bench_pages_map_to_one_new_mention_per_text():
 
 def test_quick_run_writes_every_section_of_the_results(tmp_path, capsys):
     out = tmp_path / "results.md"
-    assert run.main(["--sizes", "1000,2000", "--ingest", "2000", "--runs", "2", "--workers", "2",
+    assert run.main(["--sizes", "1000,2000", "--ingest", "2000", "--runs", "2", "--repeats", "1", "--workers", "2",
                      "--data", str(tmp_path / "data"), "--out", str(out)]) == 0
     text = out.read_text()
     for heading in ("## Machine", "## Targets", "## Databases", "## Ingest", "## Queries", "## Pages"):
@@ -47,6 +47,10 @@ def test_quick_run_writes_every_section_of_the_results(tmp_path, capsys):
                  "ingest, scoring over 2 processes"):
         assert re.search(rf"\| {re.escape(path)}[^|]* \| [\d,]+ \| [\d,.]+ \| [\d.]+x \|", text), path
     assert "2,000 unique posts" in text
+    # Where a post's CPU time goes, stage by stage, and the stages add up to the whole.
+    stages = {name: float(value) for name, value in re.findall(r"\| ([a-z ,()]+) \| ([\d.]+) \|", text)
+              if name in ("read and map", "score (tone, offensive language)", "match, store and roll up", "all")}
+    assert len(stages) == 4 and abs(sum(v for k, v in stages.items() if k != "all") - stages["all"]) < 0.3
     # Nearly every post matches a campaign (a real tweet may hold a campaign's excluded word).
     matches = int(re.search(r"([\d,]+) campaign matches", text).group(1).replace(",", ""))
     assert 1900 <= matches <= 2100
@@ -55,6 +59,8 @@ def test_quick_run_writes_every_section_of_the_results(tmp_path, capsys):
         assert re.search(rf"\| Overview \| kpis \| {window} \| [\d.]+ / [\d.]+ \| [\d.]+ / [\d.]+ \|", text)
         assert re.search(rf"\| Traction \| spikes \| {window} \| [\d.]+ / [\d.]+ \|", text)
     assert "ingest in one process >= 0.7x the scorer's rate" in text
+    if (REALWORLD_PAGES / "brexit.jsonl").is_file():   # the real pages' import, beside the library on their texts
+        assert re.search(r"\| ingest, one process, real twarc pages repeated \| [\d,]+ \| [\d,.]+ \| [\d.]+x \|", text)
     assert re.search(r"the search index costs ingest <= 10% \| -?[\d.]+% \(", text)
     assert "every dashboard read p95 < 50 ms at 2,000 mentions" in text
     assert re.search(r"peak memory|Peak memory", text)
