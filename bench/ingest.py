@@ -6,7 +6,9 @@ alt-profanity-check alone (the libraries), the scorers the product ships alone
 empty, migrated database. The real path is `groundswell import`'s, `collectors.importers.import_file`: X API v2
 pages read from a JSON Lines file, mapped by `collectors.x.map_page`, enriched by
 `collectors.enrich.enrich_stream`, and stored by `Store.upsert_mentions` (which matches them to
-campaigns and rolls them up).
+campaigns and rolls them up). The same path also takes the real twarc pages copied to the same
+size (`bench.texts.real_pages`), beside the library on their texts, and each stage's CPU time
+is measured apart (`stage_costs`).
 """
 
 from __future__ import annotations
