@@ -145,7 +145,7 @@ def mention_rows(pages_path: Path, sentiments: list[float], abuses: list[float])
 def stage_costs(base_db: Path, target: Path, pages: Path, repeats: int) -> dict[str, float]:
     """CPU µs per post of each stage of the import, each the best of `repeats`: reading and mapping
     the pages, scoring them (enrich), and matching, storing and rolling them up (upsert_mentions,
-    whose SQL alone is measured by SQLite's own clock: the statements' time, commit included)."""
+    its SQL and commit included)."""
     best: dict[str, float] = {}
     for _ in range(repeats):
         prepare(base_db, target)
