@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from campaigns.model import SIDE_PRECEDENCE, Campaign, Mention
 
@@ -34,9 +34,8 @@ def normalise_account(handle: str) -> str:
     return handle.lower().lstrip("@").rstrip(".")
 
 
-@dataclass(frozen=True)
-class Match:
-    """A mention's membership of one campaign: its side, the trackers it met, its hashtags."""
+class Match(NamedTuple):
+    """A mention's membership of one campaign: its side and the trackers it met."""
 
     campaign_id: int
     side: str
@@ -84,46 +83,62 @@ class Matcher:
     def match(self, mention: Mention) -> tuple[list[Match], list[str]]:
         """The campaigns this mention belongs to, and the hashtags it carries."""
         # The post as written: matching comes before pseudonyms, which only change what is stored.
+        # Each pass below is skipped when the text cannot hold what it looks for (no '#', no
+        # '@', no first word of a phrase): ingest matches every post, and most fail early.
         text = mention.written_text
         context = mention.context_text or ""
-        tags = list(dict.fromkeys([t.lower().lstrip("#") for t in mention.hashtags] + hashtags_in(text)
-                                  + hashtags_in(context)))
-        hits: dict[int, list[tuple[int, str]]] = defaultdict(list)
+        tags = [t.lower().lstrip("#") for t in mention.hashtags]
+        if "#" in text:
+            tags += hashtags_in(text)
+        if "#" in context:
+            tags += hashtags_in(context)
+        if len(tags) > 1:
+            tags = list(dict.fromkeys(tags))
+        hits: dict[int, list[tuple[int, str]]] = {}
         for tag in tags:
             for campaign_id, tracker_id, side in self.tags.get(tag, ()):
-                hits[campaign_id].append((tracker_id, side))
+                hits.setdefault(campaign_id, []).append((tracker_id, side))
         if self.accounts:
-            names = {normalise_account(n) for n in mention.mentioned} | set(accounts_in(text))
+            names = {normalise_account(n) for n in mention.mentioned}
+            if "@" in text:
+                names.update(accounts_in(text))
             author = mention.author_handle or mention.author_key
             if author:
                 names.add(normalise_account(author))
             for name in names:
                 for campaign_id, tracker_id, side in self.accounts.get(name, ()):
-                    hits[campaign_id].append((tracker_id, side))
+                    hits.setdefault(campaign_id, []).append((tracker_id, side))
         tokens = None
         if self.phrases:
             tokens = words(text + "\n" + context if context else text)
             starts = self.phrase_starts
-            longest = self.longest_phrase
-            for i, token in enumerate(tokens):
-                if token not in starts:
-                    continue
-                for n in range(1, longest + 1):
-                    found = self.phrases.get(tuple(tokens[i:i + n]))
-                    if found:
-                        for campaign_id, tracker_id, side in found:
-                            hits[campaign_id].append((tracker_id, side))
+            if not starts.isdisjoint(tokens):
+                longest = self.longest_phrase
+                phrases = self.phrases
+                for i, token in enumerate(tokens):
+                    if token not in starts:
+                        continue
+                    for n in range(1, longest + 1):
+                        found = phrases.get(tuple(tokens[i:i + n]))
+                        if found:
+                            for campaign_id, tracker_id, side in found:
+                                hits.setdefault(campaign_id, []).append((tracker_id, side))
         if self.urls:
             lowered = (text + " " + (mention.written_url or "")).lower()
             for url, campaign_id, tracker_id, side in self.urls:
                 if url in lowered:
-                    hits[campaign_id].append((tracker_id, side))
+                    hits.setdefault(campaign_id, []).append((tracker_id, side))
         matches = []
         for campaign_id, found in hits.items():
             platforms = self.platforms.get(campaign_id)
             if platforms and mention.platform not in platforms:
                 continue
-            if self._excluded(campaign_id, tags, tokens if tokens is not None else None, text, context):
+            if (self.exclude_tags.get(campaign_id) or self.exclude_words.get(campaign_id)) and \
+                    self._excluded(campaign_id, tags, tokens, text, context):
+                continue
+            if len(found) == 1:
+                tracker_id, side = found[0]
+                matches.append(Match(campaign_id, side, (tracker_id,)))
                 continue
             sides = {side for _, side in found}
             side = next(s for s in SIDE_PRECEDENCE if s in sides)

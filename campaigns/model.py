@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, time
+from operator import attrgetter
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from campaigns.errors import ValidationError
@@ -23,6 +24,9 @@ TRACKER_KINDS = ("hashtag", "keyword", "account", "url")
 # replies. Reddit stores score as likes and comments as replies and has no others.
 ENGAGEMENT_DEFAULT = ("likes", "reposts", "replies", "quotes")
 ENGAGEMENT_COUNTS = {"mastodon": ("likes", "reposts", "replies")}
+# Each platform's counts read in one call (every post's engagement is read at ingest).
+_DEFAULT_COUNTS = attrgetter(*ENGAGEMENT_DEFAULT)
+_COUNTS_OF = {platform: attrgetter(*names) for platform, names in ENGAGEMENT_COUNTS.items()}
 # The one stored form of an instant: UTC, whole seconds, trailing Z (sorts as text).
 STORED_TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
@@ -308,8 +312,7 @@ class Mention:
         None when it reports none of them. A repost's own counts are the original's, so 0."""
         if self.is_repost:
             return 0
-        known = [n for n in (getattr(self, name) for name in ENGAGEMENT_COUNTS.get(self.platform, ENGAGEMENT_DEFAULT))
-                 if n is not None]
+        known = [n for n in _COUNTS_OF.get(self.platform, _DEFAULT_COUNTS)(self) if n is not None]
         return sum(known) if known else None
 
     def updated_with(self, newer: Mention) -> Mention:

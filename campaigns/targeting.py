@@ -337,13 +337,41 @@ def _direct_abuse(words: list[str]) -> bool:
     return False
 
 
+@dataclass(frozen=True)
+class Stance:
+    """How a text speaks, without the abuse rules: its canonical words, whether it quotes,
+    abuses "you" directly, condemns, and whether it is counter-speech (see Reading)."""
+
+    words: tuple[str, ...]
+    disguised_profanity: int
+    counter_speech: bool
+    quotes: bool
+    direct_abuse: bool
+    condemning: bool
+
+
+@lru_cache(maxsize=8192)
+def read_stance(text: str) -> Stance:
+    """Undo disguised spellings and read the text's stance; all a post not aimed at a protected
+    account needs (context_score), and the costlier rules are not applied."""
+    lowered = (text or "").lower().replace("’", "'")
+    quotes = _has_quote(lowered) and bool(QUOTED.search(lowered))
+    words, disguised_profanity = _words(lowered)
+    outside = _words(QUOTED.sub(" ", lowered))[0] if quotes else words
+    direct = _direct_abuse(outside)
+    condemning = _condemning(outside)
+    counter = not direct and (condemning or bool(REPORTING.intersection(outside))) if quotes else \
+        not direct and condemning and bool(REFERRING.intersection(outside))
+    return Stance(words=tuple(words), disguised_profanity=disguised_profanity, counter_speech=counter,
+                  quotes=quotes, direct_abuse=direct, condemning=condemning)
+
+
 @lru_cache(maxsize=8192)
 def read_text(text: str) -> Reading:
     """Undo disguised spellings, then apply every rule; pure, so a text seen again (a repost, a
     copied message) is read once."""
-    lowered = (text or "").lower().replace("’", "'")
-    quotes = _has_quote(lowered) and bool(QUOTED.search(lowered))
-    words, disguised_profanity = _words(lowered)
+    stance = read_stance(text)
+    words = list(stance.words)
     canonical = " ".join(words)
     present = set(words)
     rules: dict[str, float] = {}
@@ -361,15 +389,10 @@ def read_text(text: str) -> Reading:
         rules["rejection"] = REJECTION
     if _quit(canonical):
         rules["quit"] = QUIT
-    if disguised_profanity:
+    if stance.disguised_profanity:
         rules["disguised"] = DISGUISED
-    outside = _words(QUOTED.sub(" ", lowered))[0] if quotes else words
-    direct = _direct_abuse(outside)
-    condemning = _condemning(outside)
-    counter = not direct and (condemning or bool(REPORTING.intersection(outside))) if quotes else \
-        not direct and condemning and bool(REFERRING.intersection(outside))
-    return Reading(words=tuple(words), rules=rules, counter_speech=counter, quotes=quotes, direct_abuse=direct,
-                   condemning=condemning)
+    return Reading(words=stance.words, rules=rules, counter_speech=stance.counter_speech, quotes=stance.quotes,
+                   direct_abuse=stance.direct_abuse, condemning=stance.condemning)
 
 
 def _quit(canonical: str) -> bool:
@@ -403,7 +426,7 @@ def context_score(model_score: float | None, text: str, *, aimed: bool, our_side
         # counter-speech needs a quote or a verb of saying: most posts stop here, unread.
         if model_score < LOWEST_OFFENSIVE_THRESHOLD or not (our_side or _has_quote(lowered) or MAY_REPORT.search(lowered)):
             return model_score
-    reading = read_text(text)
+    reading = read_text(text) if aimed else read_stance(text)
     score = max(model_score, reading.strength) if aimed else model_score
     if reading.counter_speech or (our_side and (reading.quotes or reading.condemning) and not reading.direct_abuse):
         score *= COUNTER_SPEECH

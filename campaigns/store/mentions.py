@@ -45,14 +45,12 @@ _UPSERT_MENTION = (
     )
     + ", engagement = excluded.engagement"
 )
-# A match takes its post's language and the rowid its words are indexed under (0015_match_search)
-# from the post's row, stored just before it in the same transaction.
+# A match carries its post's language and the rowid its words are indexed under (0015_match_search):
+# an original post's own, a repost's original's (see _search_rowids).
 _INSERT_MATCH = (
     "INSERT INTO mention_matches (mention_uid, campaign_id, side, platform, created_at, author_key, reach_key,"
     " reach_value, is_repost, engagement, sentiment, abuse, lang, text_rowid)"
-    " SELECT m.uid, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, m.lang, CASE WHEN m.is_repost = 0 THEN m.rowid"
-    "  ELSE (SELECT o.rowid FROM mentions o WHERE o.uid = m.reposted_uid AND o.is_repost = 0) END"
-    " FROM mentions m WHERE m.uid = ?1"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 # What a batch stored new, found by rowid: a new row's rowid is above every rowid there was when
 # the batch's write transaction began (0017_index_by_batch). Original posts with words of their own
@@ -316,7 +314,8 @@ class MentionVerbs:
             marks = ", ".join("?" * len(chunk))
             for row in conn.execute(
                 f"SELECT uid, engagement, sentiment, abuse, impressions, author_followers, audience_size, "
-                f"likes, reposts, replies, quotes, text FROM mentions WHERE uid IN ({marks})", chunk,
+                f"likes, reposts, replies, quotes, text, rowid, lang, is_repost, reposted_uid "
+                f"FROM mentions WHERE uid IN ({marks})", chunk,
             ):
                 old_rows[row[0]] = row
             for row in conn.execute(
@@ -348,18 +347,20 @@ class MentionVerbs:
         new_matches = _NewMatches()
 
         def bump(key, values):
-            if key in hourly:
-                totals = hourly[key]
+            totals = hourly.get(key)
+            if totals is None:
+                hourly[key] = values
+            else:
                 for i, value in enumerate(values):
                     totals[i] += value
-            else:
-                hourly[key] = values
 
-        def wanted(campaign_id: int) -> bool:
-            # Demo posts belong to demo campaigns only, and real posts never to a demo campaign,
-            # so nothing collected is ever shown under a "demo data" label, or the reverse.
-            return (campaign_id in matcher.demo_ids) == is_demo and (only is None or campaign_id in only)
-
+        demo_ids = matcher.demo_ids
+        handles = protected.handles
+        campaign_of = protected.campaign_of
+        no_trackers: frozenset[int] = frozenset()
+        # The loop below runs once a post at ingest: what it reads often is bound to a local name.
+        add_mention, add_match, add_tracker, add_tag = (mention_rows.append, match_rows.append,
+                                                        tracker_rows.append, tag_rows.append)
         for uid, m in batch.items():
             old = old_rows.get(uid)
             if old is not None and None in (m.likes, m.reposts, m.replies, m.quotes):
@@ -368,10 +369,11 @@ class MentionVerbs:
                 m = replace(m, likes=_known(m.likes, old[7]), reposts=_known(m.reposts, old[8]),
                             replies=_known(m.replies, old[9]), quotes=_known(m.quotes, old[10]))
             engagement = m.engagement
-            mention_rows.append((
-                uid, m.platform, str(m.native_id), m.url, m.created_at, collected_at, m.author_key,
+            platform, created_at, is_repost = m.platform, m.created_at, m.is_repost
+            add_mention((
+                uid, platform, str(m.native_id), m.url, created_at, collected_at, m.author_key,
                 m.author_followers, m.audience_key, m.audience_size, m.text, m.lang,
-                1 if m.is_repost else 0, m.reposted_uid, m.reply_to_uid, m.likes, m.reposts,
+                1 if is_repost else 0, m.reposted_uid, m.reply_to_uid, m.likes, m.reposts,
                 m.replies, m.quotes, m.impressions, engagement, m.sentiment, m.abuse, m.raw_ref,
                 1 if is_demo else 0,
             ))
@@ -380,42 +382,52 @@ class MentionVerbs:
             else:
                 result.updated += 1
             found, tags = matcher.match(m)
-            found = [f for f in found if wanted(f.campaign_id)]
+            # Demo posts belong to demo campaigns only, and real posts never to a demo campaign,
+            # so nothing collected is ever shown under a "demo data" label, or the reverse.
+            found = [f for f in found if (f.campaign_id in demo_ids) == is_demo
+                     and (only is None or f.campaign_id in only)]
             # The text the rules read: this time's, else the stored one (none once purged).
             text = m.text or (old[11] if old else None) or ""
-            aimed: dict[int, dict[int, str]] = defaultdict(dict)
-            own: dict[int, list[int]] = defaultdict(list)
-            if protected.handles:
+            aimed: dict[int, dict[int, str]] = {}
+            own: dict[int, list[int]] = {}
+            if handles:
                 author = author_of(m.author_handle or m.author_key)
-                for tracker_id, via in aimed_at(text, m.mentioned, m.is_repost, author, protected.handles,
-                                                replied.get(m.reply_to_uid, set())).items():
-                    aimed[protected.campaign_of[tracker_id]][tracker_id] = via
-                for tracker_id in protected.handles.get(author or "", ()):
-                    own[protected.campaign_of[tracker_id]].append(tracker_id)
-                matched = {f.campaign_id for f in found}
-                for campaign_id, targets in aimed.items():
-                    if campaign_id not in matched and wanted(campaign_id) and matcher.allows(campaign_id, m, tags):
-                        found.append(Match(campaign_id, "protect", tuple(sorted(targets))))
-            if not found and not old_matches.get(uid):
-                result.unmatched += 1
+                for tracker_id, via in aimed_at(text, m.mentioned, is_repost, author, handles,
+                                                replied.get(m.reply_to_uid, no_trackers)).items():
+                    aimed.setdefault(campaign_of[tracker_id], {})[tracker_id] = via
+                for tracker_id in handles.get(author or "", ()):
+                    own.setdefault(campaign_of[tracker_id], []).append(tracker_id)
+                if aimed:
+                    matched = {f.campaign_id for f in found}
+                    for campaign_id, targets in aimed.items():
+                        if campaign_id not in matched and (campaign_id in demo_ids) == is_demo and \
+                                (only is None or campaign_id in only) and matcher.allows(campaign_id, m, tags):
+                            found.append(Match(campaign_id, "protect", tuple(sorted(targets))))
+            previous_matches = old_matches.get(uid)
+            if not found:
+                if not previous_matches:
+                    result.unmatched += 1
+                continue
             reach_key = m.audience_key or m.author_key
             reach_value = m.audience_size if m.audience_key else m.author_followers
-            hour = hour_of(m.created_at)
+            hour = hour_of(created_at)
             sentiment = m.sentiment if m.sentiment is not None else (old[2] if old else None)
             abuse = m.abuse if m.abuse is not None else (old[3] if old else None)
             impressions = m.impressions if m.impressions is not None else (old[4] if old else None)
             for match in found:
                 campaign_id = match.campaign_id
-                previous = old_matches.get(uid, {}).get(campaign_id)
+                previous = previous_matches.get(campaign_id) if previous_matches else None
                 threshold = protected.threshold(campaign_id)
                 for tracker_id in match.tracker_ids:
-                    tracker_rows.append((tracker_id, uid, campaign_id, m.created_at))
-                for tracker_id, via in aimed.get(campaign_id, {}).items():
-                    target_rows.append((uid, campaign_id, tracker_id, via, m.created_at))
+                    add_tracker((tracker_id, uid, campaign_id, created_at))
+                targets = aimed.get(campaign_id)
+                if targets:
+                    for tracker_id, via in targets.items():
+                        target_rows.append((uid, campaign_id, tracker_id, via, created_at))
                 for tracker_id in own.get(campaign_id, ()):
-                    target_rows.append((uid, campaign_id, tracker_id, "own", m.created_at))
+                    target_rows.append((uid, campaign_id, tracker_id, "own", created_at))
                 side = previous[2] if previous else match.side
-                is_aimed = bool(aimed.get(campaign_id)) or (uid, campaign_id) in old_aimed
+                is_aimed = bool(targets) or (uid, campaign_id) in old_aimed
                 tone_fix, verdict = (previous[7], previous[8]) if previous else (None, None)
                 counted_sentiment = effective_sentiment(sentiment, tone_fix)
                 if text or previous is None:
@@ -426,28 +438,28 @@ class MentionVerbs:
                 counted_abuse = effective_abuse(in_context, verdict)
                 if previous is None:
                     result.matched += 1
-                    match_rows.append((
-                        uid, campaign_id, match.side, m.platform, m.created_at, m.author_key,
-                        reach_key, reach_value, 1 if m.is_repost else 0, engagement, counted_sentiment,
+                    add_match((
+                        uid, campaign_id, match.side, platform, created_at, m.author_key,
+                        reach_key, reach_value, 1 if is_repost else 0, engagement, counted_sentiment,
                         counted_abuse,
                     ))
                     for tag in tags:
-                        tag_rows.append((uid, campaign_id, tag, m.created_at))
-                    new_matches.add_tags(campaign_id, m.created_at, m.platform, match.side, tags)
-                    bump((campaign_id, hour, m.platform, match.side),
-                         contribution(True, m.is_repost, engagement, counted_sentiment, counted_abuse, impressions,
+                        add_tag((uid, campaign_id, tag, created_at))
+                    new_matches.add_tags(campaign_id, created_at, platform, match.side, tags)
+                    bump((campaign_id, hour, platform, match.side),
+                         contribution(True, is_repost, engagement, counted_sentiment, counted_abuse, impressions,
                                       threshold))
-                    new_matches.add(campaign_id, hour, m.platform, match.side, m.created_at, m.author_key,
+                    new_matches.add(campaign_id, hour, platform, match.side, created_at, m.author_key,
                                     reach_key, reach_value, counted_sentiment)
                 else:
                     # Seen again: move the roll-up by what changed, on the side it was counted,
                     # from what the match counted before.
-                    before = contribution(False, m.is_repost, old[1], previous[5], previous[6], old[4], threshold)
-                    after = contribution(False, m.is_repost, engagement, counted_sentiment, counted_abuse,
+                    before = contribution(False, is_repost, old[1], previous[5], previous[6], old[4], threshold)
+                    after = contribution(False, is_repost, engagement, counted_sentiment, counted_abuse,
                                          impressions, threshold)
                     delta = [a - b for a, b in zip(after, before, strict=True)]
                     if any(delta):
-                        bump((campaign_id, hour, m.platform, side), delta)
+                        bump((campaign_id, hour, platform, side), delta)
                     match_updates.append((engagement, reach_value, counted_sentiment, counted_abuse, uid,
                                           campaign_id))
         try:
@@ -457,7 +469,8 @@ class MentionVerbs:
                     conn.execute("BEGIN IMMEDIATE")
                 (before,) = conn.execute("SELECT coalesce(max(rowid), 0) FROM mentions").fetchone()
                 conn.executemany(_UPSERT_MENTION, mention_rows)
-                conn.executemany(_INSERT_MATCH, match_rows)
+                where = _search_rowids(conn, before, batch, old_rows, {row[0] for row in match_rows})
+                conn.executemany(_INSERT_MATCH, [(*row, *where[row[0]]) for row in match_rows])
                 conn.executemany(
                     "UPDATE mention_matches SET engagement = ?, reach_value = coalesce(?, reach_value), "
                     "sentiment = ?, abuse = ? WHERE mention_uid = ? AND campaign_id = ?", match_updates,
@@ -570,6 +583,35 @@ class MentionVerbs:
 
     def count(self, table: str) -> int:
         return self.conn.execute(f"SELECT count(*) FROM [{table}]").fetchone()[0]
+
+
+def _search_rowids(conn, before: int, batch: dict[str, Mention], old_rows: dict[str, tuple],
+                   uids: set[str]) -> dict[str, tuple[str | None, int | None]]:
+    """(language, rowid its words are indexed under) of each of `uids`, posts of `batch` just
+    stored, as their rows now hold them: a new row's rowid is above `before`; an original post is
+    indexed under its own rowid, a repost under its original's once that is stored, else None
+    until it is (_POINT_REPOSTS_AT_NEW_ORIGINALS). Read from what the batch wrote rather than
+    looked up row by row: two index walks a match fewer."""
+    rowids = {uid: rowid for uid, rowid in conn.execute("SELECT uid, rowid FROM mentions WHERE rowid > ?", [before])}
+    stored: dict[str, tuple[int, str | None, bool, str | None]] = {}  # rowid, lang, is_repost, reposted_uid
+    for uid, m in batch.items():
+        old = old_rows.get(uid)
+        if old is None:
+            stored[uid] = (rowids[uid], m.lang, bool(m.is_repost), m.reposted_uid)
+        else:
+            # What the upsert keeps of a stored row: its rowid and kind; a value not reported again.
+            stored[uid] = (old[12], _known(m.lang, old[13]), bool(old[14]), _known(m.reposted_uid, old[15]))
+    originals = {stored[uid][3] for uid in uids if stored[uid][2] and stored[uid][3]}
+    original_rowids = {uid: row[0] for uid in originals if (row := stored.get(uid)) and not row[2]}
+    elsewhere = [uid for uid in originals if uid not in stored]
+    for chunk in _chunks(elsewhere, 500):
+        original_rowids.update(conn.execute(
+            f"SELECT uid, rowid FROM mentions WHERE is_repost = 0 AND uid IN ({', '.join('?' * len(chunk))})", chunk))
+    where = {}
+    for uid in uids:
+        rowid, lang, is_repost, reposted_uid = stored[uid]
+        where[uid] = (lang, original_rowids.get(reposted_uid) if is_repost else rowid)
+    return where
 
 
 def _chunks(items: list, size: int) -> Iterator[list]:
