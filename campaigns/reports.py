@@ -719,21 +719,25 @@ def _series(inputs: ReportInputs, windows: dict[str, Window], collected, usable)
     counts: dict[tuple[str, datetime], tuple] = {}
     if len(inputs.hourly):
         summed = inputs.hourly.groupby(["side", "hour"], as_index=False)[columns].sum()
-        for row in summed.itertuples(index=False):
-            counts[(row.side, row.hour.to_pydatetime())] = tuple(int(getattr(row, c)) for c in columns)
+        # Whole columns converted at once: a report reads a few thousand hours.
+        values = summed[columns].astype("int64").to_numpy().tolist()
+        for side, hour, row in zip(summed["side"], summed["hour"].dt.to_pydatetime(), values, strict=True):
+            counts[(side, hour)] = tuple(row)
     empty = (0,) * len(columns)
     earlier = {hour: [h for h in (weeks_before(hour, k, tz) for k in range(1, PATTERN_WEEKS + 1)) if usable(h)]
                for hour in hours}
     seen = {hour: collected(hour) for hour in hours}
+    named = {hour: next((name for name in ("before", "during", "after")
+                         if windows[name].start <= hour < windows[name].end), "") for hour in hours}
+    stamps = {hour: pd.Timestamp(hour) for hour in hours}
+    unseen = (None,) * 6
     rows = []
     for side in SIDES:
         for hour in hours:
-            mentions, reposts, engagement, pos, neg, neu = counts.get((side, hour), empty) if seen[hour] else (None,) * 6
+            mentions, reposts, engagement, pos, neg, neu = counts.get((side, hour), empty) if seen[hour] else unseen
             reference = earlier[hour]
             expected = (sum(counts.get((side, h), empty)[0] for h in reference) / len(reference)) if reference else None
-            window = next((name for name in ("before", "during", "after")
-                           if windows[name].start <= hour < windows[name].end), "")
-            rows.append((pd.Timestamp(hour), window, side, mentions, None if mentions is None else mentions - reposts,
+            rows.append((stamps[hour], named[hour], side, mentions, None if mentions is None else mentions - reposts,
                          reposts, engagement, pos, neg, neu, None if expected is None else round(expected, 2)))
     frame = pd.DataFrame(rows, columns=["hour", "window", "side", "mentions", "originals", "reposts", "engagement",
                                         "positive", "negative", "neutral", "expected_mentions"])

@@ -355,7 +355,7 @@ def read_stance(text: str) -> Stance:
     """Undo disguised spellings and read the text's stance; all a post not aimed at a protected
     account needs (context_score), and the costlier rules are not applied."""
     lowered = (text or "").lower().replace("’", "'")
-    quotes = _has_quote(lowered) and bool(QUOTED.search(lowered))
+    quotes = _quotes(lowered)
     words, disguised_profanity = _words(lowered)
     outside = _words(QUOTED.sub(" ", lowered))[0] if quotes else words
     direct = _direct_abuse(outside)
@@ -420,12 +420,19 @@ def context_score(model_score: float | None, text: str, *, aimed: bool, our_side
     """
     if model_score is None:
         return None
-    lowered = (text or "").lower()
     if not aimed:
         # No threshold a campaign may set tells a score under the lowest from a fifth of it, and
         # counter-speech needs a quote or a verb of saying: most posts stop here, unread.
-        if model_score < LOWEST_OFFENSIVE_THRESHOLD or not (our_side or _has_quote(lowered) or MAY_REPORT.search(lowered)):
+        if model_score < LOWEST_OFFENSIVE_THRESHOLD:
             return model_score
+        lowered = (text or "").lower()
+        if not (our_side or MAY_REPORT.search(lowered)):
+            if not _has_quote(lowered):
+                return model_score
+            if not _quotes(lowered.replace("’", "'")):
+                # An apostrophe ("I'm") but no quote: reading it would find no counter-speech
+                # and give the score as a read text's (rounded), so that is what is given.
+                return round(model_score, 4)
     reading = read_text(text) if aimed else read_stance(text)
     score = max(model_score, reading.strength) if aimed else model_score
     if reading.counter_speech or (our_side and (reading.quotes or reading.condemning) and not reading.direct_abuse):
@@ -436,6 +443,11 @@ def context_score(model_score: float | None, text: str, *, aimed: bool, our_side
 def _has_quote(lowered: str) -> bool:
     """A cheap first look: a quotation mark, or an apostrophe that may open a quote."""
     return any(mark in lowered for mark in QUOTE_MARKS) or "'" in lowered
+
+
+def _quotes(lowered: str) -> bool:
+    """Whether a lowered text (typographic apostrophes made plain) quotes someone."""
+    return _has_quote(lowered) and bool(QUOTED.search(lowered))
 
 
 # -- which protected accounts a post is aimed at ------------------------------------------------
