@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from functools import lru_cache
 from typing import NamedTuple
 
 from campaigns.model import SIDE_PRECEDENCE, Campaign, Mention
@@ -32,6 +33,18 @@ def accounts_in(text: str) -> list[str]:
 
 def normalise_account(handle: str) -> str:
     return handle.lower().lstrip("@").rstrip(".")
+
+
+def _read(text: str, context: str, with_words: bool) -> tuple[tuple[str, ...], tuple[str, ...], tuple | None]:
+    """What matching reads from a post's text and the text it reposts or quotes: the hashtags of
+    both, the accounts the text @-mentions, and the words of both (when `with_words`)."""
+    tags = (hashtags_in(text) if "#" in text else []) + (hashtags_in(context) if "#" in context else [])
+    accounts = tuple(accounts_in(text)) if "@" in text else ()
+    tokens = tuple(words(text + "\n" + context if context else text)) if with_words else None
+    return tuple(tags), accounts, tokens
+
+
+_read_repost = lru_cache(maxsize=16_384)(_read)
 
 
 class Match(NamedTuple):
@@ -87,11 +100,12 @@ class Matcher:
         # '@', no first word of a phrase): ingest matches every post, and most fail early.
         text = mention.written_text
         context = mention.context_text or ""
+        # A repost's reading is kept (most of a collection's reposts share their original's text);
+        # an original post's is not, as it is seldom seen twice.
+        text_tags, text_accounts, tokens = (_read_repost if context else _read)(text, context, bool(self.phrases))
         tags = [t.lower().lstrip("#") for t in mention.hashtags]
-        if "#" in text:
-            tags += hashtags_in(text)
-        if "#" in context:
-            tags += hashtags_in(context)
+        if text_tags:
+            tags += text_tags
         if len(tags) > 1:
             tags = list(dict.fromkeys(tags))
         hits: dict[int, list[tuple[int, str]]] = {}
@@ -100,17 +114,14 @@ class Matcher:
                 hits.setdefault(campaign_id, []).append((tracker_id, side))
         if self.accounts:
             names = {normalise_account(n) for n in mention.mentioned}
-            if "@" in text:
-                names.update(accounts_in(text))
+            names.update(text_accounts)
             author = mention.author_handle or mention.author_key
             if author:
                 names.add(normalise_account(author))
             for name in names:
                 for campaign_id, tracker_id, side in self.accounts.get(name, ()):
                     hits.setdefault(campaign_id, []).append((tracker_id, side))
-        tokens = None
         if self.phrases:
-            tokens = words(text + "\n" + context if context else text)
             starts = self.phrase_starts
             if not starts.isdisjoint(tokens):
                 longest = self.longest_phrase
