@@ -70,8 +70,11 @@ def _loads(data: bytes):
         return json.loads(data)
 
 
-def _json_documents(path: Path) -> Iterator[tuple[int, object]]:
-    """(line number, document) for a JSON Lines file, or one pretty-printed JSON document."""
+def _json_documents(path: Path, decode: Callable[[bytes], object] | None = None) -> Iterator[tuple[int, object]]:
+    """(line number, document) for a JSON Lines file, or one pretty-printed JSON document.
+
+    `decode` reads a line the caller knows the shape of, or gives None to have it read whole.
+    """
     try:
         with path.open("rb") as handle:
             first = handle.readline()
@@ -88,8 +91,9 @@ def _json_documents(path: Path) -> Iterator[tuple[int, object]]:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
                 continue
+            document = decode(line) if decode is not None else None
             try:
-                yield number, _loads(line)
+                yield number, _loads(line) if document is None else document
             except json.JSONDecodeError:
                 raise ImportFormatError(
                     f"{path}: line {number} is not valid JSON (is the file cut short, or not JSON Lines?)"
@@ -113,9 +117,10 @@ def _first_byte(path: Path) -> bytes:
 
 
 def _each_document(path: Path, report: ImportReport, label: str,
-                   mapper: Callable[[object, Callable[[str], None]], list[Mention]]) -> Iterator[list[Mention]]:
+                   mapper: Callable[[object, Callable[[str], None]], list[Mention]],
+                   decode: Callable[[bytes], object] | None = None) -> Iterator[list[Mention]]:
     """Each document mapped; a document or an item in it that cannot be read costs itself."""
-    for number, document in _json_documents(path):
+    for number, document in _json_documents(path, decode):
         def skip(reason: str, number=number) -> None:
             report.skip(f"line {number}", reason)
         try:
@@ -152,7 +157,7 @@ def read_x(path: Path, report: ImportReport) -> Iterator[list[Mention]]:
     if first and first not in (b"{", b"["):
         yield from _read_twarc_csv(path, report)
         return
-    yield from _each_document(path, report, "an X API v2 page", _x_document)
+    yield from _each_document(path, report, "an X API v2 page", _x_document, x.decode_page)
 
 
 # twarc-csv's columns this importer reads, and the others it writes, which hold nothing a

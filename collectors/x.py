@@ -5,10 +5,14 @@ from __future__ import annotations
 import html
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+from msgspec import UNSET, UnsetType
 
 from campaigns.errors import ImportFormatError, ValidationError
 from campaigns.model import Mention, iso_utc, parse_when
-from collectors.base import pack_queries
+from collectors.base import pack_queries, rejected_for
 
 PLATFORM = "x"
 NO_LANGUAGE = (None, "", "und", "zxx", "qme", "qht")  # X's codes for "no linguistic content"
@@ -107,16 +111,22 @@ def map_item(tweet: dict, users: dict[str, dict] | None = None,
     )
 
 
-def _with_originals(mentions: list[Mention], tweets: dict[str, dict], users: dict[str, dict]) -> list[Mention]:
+def _with_originals(mentions: list[Mention], tweets: dict[str, dict], users: dict[str, dict],
+                    on_error: Callable[[str], None] | None = None) -> list[Mention]:
     """The posts plus the originals of their retweets from `tweets`, each once: the originals
     carry the real counts, so storing them credits a retweet's engagement to the post that
-    earned it, once."""
+    earned it, once. An original that cannot be read raises, or is reported to `on_error`."""
     seen = {m.native_id for m in mentions}
     for mention in list(mentions):
         original_id = mention.reposted_uid.split(":", 1)[1] if mention.reposted_uid else None
         if original_id and original_id in tweets and original_id not in seen:
             seen.add(original_id)
-            mentions.append(map_item(tweets[original_id], users, tweets))
+            try:
+                mentions.append(map_item(tweets[original_id], users, tweets))
+            except Exception as error:  # noqa: BLE001 - an unreadable original costs itself only
+                if on_error is None:
+                    raise
+                on_error(_unreadable(tweets[original_id], error))
     return mentions
 
 
@@ -130,17 +140,77 @@ def map_page(page: dict, on_error: Callable[[str], None] | None = None) -> list[
     ):
         raise ImportFormatError("not an X API v2 search page (no 'data' list)")
     includes = page.get("includes") or {}
-    users = {str(u.get("id")): u for u in includes.get("users") or []}
-    tweets = {str(t.get("id")): t for t in includes.get("tweets") or []}
+    if not isinstance(includes, dict):
+        includes = {}
+    users = {str(u.get("id")): u for u in includes.get("users") or [] if isinstance(u, dict)}
+    tweets = {str(t.get("id")): t for t in includes.get("tweets") or [] if isinstance(t, dict)}
     mentions = []
     for tweet in page.get("data") or []:
         try:
             mentions.append(map_item(tweet, users, tweets))
-        except ImportFormatError as error:
+        except Exception as error:  # noqa: BLE001 - whatever breaks on one tweet costs that tweet only
             if on_error is None:
                 raise
-            on_error(str(error))
-    return _with_originals(mentions, tweets, users)
+            on_error(_unreadable(tweet, error))
+    return _with_originals(mentions, tweets, users, on_error)
+
+
+def _unreadable(tweet, error: Exception) -> str:
+    """Why a tweet could not be read, naming it and the field at fault where it can be found."""
+    if isinstance(error, ImportFormatError):
+        return str(error)
+    name = tweet.get("id") if isinstance(tweet, dict) else None
+    return f"tweet {name}: {rejected_for(tweet, error).reason}" if name else rejected_for(tweet, error).reason
+
+
+# What map_page reads of a v2 search page, and nothing else. A real page is mostly what no
+# mention stores (context annotations, media, places, edit history, the authors' profiles):
+# decoded into these, the rest is skipped unbuilt, and reading real pages took half the time.
+class _Entities(msgspec.Struct):
+    hashtags: Any = UNSET
+    mentions: Any = UNSET
+
+
+class _Tweet(msgspec.Struct):
+    id: Any = UNSET
+    text: Any = UNSET
+    created_at: Any = UNSET
+    author_id: Any = UNSET
+    lang: Any = UNSET
+    public_metrics: Any = UNSET
+    entities: _Entities | None | UnsetType = UNSET
+    referenced_tweets: Any = UNSET
+
+
+class _User(msgspec.Struct):
+    id: Any = UNSET
+    username: Any = UNSET
+    public_metrics: Any = UNSET
+
+
+class _Includes(msgspec.Struct):
+    users: list[_User] | None | UnsetType = UNSET
+    tweets: list[_Tweet] | None | UnsetType = UNSET
+
+
+class _Page(msgspec.Struct):
+    data: list[_Tweet] | None | UnsetType = UNSET
+    meta: Any = UNSET
+    includes: _Includes | None | UnsetType = UNSET
+
+
+_PAGE = msgspec.json.Decoder(_Page)
+
+
+def decode_page(line: bytes) -> dict | None:
+    """One line of JSON as map_page reads it, when it is a v2 search page; None when it is not
+    JSON, not a page, or holds a field of another shape than a page's, for the caller to read
+    whole, so that what is wrong with it is found and reported as for any document."""
+    try:
+        page = msgspec.to_builtins(_PAGE.decode(line))
+    except msgspec.DecodeError:
+        return None
+    return page if "data" in page or "meta" in page else None
 
 
 def map_expanded(tweet: dict) -> list[Mention]:

@@ -141,3 +141,40 @@ def test_real_twarc_pages(realworld, store, db_path, tmp_path, name, tag):
     assert dangling == 0
     # Followers come from includes.users.
     assert store.db.conn.execute("SELECT count(*) FROM mentions WHERE author_followers IS NULL").fetchone()[0] == 0
+
+
+def _page_lines(path: Path) -> list[bytes]:
+    return [line for line in path.read_bytes().splitlines() if line.strip()]
+
+
+def test_a_page_is_decoded_into_what_a_mention_stores_and_maps_as_the_whole_page_does():
+    for line in _page_lines(FIXTURES / "search_pages.jsonl"):
+        whole = json.loads(line)
+        decoded = x.decode_page(line)
+        assert x.map_page(decoded) == x.map_page(whole)
+    page = json.loads(_page_lines(FIXTURES / "search_pages.jsonl")[0])
+    page["data"][0]["context_annotations"] = [{"domain": {"id": "46", "name": "Business Taxonomy"}}]
+    page["includes"]["places"] = [{"id": "p1", "full_name": "Leeds"}]
+    decoded = x.decode_page(json.dumps(page).encode())
+    assert "context_annotations" not in decoded["data"][0] and "places" not in decoded["includes"]
+    # Not a page, or not in a page's shape: left for the caller to read whole.
+    assert x.decode_page(json.dumps(page["data"][0]).encode()) is None
+    assert x.decode_page(b'{"data": "none"}') is None and x.decode_page(b"{cut") is None
+
+
+@pytest.mark.realworld
+@pytest.mark.parametrize("name", ["brexit", "kpop"])
+def test_real_pages_decoded_map_as_the_whole_pages_do(realworld, name):
+    for line in _page_lines(realworld / "twarc-csv" / f"{name}.jsonl"):
+        assert x.map_page(x.decode_page(line)) == x.map_page(json.loads(line))
+
+
+def test_a_tweet_of_another_shape_costs_that_tweet_only(campaign_db, tmp_path):
+    page = json.loads(_page_lines(FIXTURES / "search_pages.jsonl")[0])
+    page["data"][0]["entities"] = "#AntiSocialMedia"
+    path = tmp_path / "odd.jsonl"
+    path.write_text(json.dumps(page) + "\n")
+    result = invoke(campaign_db, "import", str(path), "--format", "x", "--campaign", "antisocial")
+    assert "tweet 1003: entities: expected an object, found text" in result.output, result.output
+    stored = {uid for (uid,) in Store.open(campaign_db).db.conn.execute("SELECT uid FROM mentions")}
+    assert stored == {"x:1002"}
