@@ -178,3 +178,25 @@ def test_a_tweet_of_another_shape_costs_that_tweet_only(campaign_db, tmp_path):
     assert "tweet 1003: entities: expected an object, found text" in result.output, result.output
     stored = {uid for (uid,) in Store.open(campaign_db).db.conn.execute("SELECT uid FROM mentions")}
     assert stored == {"x:1002"}
+
+
+def test_an_import_sets_the_heap_aside_while_it_runs_and_hands_it_back_however_it_ends(campaign_db, tmp_path):
+    import gc
+
+    from campaigns.errors import ImportFormatError
+    from campaigns.settings import Settings
+    from collectors.importers import import_file
+
+    frozen_during = []
+    lines = _page_lines(FIXTURES / "search_pages.jsonl")
+    cut = tmp_path / "cut.jsonl"
+    cut.write_bytes(lines[0] + b"\n" + lines[1][: len(lines[1]) // 2] + b"\n")
+    with Store.open(campaign_db) as store:
+        settings = Settings.from_env(campaign_db)
+        import_file(store, FIXTURES / "search_pages.jsonl", "x", settings=settings, batch_size=1,
+                    on_batch=lambda result: frozen_during.append(gc.get_freeze_count()))
+        assert frozen_during and all(count > 0 for count in frozen_during)
+        assert gc.get_freeze_count() == 0
+        with pytest.raises(ImportFormatError):
+            import_file(store, cut, "x", settings=settings)
+        assert gc.get_freeze_count() == 0
