@@ -314,8 +314,7 @@ class MentionVerbs:
             marks = ", ".join("?" * len(chunk))
             for row in conn.execute(
                 f"SELECT uid, engagement, sentiment, abuse, impressions, author_followers, audience_size, "
-                f"likes, reposts, replies, quotes, text, rowid, lang, is_repost, reposted_uid "
-                f"FROM mentions WHERE uid IN ({marks})", chunk,
+                f"likes, reposts, replies, quotes, text FROM mentions WHERE uid IN ({marks})", chunk,
             ):
                 old_rows[row[0]] = row
             for row in conn.execute(
@@ -469,7 +468,7 @@ class MentionVerbs:
                     conn.execute("BEGIN IMMEDIATE")
                 (before,) = conn.execute("SELECT coalesce(max(rowid), 0) FROM mentions").fetchone()
                 conn.executemany(_UPSERT_MENTION, mention_rows)
-                where = _search_rowids(conn, before, batch, old_rows, {row[0] for row in match_rows})
+                where = _search_rowids(conn, before, batch, {row[0] for row in match_rows})
                 conn.executemany(_INSERT_MATCH, [(*row, *where[row[0]]) for row in match_rows])
                 conn.executemany(
                     "UPDATE mention_matches SET engagement = ?, reach_value = coalesce(?, reach_value), "
@@ -585,33 +584,32 @@ class MentionVerbs:
         return self.conn.execute(f"SELECT count(*) FROM [{table}]").fetchone()[0]
 
 
-def _search_rowids(conn, before: int, batch: dict[str, Mention], old_rows: dict[str, tuple],
+def _search_rowids(conn, before: int, batch: dict[str, Mention],
                    uids: set[str]) -> dict[str, tuple[str | None, int | None]]:
     """(language, rowid its words are indexed under) of each of `uids`, posts of `batch` just
-    stored, as their rows now hold them: a new row's rowid is above `before`; an original post is
-    indexed under its own rowid, a repost under its original's once that is stored, else None
-    until it is (_POINT_REPOSTS_AT_NEW_ORIGINALS). Read from what the batch wrote rather than
-    looked up row by row: two index walks a match fewer."""
-    rowids = {uid: rowid for uid, rowid in conn.execute("SELECT uid, rowid FROM mentions WHERE rowid > ?", [before])}
-    stored: dict[str, tuple[int, str | None, bool, str | None]] = {}  # rowid, lang, is_repost, reposted_uid
-    for uid, m in batch.items():
-        old = old_rows.get(uid)
-        if old is None:
-            stored[uid] = (rowids[uid], m.lang, bool(m.is_repost), m.reposted_uid)
-        else:
-            # What the upsert keeps of a stored row: its rowid and kind; a value not reported again.
-            stored[uid] = (old[12], _known(m.lang, old[13]), bool(old[14]), _known(m.reposted_uid, old[15]))
-    originals = {stored[uid][3] for uid in uids if stored[uid][2] and stored[uid][3]}
-    original_rowids = {uid: row[0] for uid in originals if (row := stored.get(uid)) and not row[2]}
-    elsewhere = [uid for uid in originals if uid not in stored]
-    for chunk in _chunks(elsewhere, 500):
-        original_rowids.update(conn.execute(
-            f"SELECT uid, rowid FROM mentions WHERE is_repost = 0 AND uid IN ({', '.join('?' * len(chunk))})", chunk))
-    where = {}
+    stored, as their rows now hold them: an original post is indexed under its own rowid, a
+    repost under its original's once that is stored, else None until it is
+    (_POINT_REPOSTS_AT_NEW_ORIGINALS). A new row (the most of an ingest) is read from what the
+    batch wrote, its rowid above `before`: two index walks a match fewer than looking each up."""
+    new = {uid: rowid for uid, rowid in conn.execute("SELECT uid, rowid FROM mentions WHERE rowid > ?", [before])}
+    rows: dict[str, tuple[int, str | None, bool, str | None]] = {}  # rowid, lang, is_repost, reposted_uid
     for uid in uids:
-        rowid, lang, is_repost, reposted_uid = stored[uid]
-        where[uid] = (lang, original_rowids.get(reposted_uid) if is_repost else rowid)
-    return where
+        if uid in new:
+            m = batch[uid]
+            rows[uid] = (new[uid], m.lang, bool(m.is_repost), m.reposted_uid)
+    # Posts stored before (seen again, or stored by another process since the batch was read).
+    for chunk in _chunks([uid for uid in uids if uid not in rows], 500):
+        for uid, rowid, lang, is_repost, reposted_uid in conn.execute(
+                f"SELECT uid, rowid, lang, is_repost, reposted_uid FROM mentions WHERE uid IN ({', '.join('?' * len(chunk))})",
+                chunk):
+            rows[uid] = (rowid, lang, bool(is_repost), reposted_uid)
+    originals = {rows[uid][3] for uid in uids if rows[uid][2] and rows[uid][3]}
+    found = {uid: new[uid] for uid in originals if uid in new and not batch[uid].is_repost}
+    for chunk in _chunks([uid for uid in originals if uid not in found], 500):
+        found.update(conn.execute(
+            f"SELECT uid, rowid FROM mentions WHERE is_repost = 0 AND uid IN ({', '.join('?' * len(chunk))})", chunk))
+    return {uid: (lang, found.get(reposted_uid) if is_repost else rowid)
+            for uid, (rowid, lang, is_repost, reposted_uid) in rows.items()}
 
 
 def _chunks(items: list, size: int) -> Iterator[list]:
