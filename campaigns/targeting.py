@@ -171,11 +171,12 @@ STRONG = PROFANITY | DEHUMANISING | INSULTS
 
 
 @dataclass(frozen=True)
-class Reading:
-    """What the rules found in one text: the canonical words, each rule's strength, counter-speech."""
+class Stance:
+    """How a text speaks, without the abuse rules: its canonical words (disguised spellings
+    undone), how many disguised a swear word, whether it quotes, abuses "you", condemns."""
 
     words: tuple[str, ...]
-    rules: dict[str, float]
+    disguised_profanity: int
     # Counter-speech: quoted words with a word of reporting or condemnation outside the quotes,
     # or an unquoted report ("calling them trash") with a word of condemnation; never a post
     # that also abuses "you" directly outside any quote, so quoting is no cover for abuse.
@@ -183,6 +184,13 @@ class Reading:
     quotes: bool
     direct_abuse: bool
     condemning: bool
+
+
+@dataclass(frozen=True)
+class Reading(Stance):
+    """What the rules found in one text: its stance, and each rule's strength."""
+
+    rules: dict[str, float]
 
     @property
     def strength(self) -> float:
@@ -337,19 +345,6 @@ def _direct_abuse(words: list[str]) -> bool:
     return False
 
 
-@dataclass(frozen=True)
-class Stance:
-    """How a text speaks, without the abuse rules: its canonical words, whether it quotes,
-    abuses "you" directly, condemns, and whether it is counter-speech (see Reading)."""
-
-    words: tuple[str, ...]
-    disguised_profanity: int
-    counter_speech: bool
-    quotes: bool
-    direct_abuse: bool
-    condemning: bool
-
-
 @lru_cache(maxsize=8192)
 def read_stance(text: str) -> Stance:
     """Undo disguised spellings and read the text's stance; all a post not aimed at a protected
@@ -391,8 +386,7 @@ def read_text(text: str) -> Reading:
         rules["quit"] = QUIT
     if stance.disguised_profanity:
         rules["disguised"] = DISGUISED
-    return Reading(words=stance.words, rules=rules, counter_speech=stance.counter_speech, quotes=stance.quotes,
-                   direct_abuse=stance.direct_abuse, condemning=stance.condemning)
+    return Reading(**vars(stance), rules=rules)
 
 
 def _quit(canonical: str) -> bool:
