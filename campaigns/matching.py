@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import NamedTuple
 
 from campaigns.model import SIDE_PRECEDENCE, Campaign, Mention
@@ -35,16 +35,19 @@ def normalise_account(handle: str) -> str:
     return handle.lower().lstrip("@").rstrip(".")
 
 
-def _read(text: str, context: str, with_words: bool) -> tuple[tuple[str, ...], tuple[str, ...], tuple | None]:
+def _read(starts: re.Pattern | None, text: str, context: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple | None]:
     """What matching reads from a post's text and the text it reposts or quotes: the hashtags of
-    both, the accounts the text @-mentions, and the words of both (when `with_words`)."""
+    both, the accounts the text @-mentions, and the words of both when `starts` (the first words
+    of the phrases tracked) finds one of them there, else None: a word is a run of \\w, so the
+    words hold a phrase's first word only where the lowered text holds it between non-words."""
     tags = (hashtags_in(text) if "#" in text else []) + (hashtags_in(context) if "#" in context else [])
     accounts = tuple(accounts_in(text)) if "@" in text else ()
-    tokens = tuple(words(text + "\n" + context if context else text)) if with_words else None
+    tokens = None
+    if starts is not None:
+        lowered = (text + "\n" + context if context else text).lower()
+        if starts.search(lowered):
+            tokens = tuple(WORD_RE.findall(lowered))
     return tuple(tags), accounts, tokens
-
-
-_read_repost = lru_cache(maxsize=16_384)(_read)
 
 
 class Match(NamedTuple):
@@ -92,6 +95,14 @@ class Matcher:
                         self.phrases[phrase].append(entry)
         self.longest_phrase = max((len(p) for p in self.phrases), default=0)
         self.phrase_starts = {p[0] for p in self.phrases}
+        # One search for any phrase's first word as a whole word, longest first; the words of a
+        # text are read only where it finds one (most posts: none).
+        self.starts_re = re.compile(r"(?<!\w)(?:" + "|".join(
+            re.escape(w) for w in sorted(self.phrase_starts, key=len, reverse=True)) + r")(?!\w)") \
+            if self.phrase_starts else None
+        # Readings of texts seen before: a repost carries its original's text, and a post collected
+        # again (its counts moved) its own. Kept per matcher, so the key is the two texts alone.
+        self._read = lru_cache(maxsize=16_384)(partial(_read, self.starts_re))
 
     def match(self, mention: Mention) -> tuple[list[Match], list[str]]:
         """The campaigns this mention belongs to, and the hashtags it carries."""
@@ -100,9 +111,7 @@ class Matcher:
         # '@', no first word of a phrase): ingest matches every post, and most fail early.
         text = mention.written_text
         context = mention.context_text or ""
-        # A repost's reading is kept (most of a collection's reposts share their original's text);
-        # an original post's is not, as it is seldom seen twice.
-        text_tags, text_accounts, tokens = (_read_repost if context else _read)(text, context, bool(self.phrases))
+        text_tags, text_accounts, tokens = self._read(text, context)
         tags = [t.lower().lstrip("#") for t in mention.hashtags]
         if text_tags:
             tags += text_tags
@@ -121,7 +130,7 @@ class Matcher:
             for name in names:
                 for campaign_id, tracker_id, side in self.accounts.get(name, ()):
                     hits.setdefault(campaign_id, []).append((tracker_id, side))
-        if self.phrases:
+        if tokens:
             starts = self.phrase_starts
             if not starts.isdisjoint(tokens):
                 longest = self.longest_phrase

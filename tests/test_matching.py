@@ -95,3 +95,37 @@ def test_platform_hashtags_count_even_when_the_text_is_cut():
 def test_extractors():
     assert hashtags_in("#One #two #ONE a#b &#39; #3rd") == ["one", "two", "3rd"]
     assert accounts_in("@Alice, cc @bob. mail x@y.org") == ["alice", "bob"]
+
+
+def _phrase_sides_by_every_word(text, context=""):
+    """The campaigns whose phrases a text holds, by reading every word of it: what the first-word
+    search in Matcher.match must agree with."""
+    from campaigns.matching import words
+
+    tokens = words(text + "\n" + context if context else text)
+    found = {}
+    for phrase, entries in matcher.phrases.items():
+        if any(tuple(tokens[i:i + len(phrase)]) == phrase for i in range(len(tokens))):
+            for campaign_id, _, side in entries:
+                found.setdefault(campaign_id, side)
+    return found
+
+
+@pytest.mark.parametrize("text", [
+    "ONLINE abuse", "#online abuse", "@online abuse", "offline abuse", "online_abuse", "onlineé abuse",
+    "éonline abuse", "Online\nabuse", "online  abuse!", "yik yak yik", "yik\u00a0yak", "ÖNLINE abuse",
+    "online abusé", "the onlinе abuse", "abuse", "x online", "online", "yik yakking", "3online abuse",
+    "online\u0301 abuse", "İonline abuse", "ﬁonline abuse",
+])
+def test_a_phrase_is_found_where_reading_every_word_finds_it(text):
+    # The words of a text are read only where one of the phrases' first words stands between
+    # non-words; these put that word against letters, digits, marks, case folds and ligatures.
+    found, _ = matcher.match(post(text))
+    expected = _phrase_sides_by_every_word(text)
+    assert {m.campaign_id for m in found if m.side != "protect"} == set(expected)
+
+
+def test_a_repost_finds_a_phrase_in_the_text_it_carries_seen_again():
+    for _ in range(2):  # the second reading comes from the matcher's cache of readings
+        found, _ = matcher.match(post("RT @someone: look", context_text="Online abuse is rising"))
+        assert {m.campaign_id: m.side for m in found} == {1: "ours", 2: "ours"}
