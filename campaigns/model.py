@@ -53,6 +53,12 @@ def parse_when(value, tz: str = "UTC") -> str:
     return _parse_when_general(value, tz)
 
 
+# The timestamps platforms write in UTC: date, "T" or a space, time, an optional fraction, "Z",
+# "+00:00" or nothing. Years before 1000 are left to the general path, whose strftime does not
+# pad them.
+_PLATFORM_TIME = re.compile(r"([1-9]\d{3}-\d\d-\d\d)[T ](\d\d:\d\d:\d\d)(?:\.\d+)?(Z|\+00:00)?", re.ASCII)
+
+
 def _fixed_shape(text: str, tz: str) -> str | None:
     """The stored form of a timestamp already in UTC in the shape platforms write
     ("2021-09-22T16:37:29.000Z", "...+00:00", 4CAT's "2021-09-22 16:37:29"), or None for any
@@ -62,27 +68,15 @@ def _fixed_shape(text: str, tz: str) -> str | None:
     (most of the cost of mapping a post) are skipped. fromisoformat still checks the ranges,
     so a text the general path refuses is left to it, and refused there.
     """
-    if len(text) < 19 or text[4] != "-" or text[7] != "-" or text[10] not in "T " or text[13] != ":" \
-            or text[16] != ":":
-        return None
-    rest = text[19:]
-    if rest.endswith("Z"):
-        rest = rest[:-1]
-    elif rest.endswith("+00:00"):
-        rest = rest[:-6]
-    elif tz != "UTC":  # no offset: read in `tz`, which only UTC leaves as written
-        return None
-    if rest and not (rest[0] == "." and rest[1:].isdigit() and rest.isascii()):
-        return None
-    digits = text[:4] + text[5:7] + text[8:10] + text[11:13] + text[14:16] + text[17:19]
-    # Years before 1000 are left to the general path, whose strftime does not pad them.
-    if not (digits.isascii() and digits.isdigit()) or text[0] == "0":
+    shape = _PLATFORM_TIME.fullmatch(text)
+    # No offset: read in `tz`, which only UTC leaves as written.
+    if shape is None or (shape[3] is None and tz != "UTC"):
         return None
     try:
         datetime.fromisoformat(text)
     except ValueError:
         return None
-    return f"{text[:10]}T{text[11:19]}Z"
+    return f"{shape[1]}T{shape[2]}Z"
 
 
 def _parse_when_general(value, tz: str = "UTC") -> str:

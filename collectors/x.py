@@ -5,10 +5,9 @@ from __future__ import annotations
 import html
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypedDict
 
 import msgspec
-from msgspec import UNSET, UnsetType
 
 from campaigns.errors import ImportFormatError, ValidationError
 from campaigns.model import Mention, iso_utc, parse_when
@@ -166,37 +165,38 @@ def _unreadable(tweet, error: Exception) -> str:
 # What map_page reads of a v2 search page, and nothing else. A real page is mostly what no
 # mention stores (context annotations, media, places, edit history, the authors' profiles):
 # decoded into these, the rest is skipped unbuilt, and reading real pages took half the time.
-class _Entities(msgspec.Struct):
-    hashtags: Any = UNSET
-    mentions: Any = UNSET
+# As TypedDicts the decoder builds the dicts map_page reads itself, with no copy to builtins.
+class _Entities(TypedDict, total=False):
+    hashtags: Any
+    mentions: Any
 
 
-class _Tweet(msgspec.Struct):
-    id: Any = UNSET
-    text: Any = UNSET
-    created_at: Any = UNSET
-    author_id: Any = UNSET
-    lang: Any = UNSET
-    public_metrics: Any = UNSET
-    entities: _Entities | None | UnsetType = UNSET
-    referenced_tweets: Any = UNSET
+class _Tweet(TypedDict, total=False):
+    id: Any
+    text: Any
+    created_at: Any
+    author_id: Any
+    lang: Any
+    public_metrics: Any
+    entities: _Entities | None
+    referenced_tweets: Any
 
 
-class _User(msgspec.Struct):
-    id: Any = UNSET
-    username: Any = UNSET
-    public_metrics: Any = UNSET
+class _User(TypedDict, total=False):
+    id: Any
+    username: Any
+    public_metrics: Any
 
 
-class _Includes(msgspec.Struct):
-    users: list[_User] | None | UnsetType = UNSET
-    tweets: list[_Tweet] | None | UnsetType = UNSET
+class _Includes(TypedDict, total=False):
+    users: list[_User] | None
+    tweets: list[_Tweet] | None
 
 
-class _Page(msgspec.Struct):
-    data: list[_Tweet] | None | UnsetType = UNSET
-    meta: Any = UNSET
-    includes: _Includes | None | UnsetType = UNSET
+class _Page(TypedDict, total=False):
+    data: list[_Tweet] | None
+    meta: Any
+    includes: _Includes | None
 
 
 _PAGE = msgspec.json.Decoder(_Page)
@@ -207,7 +207,7 @@ def decode_page(line: bytes) -> dict | None:
     JSON, not a page, or holds a field of another shape than a page's, for the caller to read
     whole, so that what is wrong with it is found and reported as for any document."""
     try:
-        page = msgspec.to_builtins(_PAGE.decode(line))
+        page = _PAGE.decode(line)
     except msgspec.DecodeError:
         return None
     return page if "data" in page or "meta" in page else None
