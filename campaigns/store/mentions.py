@@ -6,6 +6,7 @@ import sqlite3
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
+from operator import add
 
 from campaigns.clock import now_iso
 from campaigns.corrections import effective_abuse, effective_sentiment
@@ -347,11 +348,7 @@ class MentionVerbs:
 
         def bump(key, values):
             totals = hourly.get(key)
-            if totals is None:
-                hourly[key] = values
-            else:
-                for i, value in enumerate(values):
-                    totals[i] += value
+            hourly[key] = values if totals is None else list(map(add, totals, values))
 
         demo_ids = matcher.demo_ids
         handles = protected.handles
