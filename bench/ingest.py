@@ -153,8 +153,9 @@ def stage_costs(base_db: Path, target: Path, pages: Path, repeats: int) -> dict[
         spent = {"read and map": 0.0, "score (tone, offensive language)": 0.0,
                  "match, store and roll up": 0.0}
         posts = 0
-        # As import_file runs: the heap before it set aside from the cycle collector.
-        with Store.open(target) as store, heap_set_aside():
+        # As import_file runs: the heap before it set aside from the cycle collector, the WAL
+        # folded in as a bulk load's is.
+        with Store.open(target) as store, heap_set_aside(), store.bulk_load():
             settings = Settings(db_path=target)
             reader = READERS["x"](pages, ImportReport(pages))
             pending: list[Mention] = []

@@ -187,16 +187,40 @@ def test_an_import_sets_the_heap_aside_while_it_runs_and_hands_it_back_however_i
     from campaigns.settings import Settings
     from collectors.importers import import_file
 
-    frozen_during = []
+    from collectors.importers import IMPORT_GC_YOUNG, heap_set_aside
+
+    before = gc.get_threshold()
+    during = []
     lines = _page_lines(FIXTURES / "search_pages.jsonl")
     cut = tmp_path / "cut.jsonl"
     cut.write_bytes(lines[0] + b"\n" + lines[1][: len(lines[1]) // 2] + b"\n")
     with Store.open(campaign_db) as store:
         settings = Settings.from_env(campaign_db)
         import_file(store, FIXTURES / "search_pages.jsonl", "x", settings=settings, batch_size=1,
-                    on_batch=lambda result: frozen_during.append(gc.get_freeze_count()))
-        assert frozen_during and all(count > 0 for count in frozen_during)
-        assert gc.get_freeze_count() == 0
+                    on_batch=lambda result: during.append((gc.get_freeze_count(), gc.get_threshold())))
+        assert during and all(count > 0 and threshold == (IMPORT_GC_YOUNG, *before[1:])
+                              for count, threshold in during)
+        assert (gc.get_freeze_count(), gc.get_threshold()) == (0, before)
         with pytest.raises(ImportFormatError):
             import_file(store, cut, "x", settings=settings)
-        assert gc.get_freeze_count() == 0
+        assert (gc.get_freeze_count(), gc.get_threshold()) == (0, before)
+        # Two imports under way at once (threads of one process): the first to end hands back nothing.
+        with heap_set_aside():
+            import_file(store, FIXTURES / "search_pages.jsonl", "x", settings=settings)
+            assert gc.get_freeze_count() > 0 and gc.get_threshold()[0] == IMPORT_GC_YOUNG
+        assert (gc.get_freeze_count(), gc.get_threshold()) == (0, before)
+
+
+def test_an_import_folds_the_wal_in_less_often_while_it_runs_and_as_before_after(campaign_db):
+    from campaigns.settings import Settings
+    from campaigns.store import BULK_CHECKPOINT_PAGES
+    from collectors.importers import import_file
+
+    with Store.open(campaign_db) as store:
+        def pages() -> int:
+            return store.conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+        before, during = pages(), []
+        import_file(store, FIXTURES / "search_pages.jsonl", "x", settings=Settings.from_env(campaign_db),
+                    batch_size=1, on_batch=lambda result: during.append(pages()))
+        assert during and set(during) == {BULK_CHECKPOINT_PAGES} != {before}
+        assert pages() == before
