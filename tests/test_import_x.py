@@ -185,9 +185,7 @@ def test_an_import_sets_the_heap_aside_while_it_runs_and_hands_it_back_however_i
 
     from campaigns.errors import ImportFormatError
     from campaigns.settings import Settings
-    from collectors.importers import import_file
-
-    from collectors.importers import IMPORT_GC_YOUNG, heap_set_aside
+    from collectors.importers import IMPORT_GC_YOUNG, heap_set_aside, import_file
 
     before = gc.get_threshold()
     during = []
