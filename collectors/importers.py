@@ -697,7 +697,8 @@ def import_file(
 # twarc pages and 4.6 on the bench's (with this: 0.03 and 1.7). Garbage in cycles waits longer.
 IMPORT_GC_YOUNG = 50_000
 _heap_lock = threading.Lock()
-_heap_users = [0, (0, 0, 0)]  # imports under way in this process; the thresholds before the first
+_imports_under_way = 0
+_thresholds_before: tuple[int, ...] = ()
 
 
 @contextmanager
@@ -708,19 +709,20 @@ def heap_set_aside() -> Iterator[None]:
     fast enough that a full pass runs every few batches, and walking that heap each time was
     about a tenth of the import's time (12 to 15 µs a post; 4 to 6 with it set aside). The
     collector is handed back as it was once the last import under way in the process ends."""
+    global _imports_under_way, _thresholds_before
     with _heap_lock:
-        if _heap_users[0] == 0:
-            _heap_users[1] = gc.get_threshold()
+        if _imports_under_way == 0:
+            _thresholds_before = gc.get_threshold()
             gc.freeze()
-            gc.set_threshold(max(IMPORT_GC_YOUNG, _heap_users[1][0]), *_heap_users[1][1:])
-        _heap_users[0] += 1
+            gc.set_threshold(max(IMPORT_GC_YOUNG, _thresholds_before[0]), *_thresholds_before[1:])
+        _imports_under_way += 1
     try:
         yield
     finally:
         with _heap_lock:
-            _heap_users[0] -= 1
-            if _heap_users[0] == 0:
-                gc.set_threshold(*_heap_users[1])
+            _imports_under_way -= 1
+            if _imports_under_way == 0:
+                gc.set_threshold(*_thresholds_before)
                 gc.unfreeze()
 
 

@@ -45,7 +45,7 @@ DatabaseError = sqlite3.Error
 # The page cache of a writable connection (the CLI, the scheduler, an import), in KiB.
 WRITER_CACHE_KIB = 65_536
 # Pages of WAL a bulk load writes before they are folded into the database (Store.bulk_load):
-# 64 MiB at SQLite's 4 KiB page, which a reader's look-up in the WAL stays quick over.
+# 64 MiB at SQLite's 4 KiB page.
 BULK_CHECKPOINT_PAGES = 16_384
 
 __all__ = ["BULK_BATCH", "DatabaseError", "ForgetResult", "PurgeResult", "DEFAULT_DB", "MENTION_COLUMNS", "Store", "StoreError", "UpsertResult", "hour_of", "now_iso",
