@@ -42,11 +42,8 @@ def _read(starts: re.Pattern | None, text: str, context: str) -> tuple[tuple[str
     words hold a phrase's first word only where the lowered text holds it between non-words."""
     tags = (hashtags_in(text) if "#" in text else []) + (hashtags_in(context) if "#" in context else [])
     accounts = tuple(accounts_in(text)) if "@" in text else ()
-    tokens = None
-    if starts is not None:
-        lowered = (text + "\n" + context if context else text).lower()
-        if starts.search(lowered):
-            tokens = tuple(WORD_RE.findall(lowered))
+    joined = text + "\n" + context if context else text
+    tokens = tuple(words(joined)) if starts is not None and starts.search(joined.lower()) else None
     return tuple(tags), accounts, tokens
 
 

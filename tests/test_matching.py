@@ -97,12 +97,12 @@ def test_extractors():
     assert accounts_in("@Alice, cc @bob. mail x@y.org") == ["alice", "bob"]
 
 
-def _phrase_sides_by_every_word(text, context=""):
+def _phrase_sides_by_every_word(text):
     """The campaigns whose phrases a text holds, by reading every word of it: what the first-word
     search in Matcher.match must agree with."""
     from campaigns.matching import words
 
-    tokens = words(text + "\n" + context if context else text)
+    tokens = words(text)
     found = {}
     for phrase, entries in matcher.phrases.items():
         if any(tuple(tokens[i:i + len(phrase)]) == phrase for i in range(len(tokens))):
