@@ -1,7 +1,11 @@
 """Tracker matching: hashtag case, word boundaries, phrases, accounts, exclusions, platforms, sides."""
 
+import json
+import re
+
 import pytest
 
+from campaigns import matching
 from campaigns.matching import Matcher, accounts_in, hashtags_in
 from campaigns.model import Campaign, Mention, Tracker, classify_term
 
@@ -129,3 +133,35 @@ def test_a_repost_finds_a_phrase_in_the_text_it_carries_seen_again():
     for _ in range(2):  # the second reading comes from the matcher's cache of readings
         found, _ = matcher.match(post("RT @someone: look", context_text="Online abuse is rising"))
         assert {m.campaign_id: m.side for m in found} == {1: "ours", 2: "ours"}
+
+
+# The rules as first written, looking behind before the mark: what the patterns that open with
+# their mark (campaigns.matching) must find, match for match.
+LOOK_BEHIND_FIRST = {
+    "hashtags": (re.compile(r"(?<![\w&/])#(\w+)(?![\w…])"), matching.HASHTAG_RE),
+    "accounts": (re.compile(r"(?<![\w.])@([\w.]+)"), matching.ACCOUNT_RE),
+}
+MARK_EDGES = [
+    "", "#", "@", "#a", "@a", "a#b", "a@b", "&#39;", "/#x", "./@x", ".@x", "_#x", "_@x", "é#x", "é@x", "1#x",
+    "##x", "@@x", "#@x", "@#x", " #x…", "#x…y", "#x_y #1 #1a", "@a.b. @c..", "x@y.org", "\n#x\t@y", "İ#x", "ﬁ#x",
+    "#x#y", "@x@y", "(#x) [@y]", "#\u0301x", "\u0301#x", "日本#タグ #タグ", "RT @a: #Br…", "&amp;#x /@y",
+]
+
+
+@pytest.mark.parametrize("rule", sorted(LOOK_BEHIND_FIRST))
+def test_the_marks_are_found_where_looking_behind_first_finds_them(rule):
+    plain, fast = LOOK_BEHIND_FIRST[rule]
+    texts = MARK_EDGES + [a + b + c for a in MARK_EDGES[:12] for b in ("", " ") for c in MARK_EDGES[:12]]
+    assert [(t, fast.findall(t)) for t in texts] == [(t, plain.findall(t)) for t in texts]
+
+
+@pytest.mark.realworld
+def test_the_marks_are_found_where_looking_behind_first_finds_them_in_real_tweets(realworld):
+    folder = realworld / "twarc-csv"
+    texts = [tweet.get("text", "") for name in ("brexit.jsonl", "kpop.jsonl")
+             for line in (folder / name).read_text(encoding="utf-8").splitlines() if line.strip()
+             for tweet in json.loads(line).get("data", [])]
+    texts += (realworld / "sentiment" / "tweets_GroundTruth.txt").read_text(encoding="utf-8", errors="replace").splitlines()
+    assert sum("#" in t for t in texts) > 500 and sum("@" in t for t in texts) > 500
+    for plain, fast in LOOK_BEHIND_FIRST.values():
+        assert [fast.findall(t) for t in texts] == [plain.findall(t) for t in texts]
