@@ -27,14 +27,12 @@ def words(text: str) -> list[str]:
 
 def hashtags_in(text: str) -> list[str]:
     """Hashtags in a text, lower case and without '#', in order of first appearance."""
-    found = HASHTAG_RE.findall(text or "")
-    return list(dict.fromkeys([tag.lower() for tag in found if not tag.isdigit()])) if found else []
+    return list(dict.fromkeys(tag.lower() for tag in HASHTAG_RE.findall(text or "") if not tag.isdigit()))
 
 
 def accounts_in(text: str) -> list[str]:
     """Accounts @-mentioned in a text, lower case and without '@' (a trailing dot dropped)."""
-    found = ACCOUNT_RE.findall(text or "")
-    return list(dict.fromkeys([name.lower().rstrip(".") for name in found])) if found else []
+    return list(dict.fromkeys(name.lower().rstrip(".") for name in ACCOUNT_RE.findall(text or "")))
 
 
 def normalise_account(handle: str) -> str:
