@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import re
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -129,6 +130,33 @@ def test_search_follows_purge_and_forget(store):
         store.forget_author("a0")
         assert store.posts.page(PostQuery(window, search="remember"))[1] == 0
         assert store.posts.page(PostQuery(window, search="this"))[1] == 1
+
+
+def test_a_search_reads_its_hits_beside_its_window_sees_what_others_commit_and_leaves_no_thread(db_path):
+    """The hits are read on a connection of the search's own thread (Store.read_beside), so the
+    search must still see every committed post, from this writer or another, and close cleanly."""
+    def readers():
+        return [t for t in threading.enumerate() if t.name.startswith("groundswell-read")]
+
+    with Store.open(db_path) as store:
+        campaign = seeded(store, "first words #c", "other words #c")
+        window = Filters(campaign.id, "2026-01-01T00:00:00Z", "2027-01-01T00:00:00Z")
+        with Store.open(db_path, readonly=True) as dashboard:
+            assert dashboard.posts.page(PostQuery(window, search="words"))[1] == 2
+            assert len(readers()) == 1
+            store.upsert_mentions([Mention(platform="mastodon", native_id="9", created_at="2026-03-04T10:00:00Z",
+                                           text="late words #c", author_key="a9")])
+            frame, total = dashboard.posts.page(PostQuery(window, search="words"))
+            assert total == 3 and frame["text"].iloc[0] == "late words #c"
+            assert store.posts.page(PostQuery(window, search="late"))[1] == 1
+        assert store.posts.page(PostQuery(window, search="first"))[1] == 1
+    assert readers() == []
+    with Store.open(":memory:") as memory:
+        # No second connection can open an in-memory database: the search reads on its own.
+        campaign = seeded(memory, "in memory #c")
+        assert memory.posts.page(PostQuery(Filters(campaign.id, "2026-01-01T00:00:00Z", "2027-01-01T00:00:00Z"),
+                                           search="memory"))[1] == 1
+    assert readers() == []
 
 
 def test_every_post_is_indexed_once_whichever_writer_stores_it_and_however_often(db_path):

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -47,6 +49,9 @@ WRITER_CACHE_KIB = 65_536
 # Pages of WAL a bulk load writes before they are folded into the database (Store.bulk_load):
 # 64 MiB at SQLite's 4 KiB page.
 BULK_CHECKPOINT_PAGES = 16_384
+# Reads a store runs beside its own connection at once (Store.read_beside): the machines it is
+# built for have two cores.
+BESIDE = 1
 
 __all__ = ["BULK_BATCH", "DatabaseError", "ForgetResult", "PurgeResult", "DEFAULT_DB", "MENTION_COLUMNS", "Store", "StoreError", "UpsertResult", "hour_of", "now_iso",
            "resolve_db_path"]
@@ -71,6 +76,9 @@ class Store(CampaignVerbs, MentionVerbs, RunVerbs, RetentionVerbs, UserVerbs, Au
         self.applied_migrations: list[str] = []
         self._forgotten: set[str] | None = None
         self._search_index: bool | None = None   # whether the file has its full-text index
+        self._beside: ThreadPoolExecutor | None = None   # read_beside's threads, once it is used
+        self._beside_local = threading.local()            # each of those threads' own connection
+        self._beside_conns: list[sqlite3.Connection] = []
         self.plan = Plan(self)
         self.reads = Reads(self)
         self.posts = Posts(self)
@@ -150,7 +158,38 @@ class Store(CampaignVerbs, MentionVerbs, RunVerbs, RetentionVerbs, UserVerbs, Au
         return pending
 
     def close(self) -> None:
+        if self._beside is not None:
+            self._beside.shutdown(wait=True)
+        for conn in self._beside_conns:
+            conn.close()
         self.conn.close()
+
+    def read_beside(self, sql: str, params: list) -> Future:
+        """The rows of one read, run on another, read-only connection in a thread of its own
+        (BESIDE of them), so it goes on while this connection answers another (SQLite lets go of
+        Python's lock while it reads): the posts search reads its hits beside its window's
+        matches. Those connections see what is committed; an in-memory database has none,
+        and reads here, now."""
+        if self.path is None or str(self.path) == ":memory:":
+            future: Future = Future()
+            try:
+                future.set_result(self.conn.execute(sql, params).fetchall())
+            except sqlite3.Error as error:
+                future.set_exception(error)
+            return future
+        if self._beside is None:
+            self._beside = ThreadPoolExecutor(max_workers=BESIDE, thread_name_prefix="groundswell-read")
+        return self._beside.submit(self._read_beside, sql, list(params))
+
+    def _read_beside(self, sql: str, params: list) -> list[tuple]:
+        conn = getattr(self._beside_local, "conn", None)
+        if conn is None:
+            # Only this thread uses it; close() closes it once the thread has stopped.
+            conn = self._beside_local.conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=30,
+                                                             check_same_thread=False)
+            conn.execute("PRAGMA busy_timeout = 30000")
+            self._beside_conns.append(conn)
+        return conn.execute(sql, params).fetchall()
 
     def __enter__(self) -> Store:
         return self
