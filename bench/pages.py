@@ -52,8 +52,16 @@ def measure(db: Path) -> dict:
     if not ENTRY.is_file():
         result["missing"] = "dashboard/streamlit_app.py is not present"
     else:
+        from streamlit import config
         from streamlit.testing.v1 import AppTest
 
+        from groundswell.context import STREAMLIT_SETTINGS
+
+        # The settings `groundswell dashboard` serves with: without them a page's time under
+        # AppTest includes collecting usage statistics for every element, which a served page
+        # never does.
+        for name, value in STREAMLIT_SETTINGS.items():
+            config.set_option(name, {"true": True, "false": False}.get(value, value))
         at = AppTest.from_file(str(ENTRY), default_timeout=120)
         started = time.perf_counter()
         at.run()

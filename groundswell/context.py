@@ -21,7 +21,7 @@ from campaigns.store import DatabaseError, Store
 APP = Path(__file__).resolve().parent.parent / "dashboard" / "server.py"  # the app behind the download gate
 # Streamlit's settings for every launch, as flags and as the environment its config reads: no
 # email prompt (it needs a terminal and writes ~/.streamlit/credentials.toml), no usage statistics
-# and no notice about them, an uncaught error's type only (no trace, no server path);
+# and no notice about them, an uncaught error's type only (no trace, no server path), no magic;
 # dashboard/.streamlit/config.toml says the same for `streamlit run`.
 STREAMLIT_SETTINGS = {
     "server.headless": "true",
@@ -29,6 +29,9 @@ STREAMLIT_SETTINGS = {
     "browser.gatherUsageStats": "false",
     "client.toolbarMode": "minimal",
     "client.showErrorDetails": "type",
+    # No page shows a value by naming it alone, so no script needs rewriting to do so: without
+    # this every page is parsed and rewritten again when it is compiled.
+    "runner.magicEnabled": "false",
 }
 HEALTH_TIMEOUT = 60.0
 

@@ -299,3 +299,25 @@ def test_password_gate(demo_copy, monkeypatch):
     at.text_input(key="password").set_value("correct horse").run()
     assert not at.exception
     assert at.metric and at.sidebar.selectbox
+
+
+def test_no_script_relies_on_magic_and_every_launch_says_the_same_settings():
+    """Magic (a bare value written to the page) is off however the app starts, so no script may
+    name a value alone expecting it shown: it would vanish without an error."""
+    import ast
+    import tomllib
+
+    from groundswell.context import STREAMLIT_SETTINGS
+
+    dashboard = Path(__file__).resolve().parents[1] / "dashboard"
+    bare = []
+    for script in sorted(dashboard.rglob("*.py")):
+        for node in ast.walk(ast.parse(script.read_text())):
+            if isinstance(node, ast.Expr) and not isinstance(node.value, ast.Call | ast.Await | ast.Yield) \
+                    and not (isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)):
+                bare.append(f"{script.name}:{node.lineno}")
+    assert bare == []
+    config = tomllib.loads((dashboard / ".streamlit" / "config.toml").read_text())
+    for name, value in STREAMLIT_SETTINGS.items():
+        section, option = name.split(".")
+        assert str(config[section][option]).lower() == value, name
