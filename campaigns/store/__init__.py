@@ -165,11 +165,11 @@ class Store(CampaignVerbs, MentionVerbs, RunVerbs, RetentionVerbs, UserVerbs, Au
         self.conn.close()
 
     def read_beside(self, sql: str, params: list) -> Future:
-        """The rows of one read, run on another, read-only connection in a thread of its own
-        (BESIDE of them), so it goes on while this connection answers another (SQLite lets go of
-        Python's lock while it reads): the posts search reads its hits beside its window's
-        matches. Those connections see what is committed; an in-memory database has none,
-        and reads here, now."""
+        """The rows of one read, run on another, read-only connection in a thread of its own (at
+        most BESIDE such threads), so it goes on while this connection answers another (SQLite
+        lets go of Python's lock while it reads): the posts search reads its hits beside its
+        window's matches. Those connections see what is committed; an in-memory database has
+        none, and reads here, now."""
         if self.path is None or str(self.path) == ":memory:":
             future: Future = Future()
             try:
