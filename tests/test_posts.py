@@ -135,8 +135,10 @@ def test_search_follows_purge_and_forget(store):
 def test_a_search_reads_its_hits_beside_its_window_sees_what_others_commit_and_leaves_no_thread(db_path):
     """The hits are read on a connection of the search's own thread (Store.read_beside), so the
     search must still see every committed post, from this writer or another, and close cleanly."""
+    earlier = set(threading.enumerate())   # stores other tests left open (the dashboard's) keep theirs
+
     def readers():
-        return [t for t in threading.enumerate() if t.name.startswith("groundswell-read")]
+        return [t for t in set(threading.enumerate()) - earlier if t.name.startswith("groundswell-read")]
 
     with Store.open(db_path) as store:
         campaign = seeded(store, "first words #c", "other words #c")
