@@ -226,8 +226,9 @@ def run_ingest(base_db: Path, work: Path, count: int, until: datetime, workers: 
     runs: dict[str, list] = {label: [] for label, _, _ in plans}
     library = [seconds[REFERENCE_VADER]]
     for _ in range(repeats):
-        # The library is timed again beside each round of ingests: the ratio the target is set on
-        # compares runs that met the same machine (a shared one's speed drifts by half in minutes).
+        # The library is timed again beside each round of ingests, so its best, which the target's
+        # ratio is set on, comes from the same stretch of time as theirs (a shared machine's speed
+        # drifts by half within minutes).
         started = time.perf_counter()
         reference_vader(texts)
         library.append(time.perf_counter() - started)

@@ -249,8 +249,8 @@ def _ingest_section(ingest: IngestResult) -> list[str]:
             "database. The baselines run in the same process on the same "
             f"texts and rows. Each figure is the best of {ingest.repeats} run(s): the machine is shared, and "
             "other work only ever slows a run. The library is also timed once before each round of "
-            "ingest runs (so its best is of one run more), since a shared machine's speed drifts over "
-            "minutes and the ratio should compare runs that met the same machine.", "",
+            "ingest runs (so its best is of one run more): a shared machine's speed drifts over minutes, "
+            "and the library's best should come from the same stretch of time as the ingest's.", "",
             "| path | mentions/s | µs per mention | vs the VADER scorer |", "|---|---:|---:|---:|"]
     for name, rate in ingest.rates.items():
         out.append(f"| {name} | {rate:,.0f} | {1e6 / rate:,.1f} | {rate / scorer:.2f}x |")
