@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import threading
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -49,12 +48,19 @@ WRITER_CACHE_KIB = 65_536
 # Pages of WAL a bulk load writes before they are folded into the database (Store.bulk_load):
 # 64 MiB at SQLite's 4 KiB page.
 BULK_CHECKPOINT_PAGES = 16_384
-# Reads a store runs beside its own connection at once (Store.read_beside): the machines it is
-# built for have two cores.
-BESIDE = 1
 
 __all__ = ["BULK_BATCH", "DatabaseError", "ForgetResult", "PurgeResult", "DEFAULT_DB", "MENTION_COLUMNS", "Store", "StoreError", "UpsertResult", "hour_of", "now_iso",
            "resolve_db_path"]
+
+
+def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
+    """A connection to the file, read-only (no write can pass) or not, waiting up to 30 s for a lock."""
+    if readonly:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30, check_same_thread=False)
+    else:
+        conn = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
+    conn.execute("PRAGMA busy_timeout = 30000")
+    return conn
 
 
 class Store(CampaignVerbs, MentionVerbs, RunVerbs, RetentionVerbs, UserVerbs, AuditVerbs, CorrectionVerbs):
@@ -76,9 +82,8 @@ class Store(CampaignVerbs, MentionVerbs, RunVerbs, RetentionVerbs, UserVerbs, Au
         self.applied_migrations: list[str] = []
         self._forgotten: set[str] | None = None
         self._search_index: bool | None = None   # whether the file has its full-text index
-        self._beside: ThreadPoolExecutor | None = None   # read_beside's threads, once it is used
-        self._beside_local = threading.local()            # each of those threads' own connection
-        self._beside_conns: list[sqlite3.Connection] = []
+        self._beside: ThreadPoolExecutor | None = None   # read_beside's thread, once it is used
+        self._beside_conn: sqlite3.Connection | None = None   # that thread's own connection
         self.plan = Plan(self)
         self.reads = Reads(self)
         self.posts = Posts(self)
@@ -111,12 +116,7 @@ class Store(CampaignVerbs, MentionVerbs, RunVerbs, RetentionVerbs, UserVerbs, Au
                     f"no database at {db_path.resolve()}: create one with `groundswell init` "
                     "(or `groundswell demo load` for demo data), or point --db / GROUNDSWELL_DB at yours")
         try:
-            if readonly:
-                conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=30,
-                                       check_same_thread=False)
-            else:
-                conn = sqlite3.connect(str(db_path), timeout=30, check_same_thread=False)
-            conn.execute("PRAGMA busy_timeout = 30000")
+            conn = _connect(db_path, readonly)
             db = sqlite_utils.Database(conn)
             if not readonly and not conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
                 # A new file: freed pages can go back to the file system after a purge without
@@ -160,16 +160,16 @@ class Store(CampaignVerbs, MentionVerbs, RunVerbs, RetentionVerbs, UserVerbs, Au
     def close(self) -> None:
         if self._beside is not None:
             self._beside.shutdown(wait=True)
-        for conn in self._beside_conns:
-            conn.close()
+        if self._beside_conn is not None:
+            self._beside_conn.close()
         self.conn.close()
 
     def read_beside(self, sql: str, params: list) -> Future:
-        """The rows of one read, run on another, read-only connection in a thread of its own (at
-        most BESIDE such threads), so it goes on while this connection answers another (SQLite
-        lets go of Python's lock while it reads): the posts search reads its hits beside its
-        window's matches. Those connections see what is committed; an in-memory database has
-        none, and reads here, now."""
+        """The rows of one read, run on a second, read-only connection in a thread of its own, so
+        it goes on while this connection answers another (SQLite lets go of Python's lock while
+        it reads): the posts search reads its hits beside its window's matches. One such thread:
+        the machines this is built for have two cores. The second connection sees what is
+        committed; an in-memory database has none, and reads here, now."""
         if self.path is None or str(self.path) == ":memory:":
             future: Future = Future()
             try:
@@ -178,18 +178,14 @@ class Store(CampaignVerbs, MentionVerbs, RunVerbs, RetentionVerbs, UserVerbs, Au
                 future.set_exception(error)
             return future
         if self._beside is None:
-            self._beside = ThreadPoolExecutor(max_workers=BESIDE, thread_name_prefix="groundswell-read")
+            self._beside = ThreadPoolExecutor(max_workers=1, thread_name_prefix="groundswell-read")
         return self._beside.submit(self._read_beside, sql, list(params))
 
     def _read_beside(self, sql: str, params: list) -> list[tuple]:
-        conn = getattr(self._beside_local, "conn", None)
-        if conn is None:
-            # Only this thread uses it; close() closes it once the thread has stopped.
-            conn = self._beside_local.conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=30,
-                                                             check_same_thread=False)
-            conn.execute("PRAGMA busy_timeout = 30000")
-            self._beside_conns.append(conn)
-        return conn.execute(sql, params).fetchall()
+        if self._beside_conn is None:
+            # Only the one thread uses it; close() closes it once that thread has stopped.
+            self._beside_conn = _connect(self.path, readonly=True)
+        return self._beside_conn.execute(sql, params).fetchall()
 
     def __enter__(self) -> Store:
         return self
