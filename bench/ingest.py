@@ -61,6 +61,7 @@ class IngestResult:
     workers: int
     matched: int
     stages: dict[str, float] = field(default_factory=dict)   # CPU µs per post of each stage
+    statements: dict[str, float] = field(default_factory=dict)   # CPU µs per post of each of the store's statements
     real: dict[str, float] = field(default_factory=dict)     # mentions/s on the real pages repeated
     real_posts: int = 0
     real_distinct: int = 0
@@ -142,20 +143,68 @@ def mention_rows(pages_path: Path, sentiments: list[float], abuses: list[float])
     return rows
 
 
-def stage_costs(base_db: Path, target: Path, pages: Path, repeats: int) -> dict[str, float]:
+def statement_of(sql: str) -> str:
+    """What the report names one of the store's statements by: the table it writes, or what it reads."""
+    words = sql.split()
+    verb = words[0].upper()
+    if verb == "SELECT":
+        return "reads: what was stored before, the new rows' rowids, the matcher's version"
+    if verb == "INSERT":
+        into = [w.upper() for w in words].index("INTO")
+        return f"write {words[into + 1]}"
+    if verb == "UPDATE":
+        return f"update {words[1]}"
+    return f"{verb.lower()} (transaction, settings)"
+
+
+class _TimedConnection:
+    """The store's connection with the CPU time of each statement, and of each commit, added up
+    by what it writes (statement_of): where the store's share of a post's time goes."""
+
+    def __init__(self, conn, spent: dict[str, float]):
+        self._conn, self._spent = conn, spent
+
+    def __getattr__(self, name):
+        return getattr(self._conn, name)
+
+    def _timed(self, name: str, call, *args):
+        started = time.process_time()
+        try:
+            return call(*args)
+        finally:
+            self._spent[name] = self._spent.get(name, 0.0) + time.process_time() - started
+
+    def execute(self, sql, *args):
+        return self._timed(statement_of(sql), self._conn.execute, sql, *args)
+
+    def executemany(self, sql, rows):
+        return self._timed(statement_of(sql), self._conn.executemany, sql, rows)
+
+    def __enter__(self):
+        return self._conn.__enter__()
+
+    def __exit__(self, *exc):
+        return self._timed("commit (the transaction's pages written to the WAL)", self._conn.__exit__, *exc)
+
+
+def stage_costs(base_db: Path, target: Path, pages: Path, repeats: int) -> tuple[dict[str, float], dict[str, float]]:
     """CPU µs per post of each stage of the import, each the best of `repeats`: reading and mapping
     the pages, scoring them (enrich), and matching, storing and rolling them up (upsert_mentions,
-    its SQL and commit included)."""
+    its SQL and commit included); and, within the last, of each statement the store ran (each
+    the best of `repeats`), the rest being its Python (matching, and working out the rows)."""
     best: dict[str, float] = {}
+    statements: dict[str, float] = {}
     for _ in range(repeats):
         prepare(base_db, target)
         SCORES.clear()
         spent = {"read and map": 0.0, "score (tone, offensive language)": 0.0,
                  "match, store and roll up": 0.0}
+        sql: dict[str, float] = {}
         posts = 0
         # As import_file runs: the heap before it set aside from the cycle collector, the WAL
         # folded in as a bulk load's is.
         with Store.open(target) as store, heap_set_aside(), store.bulk_load():
+            store.conn = _TimedConnection(store.conn, sql)
             settings = Settings(db_path=target)
             reader = READERS["x"](pages, ImportReport(pages))
             pending: list[Mention] = []
@@ -176,9 +225,12 @@ def stage_costs(base_db: Path, target: Path, pages: Path, repeats: int) -> dict[
                     pending = []
                 if mentions is None:
                     break
+            store.conn = store.conn._conn
         for stage, seconds in spent.items():
             best[stage] = min(best.get(stage, float("inf")), seconds / posts * 1e6)
-    return best
+        for name, seconds in sql.items():
+            statements[name] = min(statements.get(name, float("inf")), seconds / posts * 1e6)
+    return best, dict(sorted(statements.items(), key=lambda item: -item[1]))
 
 
 def run_ingest(base_db: Path, work: Path, count: int, until: datetime, workers: int,
@@ -242,7 +294,7 @@ def run_ingest(base_db: Path, work: Path, count: int, until: datetime, workers: 
     seconds[REFERENCE_VADER] = min(library)
     rates = {name: count / value for name, value in seconds.items()}
     log("  stages ...")
-    stages = stage_costs(base_db, target, pages, repeats)
+    stages, statements = stage_costs(base_db, target, pages, repeats)
 
     # The real pages repeated: retweets carry their originals' texts, so most texts were scored
     # before; the library alone scores every one.
@@ -263,7 +315,7 @@ def run_ingest(base_db: Path, work: Path, count: int, until: datetime, workers: 
         real[REAL_REFERENCE_VADER] = real_posts / min(library)
         real[REAL_ONE_PROCESS] = real_posts / min(found)
     return IngestResult(mentions=count, repeats=repeats, mean_chars=sum(map(len, texts)) / len(texts), rates=rates,
-                        seconds=seconds, workers=workers, matched=matched, stages=stages, real=real,
+                        seconds=seconds, workers=workers, matched=matched, stages=stages, statements=statements, real=real,
                         real_posts=real_posts, real_distinct=real_distinct)
 
 

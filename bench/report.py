@@ -260,6 +260,15 @@ def _ingest_section(ingest: IngestResult) -> list[str]:
                 "| stage | CPU µs per post |", "|---|---:|"]
         out += [f"| {stage} | {micros:.1f} |" for stage, micros in ingest.stages.items()]
         out.append(f"| all | {sum(ingest.stages.values()):.1f} |")
+    if ingest.statements and ingest.stages:
+        store = ingest.stages["match, store and roll up"]
+        sql = sum(ingest.statements.values())
+        out += ["", "Within matching, storing and rolling up: CPU µs per post of each statement the store runs "
+                "(each the best of the same runs), by what it writes; the rest of the stage is the store's Python "
+                "(matching the campaigns, working out the rows and the roll-up's sums).", "",
+                "| the store's statement | CPU µs per post |", "|---|---:|"]
+        out += [f"| {name} | {micros:.1f} |" for name, micros in ingest.statements.items()]
+        out += [f"| all statements | {sql:.1f} |", f"| the store's Python (the rest of the stage) | {store - sql:.1f} |"]
     if ingest.real:
         reference = ingest.real[REAL_REFERENCE_VADER]
         out += ["", f"The real twarc pages (`../shared/realworld/twarc-csv`) copied to {ingest.real_posts:,} posts "

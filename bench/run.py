@@ -75,6 +75,14 @@ def ingest_notes(ingest) -> list[str]:
             f"{per[SCORER] / 0.7:.0f} µs for the whole import; the store's writes (a bare insert of the "
             f"mentions rows alone is {per['raw executemany of the same rows']:.0f} µs) and matching are most "
             "of what is left over the scorers.")
+    if ingest.stages and ingest.statements:
+        sql = sum(ingest.statements.values())
+        largest = ", ".join(f"{name} {micros:.0f} µs" for name, micros in list(ingest.statements.items())[:3])
+        notes.append(
+            f"Of the {ingest.stages['match, store and roll up']:.0f} µs the store takes, its SQL is {sql:.0f} µs "
+            f"(the most: {largest}). A match is written to its table and four full indexes (its key, the "
+            "window's range, authors, audiences), each of which some read walks; that SQL alone is "
+            f"{sql / per[SCORER]:.2f}x the library's time for a post.")
     many = [name for name in ingest.rates if name.startswith("ingest, scoring over")]
     if many and ingest.stages:
         share = ingest.stages["score (tone, offensive language)"] / sum(ingest.stages.values())

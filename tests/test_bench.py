@@ -51,6 +51,12 @@ def test_quick_run_writes_every_section_of_the_results(tmp_path, capsys):
     stages = {name: float(value) for name, value in re.findall(r"\| ([a-z ,()]+) \| ([\d.]+) \|", text)
               if name in ("read and map", "score (tone, offensive language)", "match, store and roll up", "all")}
     assert len(stages) == 4 and abs(sum(v for k, v in stages.items() if k != "all") - stages["all"]) < 0.3
+    # Within the store's stage, what each statement costs, named by the table it writes, and the
+    # statements and the store's Python add up to the stage.
+    statements = dict(re.findall(r"\| (write mention_matches|all statements|the store's Python[^|]*) \| (-?[\d.]+) \|", text))
+    assert len(statements) == 3, statements
+    assert abs(float(statements["all statements"]) + float(statements["the store's Python (the rest of the stage)"])
+               - stages["match, store and roll up"]) < 0.3
     # Nearly every post matches a campaign (a real tweet may hold a campaign's excluded word).
     matches = int(re.search(r"([\d,]+) campaign matches", text).group(1).replace(",", ""))
     assert 1900 <= matches <= 2100
