@@ -264,7 +264,7 @@ def _ingest_section(ingest: IngestResult) -> list[str]:
         store = ingest.stages["match, store and roll up"]
         sql = sum(ingest.statements.values())
         out += ["", "Within matching, storing and rolling up: CPU µs per post of each statement the store runs "
-                "(each the best of the same runs), by what it writes; the rest of the stage is the store's Python "
+                "in the run where that stage was fastest, by what it writes; the rest of the stage is the store's Python "
                 "(matching the campaigns, working out the rows and the roll-up's sums).", "",
                 "| the store's statement | CPU µs per post |", "|---|---:|"]
         out += [f"| {name} | {micros:.1f} |" for name, micros in ingest.statements.items()]
