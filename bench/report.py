@@ -85,9 +85,12 @@ def targets(databases: list[BuiltDatabase], ingest: IngestResult | None,
                      f"{one / scorer:.2f}x ({one:,.0f}/s vs {scorer:,.0f}/s)", _mark(one >= INGEST_VS_SCORER * scorer)))
         if WITHOUT_SEARCH in ingest.rates:
             bare = ingest.rates[WITHOUT_SEARCH]
+            loss = 1 - one / bare
+            # Faster with the index than without is the runs' spread, not a gain the index brings.
+            cost = f"{loss:.1%}" if loss >= 0 else f"none measured (with it {-loss:.1%} faster: the runs' spread)"
             rows.append((f"the search index costs ingest <= {SEARCH_INDEX_LOSS:.0%}",
-                         f"{1 - one / bare:.1%} ({one:,.0f}/s with it, {bare:,.0f}/s without)",
-                         _mark(1 - one / bare <= SEARCH_INDEX_LOSS)))
+                         f"{cost} ({one:,.0f}/s with it, {bare:,.0f}/s without)",
+                         _mark(loss <= SEARCH_INDEX_LOSS)))
         if ingest.real:
             real, reference = ingest.real[REAL_ONE_PROCESS], ingest.real[REAL_REFERENCE_VADER]
             rows.append((f"ingest of the real twarc pages repeated, one process, >= {INGEST_REAL_VS_SCORER}x "
