@@ -6,6 +6,7 @@ Timings are never asserted here; bench/results.md from a full run holds the figu
 from __future__ import annotations
 
 import re
+import sqlite3
 
 from bench import run
 from bench.texts import REALWORLD_PAGES, unique_texts, x_pages
@@ -76,3 +77,24 @@ def test_quick_run_writes_every_section_of_the_results(tmp_path, capsys):
     run.main(["--sizes", "1000", "--ingest", "200", "--runs", "1", "--no-pages",
               "--data", str(tmp_path / "data"), "--out", str(out)])
     assert "| reused (built in " in out.read_text()
+
+
+def test_store_levers_time_every_variant_beside_the_shipped_schema(tmp_path, capsys):
+    from bench import store_levers
+
+    assert store_levers.main(["--size", "1000", "--posts", "300", "--rounds", "2", "--data", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    for name in store_levers.VARIANTS:
+        assert re.search(rf"\| {re.escape(name)} \| [\d.]+ \| [\d.]+ \| [\d.]+ \|", out), name
+    assert "| as shipped | " in out and re.search(r"\| as shipped \| [\d.]+ \| [\d.]+ \| 1\.000 \| nothing \|", out)
+    # Each copy differs from the shipped schema in the one respect it is named for.
+    copies = {p.name: p for p in (tmp_path / "levers").glob("*.db") if p.name != "target.db"}
+    without_rowid = next(p for name, p in copies.items() if "WITHOUT-ROWID" in name)
+    sql = sqlite3.connect(without_rowid).execute(
+        "SELECT sql FROM sqlite_master WHERE name = 'mention_hashtags'").fetchone()[0]
+    assert sql.endswith("WITHOUT ROWID")
+    paged = next(p for name, p in copies.items() if "8-KiB" in name)
+    assert sqlite3.connect(paged).execute("PRAGMA page_size").fetchone()[0] == 8192
+    no_indexes = next(p for name, p in copies.items() if "no-author" in name)
+    assert not sqlite3.connect(no_indexes).execute(
+        "SELECT 1 FROM sqlite_master WHERE name = 'mention_matches_authors'").fetchone()
