@@ -78,7 +78,10 @@ VARIANTS = {
 
 
 def variant_databases(base: Path, work: Path) -> dict[str, Path]:
-    """A copy of `base` per variant, built once and kept beside it."""
+    """A copy of `base` per variant, built once and kept beside it; copies of an older base go."""
+    for stale in work.glob("*.db"):
+        if not stale.name.startswith(base.stem) and stale.name != "target.db":
+            stale.unlink()
     paths = {}
     for name, (change, _, _) in VARIANTS.items():
         if change is None:
