@@ -47,6 +47,25 @@ def _without_rowid(conn: sqlite3.Connection, tables=("mention_trackers", "mentio
             conn.execute(statement)
 
 
+def _matches_clustered(conn: sqlite3.Connection) -> None:
+    """The matches stored in the range index's order, WITHOUT ROWID keyed by (campaign_id,
+    created_at, mention_uid): the table holds every column, so the range index goes, and a
+    unique index keeps a post's match per campaign one."""
+    (sql,) = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'mention_matches'").fetchone()
+    others = [s for (s,) in conn.execute(
+        "SELECT sql FROM sqlite_master WHERE tbl_name = 'mention_matches' AND type IN ('index', 'trigger')"
+        " AND sql IS NOT NULL AND name != 'mention_matches_range'")]
+    clustered = sql.replace("CREATE TABLE mention_matches", "CREATE TABLE mention_matches_new", 1).replace(
+        "PRIMARY KEY (mention_uid, campaign_id)", "PRIMARY KEY (campaign_id, created_at, mention_uid)")
+    conn.execute(clustered + " WITHOUT ROWID")
+    conn.execute("INSERT INTO mention_matches_new SELECT * FROM mention_matches")
+    conn.execute("DROP TABLE mention_matches")
+    conn.execute("ALTER TABLE mention_matches_new RENAME TO mention_matches")
+    conn.execute("CREATE UNIQUE INDEX mention_matches_key ON mention_matches (mention_uid, campaign_id)")
+    for statement in others:
+        conn.execute(statement)
+
+
 def _no_author_indexes(conn: sqlite3.Connection) -> None:
     """The matches' author and audience indexes dropped, with the triggers that keep the spans
     exact when a match is deleted or moved (they walk those indexes)."""
@@ -72,6 +91,8 @@ VARIANTS = {
     "trackers and hashtags WITHOUT ROWID": (_without_rowid, False, "a migration rewriting two tables"),
     "no author and audience indexes": (_no_author_indexes, False,
                                        "exact spans after a deletion, and the reads on those indexes"),
+    "matches clustered by campaign and time": (_matches_clustered, False,
+                                               "a migration rewriting the matches, and every read re-proved on it"),
     "8 KiB pages": (_pages_of(8192), False, "a VACUUM of every existing database"),
     "foreign keys off while storing": (None, True, "the check that each match's post and campaign exist"),
 }

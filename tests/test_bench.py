@@ -95,6 +95,10 @@ def test_store_levers_time_every_variant_beside_the_shipped_schema(tmp_path, cap
     assert sql.endswith("WITHOUT ROWID")
     paged = next(p for name, p in copies.items() if "8-KiB" in name)
     assert sqlite3.connect(paged).execute("PRAGMA page_size").fetchone()[0] == 8192
+    clustered = next(p for name, p in copies.items() if "clustered" in name)
+    sql = sqlite3.connect(clustered).execute(
+        "SELECT sql FROM sqlite_master WHERE name = 'mention_matches'").fetchone()[0]
+    assert "PRIMARY KEY (campaign_id, created_at, mention_uid)" in sql and sql.endswith("WITHOUT ROWID")
     no_indexes = next(p for name, p in copies.items() if "no-author" in name)
     assert not sqlite3.connect(no_indexes).execute(
         "SELECT 1 FROM sqlite_master WHERE name = 'mention_matches_authors'").fetchone()
