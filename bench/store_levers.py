@@ -13,6 +13,7 @@ product keeps (see VARIANTS), and this says what that would buy.
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 import sqlite3
 import statistics
@@ -31,39 +32,35 @@ from collectors.importers import READERS, ImportReport, heap_set_aside
 SHIPPED = "as shipped"
 
 
-def _without_rowid(conn: sqlite3.Connection, tables=("mention_trackers", "mention_hashtags")) -> None:
-    """The tables rebuilt WITHOUT ROWID (their primary key is the table: one b-tree a row fewer),
-    their indexes and triggers as they were."""
-    for table in tables:
-        (sql,) = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", [table]).fetchone()
-        others = [s for (s,) in conn.execute(
-            "SELECT sql FROM sqlite_master WHERE tbl_name = ? AND type IN ('index', 'trigger') AND sql IS NOT NULL",
-            [table])]
-        conn.execute(sql.replace(f"CREATE TABLE {table}", f"CREATE TABLE {table}_new", 1) + " WITHOUT ROWID")
-        conn.execute(f"INSERT INTO {table}_new SELECT * FROM {table}")
-        conn.execute(f"DROP TABLE {table}")
-        conn.execute(f"ALTER TABLE {table}_new RENAME TO {table}")
-        for statement in others:
-            conn.execute(statement)
+def _rebuilt(conn: sqlite3.Connection, table: str, key: str | None = None, dropped: str | None = None) -> None:
+    """`table` rebuilt WITHOUT ROWID (its primary key, or `key` in place of it, is the table: one
+    b-tree a row fewer), its indexes and triggers as they were but the index `dropped`."""
+    (sql,) = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", [table]).fetchone()
+    others = [s for (s,) in conn.execute(
+        "SELECT sql FROM sqlite_master WHERE tbl_name = ? AND type IN ('index', 'trigger') AND sql IS NOT NULL"
+        " AND name IS NOT ?", [table, dropped])]
+    sql = sql.replace(f"CREATE TABLE {table}", f"CREATE TABLE {table}_new", 1)
+    if key is not None:
+        sql = re.sub(r"PRIMARY KEY \([^)]*\)", f"PRIMARY KEY ({key})", sql)
+    conn.execute(sql + " WITHOUT ROWID")
+    conn.execute(f"INSERT INTO {table}_new SELECT * FROM {table}")
+    conn.execute(f"DROP TABLE {table}")
+    conn.execute(f"ALTER TABLE {table}_new RENAME TO {table}")
+    for statement in others:
+        conn.execute(statement)
+
+
+def _without_rowid(conn: sqlite3.Connection) -> None:
+    for table in ("mention_trackers", "mention_hashtags"):
+        _rebuilt(conn, table)
 
 
 def _matches_clustered(conn: sqlite3.Connection) -> None:
-    """The matches stored in the range index's order, WITHOUT ROWID keyed by (campaign_id,
-    created_at, mention_uid): the table holds every column, so the range index goes, and a
-    unique index keeps a post's match per campaign one."""
-    (sql,) = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'mention_matches'").fetchone()
-    others = [s for (s,) in conn.execute(
-        "SELECT sql FROM sqlite_master WHERE tbl_name = 'mention_matches' AND type IN ('index', 'trigger')"
-        " AND sql IS NOT NULL AND name != 'mention_matches_range'")]
-    clustered = sql.replace("CREATE TABLE mention_matches", "CREATE TABLE mention_matches_new", 1).replace(
-        "PRIMARY KEY (mention_uid, campaign_id)", "PRIMARY KEY (campaign_id, created_at, mention_uid)")
-    conn.execute(clustered + " WITHOUT ROWID")
-    conn.execute("INSERT INTO mention_matches_new SELECT * FROM mention_matches")
-    conn.execute("DROP TABLE mention_matches")
-    conn.execute("ALTER TABLE mention_matches_new RENAME TO mention_matches")
+    """The matches stored in the range index's order, keyed by (campaign_id, created_at,
+    mention_uid): the table holds every column, so the range index goes, and a unique index
+    keeps a post's match per campaign one."""
+    _rebuilt(conn, "mention_matches", key="campaign_id, created_at, mention_uid", dropped="mention_matches_range")
     conn.execute("CREATE UNIQUE INDEX mention_matches_key ON mention_matches (mention_uid, campaign_id)")
-    for statement in others:
-        conn.execute(statement)
 
 
 def _no_author_indexes(conn: sqlite3.Connection) -> None:
@@ -101,7 +98,7 @@ VARIANTS = {
 def variant_databases(base: Path, work: Path) -> dict[str, Path]:
     """A copy of `base` per variant, built once and kept beside it; copies of an older base go."""
     for stale in work.glob("*.db"):
-        if not stale.name.startswith(base.stem) and stale.name != "target.db":
+        if not stale.name.startswith(base.stem):
             stale.unlink()
     paths = {}
     for name, (change, _, _) in VARIANTS.items():
