@@ -650,7 +650,6 @@ def import_file(
     if batch_size < 1:
         raise ImportFormatError(f"the batch size must be at least 1, not {batch_size}")
     report = ImportReport(path)
-    totals = UpsertResult()
     batches = 0
     failure: ImportFormatError | None = None
 
@@ -674,13 +673,16 @@ def import_file(
         if pending:
             yield pending
 
+    def stored(result: UpsertResult) -> None:
+        nonlocal batches
+        batches += 1
+        if on_batch:
+            on_batch(result)
+
     with heap_set_aside(), store.bulk_load():
-        for batch in enrich_stream(read(), settings, workers=workers):
-            result = store.upsert_mentions(batch, campaign_ids=campaign_ids)
-            totals.add(result)
-            batches += 1
-            if on_batch:
-                on_batch(result)
+        # Each batch is read, mapped and scored here while the one before is written.
+        totals = store.upsert_batches(enrich_stream(read(), settings, workers=workers),
+                                      campaign_ids=campaign_ids, on_batch=stored)
     if totals.received == 0 and report.skipped and failure is None:
         raise ImportFormatError(f"{report.problems[0]} (no record of the file could be read: "
                                 f"{report.skipped:,} refused)")

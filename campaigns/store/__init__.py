@@ -63,6 +63,16 @@ def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
     return conn
 
 
+def _set_writer(conn: sqlite3.Connection) -> None:
+    """A writable connection's settings."""
+    conn.execute("PRAGMA synchronous = NORMAL")
+    # A batch of posts writes into a dozen indexes and the search index at once; in SQLite's
+    # default 2 MiB cache their pages push each other out (ingest at 100,000 mentions: about 15%
+    # less CPU a post with 64 MiB). Readers keep the default, so the dashboard's memory does not
+    # grow with the database.
+    conn.execute(f"PRAGMA cache_size = -{WRITER_CACHE_KIB}")
+
+
 class Store(CampaignVerbs, MentionVerbs, RunVerbs, RetentionVerbs, UserVerbs, AuditVerbs, CorrectionVerbs):
     """One SQLite database holding every campaign, mention and plan.
 
@@ -126,12 +136,7 @@ class Store(CampaignVerbs, MentionVerbs, RunVerbs, RetentionVerbs, UserVerbs, Au
                 db.enable_wal()
             conn.execute("PRAGMA foreign_keys = ON")
             if not readonly:
-                conn.execute("PRAGMA synchronous = NORMAL")
-                # A batch of posts writes into a dozen indexes and the search index at once;
-                # in SQLite's default 2 MiB cache their pages push each other out (ingest at
-                # 100,000 mentions: about 15% less CPU a post with 64 MiB). Readers keep the
-                # default, so the dashboard's memory does not grow with the database.
-                conn.execute(f"PRAGMA cache_size = -{WRITER_CACHE_KIB}")
+                _set_writer(conn)
             store = cls(db, db_path, readonly=readonly)
             if readonly:
                 pending = [m.name for m in migrations.pending(db)]
@@ -186,6 +191,18 @@ class Store(CampaignVerbs, MentionVerbs, RunVerbs, RetentionVerbs, UserVerbs, Au
             # Only the one thread uses it; close() closes it once that thread has stopped.
             self._beside_conn = _connect(self.path, readonly=True)
         return self._beside_conn.execute(sql, params).fetchall()
+
+    def _writer_connection(self) -> sqlite3.Connection | None:
+        """A second writable connection to the file, set as this one is (foreign keys, the WAL's
+        checkpoints); None for an in-memory database, which has no second."""
+        if self.readonly or self.path is None or str(self.path) == ":memory:":
+            return None
+        conn = _connect(self.path, readonly=False)
+        conn.execute("PRAGMA foreign_keys = ON")
+        _set_writer(conn)
+        (pages,) = self.conn.execute("PRAGMA wal_autocheckpoint").fetchone()
+        conn.execute(f"PRAGMA wal_autocheckpoint = {int(pages)}")
+        return conn
 
     def __enter__(self) -> Store:
         return self

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
+import sys
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from operator import add
 
@@ -47,12 +52,26 @@ _UPSERT_MENTION = (
     + ", engagement = excluded.engagement"
 )
 # A match carries its post's language and the rowid its words are indexed under (0015_match_search):
-# an original post's own, a repost's original's (see _search_rowids).
+# an original post's own, a repost's original's once that is stored (else NULL until it is,
+# _POINT_REPOSTS_AT_NEW_ORIGINALS). Both are read from the post's row as the batch just stored it,
+# in the statement that inserts the matches, the rows taken in the order given (CROSS JOIN).
 _INSERT_MATCH = (
     "INSERT INTO mention_matches (mention_uid, campaign_id, side, platform, created_at, author_key, reach_key,"
     " reach_value, is_repost, engagement, sentiment, abuse, lang, text_rowid)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " SELECT v.*, m.lang, CASE WHEN m.is_repost = 0 THEN m.rowid"
+    " ELSE (SELECT o.rowid FROM mentions o WHERE o.uid = m.reposted_uid AND o.is_repost = 0) END"
+    " FROM (VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)) v CROSS JOIN mentions m ON m.uid = v.column1"
 )
+_UPDATE_MATCH = (
+    "UPDATE mention_matches SET engagement = ?, reach_value = coalesce(?, reach_value), "
+    "sentiment = ?, abuse = ? WHERE mention_uid = ? AND campaign_id = ?"
+)
+_INSERT_TRACKERS = ("INSERT OR IGNORE INTO mention_trackers (tracker_id, mention_uid, campaign_id, created_at)"
+                    " VALUES (?, ?, ?, ?)")
+_INSERT_HASHTAGS = ("INSERT OR IGNORE INTO mention_hashtags (mention_uid, campaign_id, tag, created_at)"
+                    " VALUES (?, ?, ?, ?)")
+_INSERT_TARGETS = ("INSERT OR IGNORE INTO protected_mentions (mention_uid, campaign_id, tracker_id, via, created_at)"
+                   " VALUES (?, ?, ?, ?, ?)")
 # What a batch stored new, found by rowid: a new row's rowid is above every rowid there was when
 # the batch's write transaction began (0017_index_by_batch). Original posts with words of their own
 # go into the full-text index (a repost is found through its original), and the matches of
@@ -79,7 +98,43 @@ _UPSERT_HOURLY = (
 
 def upsert_hourly(conn, rows) -> None:
     """Add (campaign_id, hour, platform, side, *ROLLUP_SUMS) rows to the roll-up."""
-    conn.executemany(_UPSERT_HOURLY, rows)
+    values = [value for row in rows for value in row]
+    for sql, params in many_rows(_UPSERT_HOURLY, values, conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)):
+        conn.execute(sql, params)
+
+
+_VALUES = re.compile(r"VALUES \((\?(?:, \?)*)\)")
+
+
+def many_rows(sql: str, values: list, variables: int) -> list[tuple[str, list]]:
+    """`executemany(sql, rows)` for a statement of one `VALUES (?, ...)`, given the rows' values
+    one after another (`values`), as statements of as many rows as `variables` (the connection's
+    limit of them) allows, `VALUES (...), (...), ...`: the same rows in the same order, each
+    inserted, upserted or ignored as it comes, so the same database. A statement opens its cursors
+    on the table and its indexes once rather than once a row (the mentions' upsert: half the
+    CPU), and runs in one call that lets go of Python's lock."""
+    if not values:
+        return []
+    placeholders = _VALUES.search(sql)
+    width = placeholders[1].count("?")
+    one = f"({placeholders[1]})"
+    step = max(1, variables // width) * width
+    head, tail = sql[:placeholders.start()], sql[placeholders.end():]
+    statements = []
+    for start in range(0, len(values), step):
+        chunk = values[start:start + step]
+        statements.append((f"{head}VALUES {', '.join([one] * (len(chunk) // width))}{tail}", chunk))
+    return statements
+
+
+@dataclass
+class _Writes:
+    """What one batch writes (MentionVerbs._planned): its statements in the order they run, each
+    (sql, parameters, whether they are rows for executemany), and the cursor saved with them."""
+
+    statements: list[tuple[str, list, bool]]
+    index_texts: bool              # whether the batch's new texts go into the full-text index
+    cursor: tuple[str, str, dict] | None
 
 
 # The tone histogram's slices of -1..1 (store.reads.sentiment_histogram) and the roll-up's
@@ -187,10 +242,48 @@ class _NewMatches:
             span = self.spans[key] = [None, None, None, None, None, None, 0]
         return span
 
-    def write(self, conn) -> None:
-        conn.executemany(_UPSERT_TONE, [(*key, *counts) for key, counts in self.tone.items()])
-        conn.executemany(_UPSERT_SPAN, [(*key, *span) for key, span in self.spans.items()])
-        conn.executemany(_UPSERT_HASHTAG_DAY, [(*key, posts) for key, posts in self.hashtag_days.items()])
+    def values(self) -> list[tuple[str, list]]:
+        """(statement, its rows' values one after another) of what the batch's new matches add."""
+        tone: list = []
+        spans: list = []
+        days: list = []
+        for key, counts in self.tone.items():
+            tone.extend(key)
+            tone.extend(counts)
+        for key, span in self.spans.items():
+            spans.extend(key)
+            spans.extend(span)
+        for key, posts in self.hashtag_days.items():
+            days.extend(key)
+            days.append(posts)
+        return [(_UPSERT_TONE, tone), (_UPSERT_SPAN, spans), (_UPSERT_HASHTAG_DAY, days)]
+
+
+# How long the writing thread of upsert_batches waits for Python's lock after each statement
+# before asking for it: the planning thread runs Python without a pause, and at the default 5 ms
+# each of a batch's dozen statements waited that long.
+WRITER_SWITCH_SECONDS = 0.001
+_switch_lock = threading.Lock()
+_writers = 0
+_switch_before = 0.0
+
+
+@contextmanager
+def _quick_switches() -> Iterator[None]:
+    """Python's switch interval at WRITER_SWITCH_SECONDS while any writing thread runs, then as it was."""
+    global _writers, _switch_before
+    with _switch_lock:
+        if _writers == 0:
+            _switch_before = sys.getswitchinterval()
+            sys.setswitchinterval(min(WRITER_SWITCH_SECONDS, _switch_before))
+        _writers += 1
+    try:
+        yield
+    finally:
+        with _switch_lock:
+            _writers -= 1
+            if _writers == 0:
+                sys.setswitchinterval(_switch_before)
 
 
 def hour_of(created_at: str) -> str:
@@ -287,6 +380,74 @@ class MentionVerbs:
         posts, an @-mention, a link to one of its posts) is recorded in protected_mentions, and
         belongs to the campaign even when no tracker met it.
         """
+        result, writes = self._planned(mentions, campaign_ids=campaign_ids, cursor=cursor, is_demo=is_demo)
+        if writes is not None:
+            self._write(writes, self.conn)
+        return result
+
+    def upsert_batches(self, batches: Iterable[list[Mention]], *, campaign_ids: Iterable[int] | None = None,
+                       on_batch: Callable[[UpsertResult], None] | None = None) -> UpsertResult:
+        """Store batches in order, each as `upsert_mentions` stores it (one transaction a batch),
+        with each batch's writes on a connection and in a thread of their own while this one
+        takes the next batch from `batches` and works out its rows: SQLite lets go of Python's
+        lock while it writes, so an import reads, scores and matches one batch while the one
+        before is written. `batches` must not write to this store.
+
+        A batch is planned from what is committed. While the batch before is being written, that
+        is what was there before it, which is what the batch would have read after it unless the
+        two share a post or the later one replies to a post of the earlier; then the write is
+        waited for first. So the database and the results are those of storing the batches one
+        by one. `on_batch` hears of each batch once it is committed; when a write fails, the
+        batches before it stay stored, no later one is written, and its error is raised.
+        """
+        totals = UpsertResult()
+
+        def committed(result: UpsertResult) -> None:
+            totals.add(result)
+            if on_batch:
+                on_batch(result)
+
+        writer_conn = self._writer_connection()
+        if writer_conn is None:
+            # An in-memory database has no second connection: one batch after another.
+            for batch in batches:
+                committed(self.upsert_mentions(batch, campaign_ids=campaign_ids))
+            return totals
+        writing: tuple[Future, UpsertResult, set[str]] | None = None
+
+        def written() -> None:
+            nonlocal writing
+            if writing is not None:
+                future, result, _ = writing
+                writing = None
+                future.result()
+                committed(result)
+
+        writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="groundswell-write")
+        try:
+            with _quick_switches():
+                for batch in batches:
+                    if writing is not None and not writing[2].isdisjoint(
+                            {m.uid for m in batch}.union(m.reply_to_uid for m in batch if m.reply_to_uid)):
+                        written()
+                    result, writes = self._planned(batch, campaign_ids=campaign_ids)
+                    written()
+                    if writes is None:
+                        committed(result)
+                        continue
+                    writing = (writer.submit(self._write, writes, writer_conn), result, {m.uid for m in batch})
+                written()
+        finally:
+            # A write under way ends (committed or rolled back) before anything goes up.
+            writer.shutdown(wait=True)
+            writer_conn.close()
+        return totals
+
+    def _planned(self, mentions: Iterable[Mention], *, campaign_ids: Iterable[int] | None = None,
+                 cursor: tuple[str, str, dict] | None = None,
+                 is_demo: bool = False) -> tuple[UpsertResult, _Writes | None]:
+        """What storing a batch would do (the result) and the rows it writes (None: nothing to
+        write), from what the store holds now: `upsert_mentions`' reads and rules, no write."""
         batch: dict[str, Mention] = {}
         for mention in mentions:
             seen = batch.get(mention.uid)
@@ -301,7 +462,7 @@ class MentionVerbs:
                 del batch[uid]
                 result.forgotten += 1
         if not batch and cursor is None:
-            return result
+            return result, None
         conn = self.conn
         matcher = self.matcher()
         protected = self._protected
@@ -340,7 +501,10 @@ class MentionVerbs:
                 for tracker_id in protected.handles.get(author_of(m.author_handle or m.author_key) or "", ()):
                     replied[m.uid].add(tracker_id)
         collected_at = now_iso()
-        mention_rows, match_rows, match_updates, tracker_rows, tag_rows, target_rows = [], [], [], [], [], []
+        # Each table's rows, their values one after another (many_rows), and the seen-again
+        # matches' updates as rows.
+        mention_values, match_values, tracker_values, tag_values, target_values = [], [], [], [], []
+        match_updates = []
         hourly: dict[tuple, list] = {}
         # A match changed later moves the tone slots and spans by trigger (0013_tone_slots), and its
         # hashtags' days (0014_hashtag_days).
@@ -355,8 +519,8 @@ class MentionVerbs:
         campaign_of = protected.campaign_of
         no_trackers: frozenset[int] = frozenset()
         # The loop below runs once a post at ingest: what it reads often is bound to a local name.
-        add_mention, add_match, add_tracker, add_tag = (mention_rows.append, match_rows.append,
-                                                        tracker_rows.append, tag_rows.append)
+        add_mention, add_match, add_tracker, add_tag = (mention_values.extend, match_values.extend,
+                                                        tracker_values.extend, tag_values.extend)
         for uid, m in batch.items():
             old = old_rows.get(uid)
             if old is not None and None in (m.likes, m.reposts, m.replies, m.quotes):
@@ -419,9 +583,9 @@ class MentionVerbs:
                 targets = aimed.get(campaign_id)
                 if targets:
                     for tracker_id, via in targets.items():
-                        target_rows.append((uid, campaign_id, tracker_id, via, created_at))
+                        target_values.extend((uid, campaign_id, tracker_id, via, created_at))
                 for tracker_id in own.get(campaign_id, ()):
-                    target_rows.append((uid, campaign_id, tracker_id, "own", created_at))
+                    target_values.extend((uid, campaign_id, tracker_id, "own", created_at))
                 side = previous[2] if previous else match.side
                 is_aimed = bool(targets) or (uid, campaign_id) in old_aimed
                 tone_fix, verdict = (previous[7], previous[8]) if previous else (None, None)
@@ -458,44 +622,45 @@ class MentionVerbs:
                         bump((campaign_id, hour, platform, side), delta)
                     match_updates.append((engagement, reach_value, counted_sentiment, counted_abuse, uid,
                                           campaign_id))
+        # Each statement's parameters are laid out here, so the writing thread only runs them.
+        variables = conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+        statements: list[tuple[str, list, bool]] = []
+        hourly_values: list = []
+        for key, sums in hourly.items():
+            hourly_values.extend(key)
+            hourly_values.extend(sums)
+        for sql, values in ((_UPSERT_MENTION, mention_values), (_INSERT_MATCH, match_values), (_UPDATE_MATCH, None),
+                            (_INSERT_TRACKERS, tracker_values), (_INSERT_HASHTAGS, tag_values),
+                            (_INSERT_TARGETS, target_values), (_UPSERT_HOURLY, hourly_values), *new_matches.values()):
+            if values is None:
+                statements.append((_UPDATE_MATCH, match_updates, True))
+            else:
+                statements += [(text, params, False) for text, params in many_rows(sql, values, variables)]
+        if self._search_index is None:
+            self._search_index = self.table_exists("mentions_fts")
+        return result, _Writes(statements, self._search_index, cursor)
+
+    def _write(self, w: _Writes, conn: sqlite3.Connection) -> None:
+        """Write a planned batch in one transaction on `conn`."""
         try:
             with conn:
                 # The write lock from the start, so no other writer's rows fall above `before`.
                 if not conn.in_transaction:
                     conn.execute("BEGIN IMMEDIATE")
                 (before,) = conn.execute("SELECT coalesce(max(rowid), 0) FROM mentions").fetchone()
-                conn.executemany(_UPSERT_MENTION, mention_rows)
-                where = _search_rowids(conn, before, batch, {row[0] for row in match_rows})
-                conn.executemany(_INSERT_MATCH, [(*row, *where[row[0]]) for row in match_rows])
-                conn.executemany(
-                    "UPDATE mention_matches SET engagement = ?, reach_value = coalesce(?, reach_value), "
-                    "sentiment = ?, abuse = ? WHERE mention_uid = ? AND campaign_id = ?", match_updates,
-                )
-                conn.executemany(
-                    "INSERT OR IGNORE INTO mention_trackers (tracker_id, mention_uid, campaign_id, created_at) "
-                    "VALUES (?, ?, ?, ?)", tracker_rows,
-                )
-                conn.executemany(
-                    "INSERT OR IGNORE INTO mention_hashtags (mention_uid, campaign_id, tag, created_at) "
-                    "VALUES (?, ?, ?, ?)", tag_rows,
-                )
-                conn.executemany(
-                    "INSERT OR IGNORE INTO protected_mentions (mention_uid, campaign_id, tracker_id, via, created_at) "
-                    "VALUES (?, ?, ?, ?, ?)", target_rows,
-                )
-                upsert_hourly(conn, [(*key, *values) for key, values in hourly.items()])
-                new_matches.write(conn)
+                for sql, params, many in w.statements:
+                    if many:
+                        conn.executemany(sql, params)
+                    else:
+                        conn.execute(sql, params)
                 conn.execute(_POINT_REPOSTS_AT_NEW_ORIGINALS, [before])
-                if self._search_index is None:
-                    self._search_index = self.table_exists("mentions_fts")
-                if self._search_index:
+                if w.index_texts:
                     # Last, so the index's pending words are written once, at commit.
                     conn.execute(_INDEX_NEW_TEXTS, [before])
-                if cursor is not None:
-                    self._save_cursor(*cursor)
+                if w.cursor is not None:
+                    self._save_cursor(*w.cursor, conn=conn)
         except sqlite3.OperationalError as error:
             raise StoreError(f"cannot write to database {self.path}: {error}") from None
-        return result
 
     def readable_handles(self) -> set[tuple[str, str]]:
         """(platform or "*", lower-case handle) of the people campaigns track by name, whose
@@ -579,34 +744,6 @@ class MentionVerbs:
 
     def count(self, table: str) -> int:
         return self.conn.execute(f"SELECT count(*) FROM [{table}]").fetchone()[0]
-
-
-def _search_rowids(conn, before: int, batch: dict[str, Mention],
-                   uids: set[str]) -> dict[str, tuple[str | None, int | None]]:
-    """(language, rowid its words are indexed under) of each of `uids`, posts of `batch` just
-    stored, as their rows now hold them: an original post is indexed under its own rowid, a
-    repost under its original's once that is stored, else None until it is
-    (_POINT_REPOSTS_AT_NEW_ORIGINALS). A new row (the most of an ingest) is read from what the
-    batch wrote, its rowid above `before`: two index walks a match fewer than looking each up."""
-    new = {uid: rowid for uid, rowid in conn.execute("SELECT uid, rowid FROM mentions WHERE rowid > ?", [before])}
-    rows: dict[str, tuple[int, str | None, bool, str | None]] = {}  # rowid, lang, is_repost, reposted_uid
-    for uid in uids:
-        if uid in new:
-            m = batch[uid]
-            rows[uid] = (new[uid], m.lang, bool(m.is_repost), m.reposted_uid)
-    # Posts stored before (seen again, or stored by another process since the batch was read).
-    for chunk in _chunks([uid for uid in uids if uid not in rows], 500):
-        for uid, rowid, lang, is_repost, reposted_uid in conn.execute(
-                f"SELECT uid, rowid, lang, is_repost, reposted_uid FROM mentions WHERE uid IN ({', '.join('?' * len(chunk))})",
-                chunk):
-            rows[uid] = (rowid, lang, bool(is_repost), reposted_uid)
-    originals = {rows[uid][3] for uid in uids if rows[uid][2] and rows[uid][3]}
-    found = {uid: new[uid] for uid in originals if uid in new and not batch[uid].is_repost}
-    for chunk in _chunks([uid for uid in originals if uid not in found], 500):
-        found.update(conn.execute(
-            f"SELECT uid, rowid FROM mentions WHERE is_repost = 0 AND uid IN ({', '.join('?' * len(chunk))})", chunk))
-    return {uid: (lang, found.get(reposted_uid) if is_repost else rowid)
-            for uid, (rowid, lang, is_repost, reposted_uid) in rows.items()}
 
 
 def _chunks(items: list, size: int) -> Iterator[list]:

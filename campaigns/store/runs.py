@@ -46,8 +46,8 @@ class RunVerbs:
         with self.conn:
             self._save_cursor(collector, scope, values)
 
-    def _save_cursor(self, collector: str, scope: str, values: dict) -> None:
-        self.conn.execute(
+    def _save_cursor(self, collector: str, scope: str, values: dict, conn=None) -> None:
+        (conn or self.conn).execute(
             "INSERT INTO cursors (collector, scope, since_id, cursor, last_seen_at, updated_at) "
             "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(collector, scope) DO UPDATE SET "
             "since_id = excluded.since_id, cursor = excluded.cursor, "
