@@ -13,9 +13,11 @@ is measured apart (`stage_costs`).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
+import sqlite3
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -62,6 +64,9 @@ class IngestResult:
     matched: int
     stages: dict[str, float] = field(default_factory=dict)   # CPU µs per post of each stage
     statements: dict[str, float] = field(default_factory=dict)   # CPU µs per post of each of the store's statements
+    # Whether the import (each batch written beside the next one's reading and planning) stored
+    # the same database as storing the same batches one by one (stage_costs does).
+    same_as_one_by_one: bool | None = None
     real: dict[str, float] = field(default_factory=dict)     # mentions/s on the real pages repeated
     real_posts: int = 0
     real_distinct: int = 0
@@ -94,6 +99,28 @@ def ingest_file(db: Path, pages: Path, workers: int) -> tuple[float, int]:
                            workers=workers)
         elapsed = time.perf_counter() - started
     return elapsed, done.totals.matched
+
+
+def stored_digest(db: Path) -> str:
+    """A digest of everything an import stored in `db`: every table's rows in their order (but the
+    campaigns, which `prepare` saves again, and the time each post was collected), and the search
+    index's hits for the commonest word."""
+    digest = hashlib.sha256()
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        for table, sql in conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table'"
+                                       " AND name NOT LIKE 'mentions_fts%' AND name NOT LIKE 'sqlite_%'"
+                                       " AND name NOT IN ('campaigns', '_sqlite_migrations') ORDER BY name"):
+            columns = [f"[{row[1]}]" for row in conn.execute(f"PRAGMA table_info([{table}])") if row[1] != "collected_at"]
+            order = ", ".join(columns) if "WITHOUT ROWID" in sql.upper() else "rowid"
+            digest.update(table.encode())
+            for row in conn.execute(f"SELECT {', '.join(columns)} FROM [{table}] ORDER BY {order}"):
+                digest.update(repr(row).encode())
+        for row in conn.execute("SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH 'the' ORDER BY rowid"):
+            digest.update(repr(row).encode())
+    finally:
+        conn.close()
+    return digest.hexdigest()
 
 
 def prepare(base_db: Path, target: Path, search_index: bool = True) -> None:
@@ -280,6 +307,7 @@ def run_ingest(base_db: Path, work: Path, count: int, until: datetime, workers: 
              (f"ingest, scoring over {workers} processes", workers, True))
     runs: dict[str, list] = {label: [] for label, _, _ in plans}
     library = [seconds[REFERENCE_VADER]]
+    imported = None
     for _ in range(repeats):
         # The library is timed again beside each round of ingests, so its best, which the target's
         # ratio is set on, comes from the same stretch of time as theirs (a shared machine's speed
@@ -292,12 +320,15 @@ def run_ingest(base_db: Path, work: Path, count: int, until: datetime, workers: 
             prepare(base_db, target, search_index)
             SCORES.clear()  # a rerun of the same texts would otherwise be scored from the cache
             runs[label].append(ingest_file(target, pages, n))
+            if label == ONE_PROCESS and imported is None:
+                imported = stored_digest(target)
     for label, found in runs.items():
         seconds[label], matched = min(found)
     seconds[REFERENCE_VADER] = min(library)
     rates = {name: count / value for name, value in seconds.items()}
     log("  stages ...")
     stages, statements = stage_costs(base_db, target, pages, repeats)
+    same = stored_digest(target) == imported
 
     # The real pages repeated: retweets carry their originals' texts, so most texts were scored
     # before; the library alone scores every one.
@@ -318,7 +349,8 @@ def run_ingest(base_db: Path, work: Path, count: int, until: datetime, workers: 
         real[REAL_REFERENCE_VADER] = real_posts / min(library)
         real[REAL_ONE_PROCESS] = real_posts / min(found)
     return IngestResult(mentions=count, repeats=repeats, mean_chars=sum(map(len, texts)) / len(texts), rates=rates,
-                        seconds=seconds, workers=workers, matched=matched, stages=stages, statements=statements, real=real,
+                        seconds=seconds, workers=workers, matched=matched, stages=stages, statements=statements,
+                        same_as_one_by_one=same, real=real,
                         real_posts=real_posts, real_distinct=real_distinct)
 
 

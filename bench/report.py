@@ -91,6 +91,9 @@ def targets(databases: list[BuiltDatabase], ingest: IngestResult | None,
             rows.append((f"the search index costs ingest <= {SEARCH_INDEX_LOSS:.0%}",
                          f"{cost} ({one:,.0f}/s with it, {bare:,.0f}/s without)",
                          _mark(loss <= SEARCH_INDEX_LOSS)))
+        if ingest.same_as_one_by_one is not None:
+            rows.append(("the import stores the database that storing its batches one by one stores",
+                         "the same" if ingest.same_as_one_by_one else "different", _mark(ingest.same_as_one_by_one)))
         if ingest.real:
             real, reference = ingest.real[REAL_ONE_PROCESS], ingest.real[REAL_REFERENCE_VADER]
             rows.append((f"ingest of the real twarc pages repeated, one process, >= {INGEST_REAL_VS_SCORER}x "
