@@ -104,7 +104,7 @@ def ingest_file(db: Path, pages: Path, workers: int) -> tuple[float, int]:
 def stored_digest(db: Path) -> str:
     """A digest of everything an import stored in `db`: every table's rows in their order (but the
     campaigns, which `prepare` saves again, and the time each post was collected), and the search
-    index's hits for the commonest word."""
+    index's hits for 'the'."""
     digest = hashlib.sha256()
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:

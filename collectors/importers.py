@@ -639,8 +639,9 @@ def import_file(
     A record that cannot be read costs itself, with one line in the result's report; a file
     that breaks part way (a line that is not JSON) keeps the whole batches before the break,
     and running the import again after fixing the file stores the rest and duplicates
-    nothing. With scoring workers (`workers`, else GROUNDSWELL_SCORING_WORKERS) the next
-    batches are scored while one is stored.
+    nothing. Each batch is written in a thread of its own while the next is read, scored and
+    matched (`Store.upsert_batches`); with scoring workers (`workers`, else
+    GROUNDSWELL_SCORING_WORKERS) the next batches are scored in them as well.
     """
     path = Path(path)
     if fmt not in READERS:

@@ -132,3 +132,14 @@ def test_many_rows_writes_what_executemany_writes_in_the_same_order():
                 conn.execute(text, params)
         results.append(conn.execute("SELECT rowid, * FROM t ORDER BY rowid").fetchall())
     assert results[0] == results[1]
+
+
+def test_batches_stored_inside_an_open_transaction_are_stored_one_by_one(base, tmp_path):
+    target = tmp_path / "open.db"
+    shutil.copy(base, target)
+    with Store.open(target) as store:
+        with store.conn:
+            store.conn.execute("UPDATE campaigns SET name = name")   # this connection holds the write lock
+            total = store.upsert_batches(iter(BATCHES))
+        assert total.received == sum(len({m.uid for m in batch}) for batch in BATCHES)
+        assert store.count("mentions") == len({m.uid for batch in BATCHES for m in batch})

@@ -194,8 +194,9 @@ class Store(CampaignVerbs, MentionVerbs, RunVerbs, RetentionVerbs, UserVerbs, Au
 
     def _writer_connection(self) -> sqlite3.Connection | None:
         """A second writable connection to the file, set as this one is (foreign keys, the WAL's
-        checkpoints); None for an in-memory database, which has no second."""
-        if self.readonly or self.path is None or str(self.path) == ":memory:":
+        checkpoints); None for an in-memory database, which has no second, and while this one is
+        in a transaction (the second would wait for its lock)."""
+        if self.readonly or self.path is None or str(self.path) == ":memory:" or self.conn.in_transaction:
             return None
         conn = _connect(self.path, readonly=False)
         conn.execute("PRAGMA foreign_keys = ON")

@@ -409,7 +409,8 @@ class MentionVerbs:
 
         writer_conn = self._writer_connection()
         if writer_conn is None:
-            # An in-memory database has no second connection: one batch after another.
+            # No second connection (an in-memory database, or this one mid-transaction): one
+            # batch after another.
             for batch in batches:
                 committed(self.upsert_mentions(batch, campaign_ids=campaign_ids))
             return totals
@@ -629,11 +630,13 @@ class MentionVerbs:
         for key, sums in hourly.items():
             hourly_values.extend(key)
             hourly_values.extend(sums)
-        for sql, values in ((_UPSERT_MENTION, mention_values), (_INSERT_MATCH, match_values), (_UPDATE_MATCH, None),
-                            (_INSERT_TRACKERS, tracker_values), (_INSERT_HASHTAGS, tag_values),
-                            (_INSERT_TARGETS, target_values), (_UPSERT_HOURLY, hourly_values), *new_matches.values()):
-            if values is None:
-                statements.append((_UPDATE_MATCH, match_updates, True))
+        for sql, values in ((_UPSERT_MENTION, mention_values), (_INSERT_MATCH, match_values),
+                            (_UPDATE_MATCH, match_updates), (_INSERT_TRACKERS, tracker_values),
+                            (_INSERT_HASHTAGS, tag_values), (_INSERT_TARGETS, target_values),
+                            (_UPSERT_HOURLY, hourly_values), *new_matches.values()):
+            if sql is _UPDATE_MATCH:
+                # The matches seen again: one row each, by executemany (few, and each its own key).
+                statements.append((sql, values, True))
             else:
                 statements += [(text, params, False) for text, params in many_rows(sql, values, variables)]
         if self._search_index is None:
