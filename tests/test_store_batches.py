@@ -7,6 +7,7 @@ import sqlite3
 
 import pytest
 
+from bench.ingest import stored
 from campaigns.clock import pinned
 from campaigns.store import Store
 from campaigns.store.mentions import many_rows
@@ -33,20 +34,10 @@ BATCHES = [
 
 
 def contents(path) -> dict[str, list]:
-    """Every table's rows, in rowid order where there is one."""
-    conn = sqlite3.connect(path)
-    tables = [name for (name,) in conn.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'mentions_fts%'"
-        " AND name NOT LIKE 'sqlite_%'")]
-    found = {}
-    for table in tables:
-        columns = [row[1] for row in conn.execute(f"PRAGMA table_info([{table}])")]
-        order = "rowid" if conn.execute(f"SELECT sql FROM sqlite_master WHERE name = '{table}'").fetchone()[0] \
-            .rstrip().upper().find("WITHOUT ROWID") < 0 else ", ".join(f"[{c}]" for c in columns)
-        found[table] = conn.execute(f"SELECT * FROM [{table}] ORDER BY {order}").fetchall()
-    found["search"] = conn.execute(
-        "SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH 'antisocialmedia' ORDER BY rowid").fetchall()
-    conn.close()
+    """Every table's rows (bench.ingest.stored), by table, the search index's for 'antisocialmedia'."""
+    found: dict[str, list] = {}
+    for table, row in stored(path, "antisocialmedia"):
+        found.setdefault(table, []).append(row)
     return found
 
 
@@ -65,7 +56,7 @@ def base(tmp_path):
     return path
 
 
-def stored(base, target, how) -> dict[str, list]:
+def stored_by(how, base, target) -> dict[str, list]:
     shutil.copy(base, target)
     results = []
     with pinned("2026-03-04T12:00:00Z"), Store.open(target) as store:
@@ -78,8 +69,8 @@ def stored(base, target, how) -> dict[str, list]:
 
 
 def test_batches_written_beside_the_next_store_what_one_by_one_stores(base, tmp_path):
-    one_by_one = stored(base, tmp_path / "one.db", "one by one")
-    beside = stored(base, tmp_path / "beside.db", "beside")
+    one_by_one = stored_by("one by one", base, tmp_path / "one.db")
+    beside = stored_by("beside", base, tmp_path / "beside.db")
     assert beside == one_by_one
     # What the batches were meant to exercise is there: a post seen again, the reply aimed at
     # the protected account, the repost that came before its original pointed at it.

@@ -428,15 +428,16 @@ class MentionVerbs:
         try:
             with _quick_switches():
                 for batch in batches:
+                    uids = {m.uid for m in batch}
                     if writing is not None and not writing[2].isdisjoint(
-                            {m.uid for m in batch}.union(m.reply_to_uid for m in batch if m.reply_to_uid)):
+                            uids.union(m.reply_to_uid for m in batch if m.reply_to_uid)):
                         written()
                     result, writes = self._planned(batch, campaign_ids=campaign_ids)
                     written()
                     if writes is None:
                         committed(result)
                         continue
-                    writing = (writer.submit(self._write, writes, writer_conn), result, {m.uid for m in batch})
+                    writing = (writer.submit(self._write, writes, writer_conn), result, uids)
                 written()
         finally:
             # A write under way ends (committed or rolled back) before anything goes up.
